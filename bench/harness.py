@@ -1,0 +1,154 @@
+"""Shared by the browser tests and the benchmarks: start the app as a real server, drive real Chromium.
+
+Chromium is Debian's (``which chromium``), driven by the ``playwright`` package; ``playwright install`` cannot
+download browsers here, so the executable path is always given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
+
+# Installed into every page: timestamps of pen-up and of every #prediction update, for latency measurements.
+OBSERVER_JS = """
+window.__updates = [];
+window.__penUps = [];
+window.addEventListener('pointerup', () => {
+  const c = document.querySelector('#pad canvas');
+  window.__penUps.push({t: performance.now(), seqAtUp: +(c && c.dataset.seq || 0)});
+}, true);
+new MutationObserver(() => {
+  const p = document.querySelector('#prediction');
+  if (!p) return;
+  const seq = +(p.dataset.seq || 0);
+  const last = window.__updates[window.__updates.length - 1];
+  if (!last || last.seq !== seq || last.state !== p.dataset.state)
+    window.__updates.push({t: performance.now(), seq: seq, state: p.dataset.state, text: p.innerText});
+}).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextlib.contextmanager
+def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterator[str]:
+    """Starts ``python -m demo`` on a free port (uploads in a throwaway temp folder); yields its URL."""
+    port = free_port()
+    temp = tempfile.mkdtemp(prefix="convscope-gradio-")
+    env = {**os.environ, "GRADIO_TEMP_DIR": temp, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    log = open(Path(temp) / "server.log", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), *extra_args], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url + "/", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not answer on {url} within {timeout:.0f} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """A headless Debian Chromium under playwright (yields the Browser)."""
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    if path is None:
+        raise RuntimeError("chromium is not installed (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser, url: str, width: int = 1400, height: int = 1000):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.add_init_script(OBSERVER_JS)
+    page.goto(url)
+    page.wait_for_selector("#pad canvas", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#prediction') !== null", timeout=30_000)
+    return page
+
+
+def draw_strokes(page, strokes: Sequence[Sequence[Sequence[float]]], step_ms: float = 8.0,
+                 points_per_segment: int = 4) -> None:
+    """Draws strokes given in 0-1 pad coordinates with the mouse, at roughly a person's speed."""
+    box = page.locator("#pad canvas").bounding_box()
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    for stroke in strokes:
+        page.mouse.move(x0 + stroke[0][0] * w, y0 + stroke[0][1] * h)
+        page.mouse.down()
+        for (ax, ay), (bx, by) in zip(stroke, stroke[1:]):
+            for k in range(1, points_per_segment + 1):
+                t = k / points_per_segment
+                page.mouse.move(x0 + (ax + (bx - ax) * t) * w, y0 + (ay + (by - ay) * t) * h)
+                if step_ms:
+                    page.wait_for_timeout(step_ms)
+        page.mouse.up()
+
+
+def wait_settled(page, timeout_ms: float = 10_000) -> dict:
+    """Waits until #prediction answers the pad's latest drawing; returns the timing of the last pen-up."""
+    page.wait_for_function(
+        """() => { const c = document.querySelector('#pad canvas'); const p = document.querySelector('#prediction');
+                   return c && p && +(p.dataset.seq || 0) === +(c.dataset.seq || 0); }""", timeout=timeout_ms)
+    return page.evaluate(
+        """() => { const up = window.__penUps[window.__penUps.length - 1];
+                   const seq = +document.querySelector('#pad canvas').dataset.seq;
+                   const done = window.__updates.find(u => u.seq === seq);
+                   const during = new Set(window.__updates.filter(u => up && u.t < up.t).map(u => u.seq));
+                   return {latency_ms: up && done ? done.t - up.t : null, seq: seq,
+                           updates_before_pen_up: during.size}; }""")
+
+
+def reset_observer(page) -> None:
+    page.evaluate("() => { window.__updates = []; window.__penUps = []; }")
+
+
+def example_strokes_unit(digit: int, style: int = 0) -> list[list[tuple[float, float]]]:
+    """One of the project's example digits in 0-1 pad coordinates (as a person would place it)."""
+    from demo.examples import example_strokes
+
+    return [[(x / 100, y / 100) for x, y in s] for s in example_strokes(digit, style, 100, 100, pad=0.18)]

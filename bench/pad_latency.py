@@ -1,0 +1,78 @@
+"""Pen-up -> settled prediction on screen, in real headless Chromium drawing on the live pad.
+
+    python bench/pad_latency.py [--rounds 20] [--weights PATH]
+
+Starts the app, draws the project's example digits with the mouse at a person's pace, and measures inside the page
+(performance.now()) the time from the pointerup event to the moment #prediction shows the answer for that final
+drawing; also how many predictions arrived *during* each stroke. The baseline, run in the same process, is the
+"Clear" button's round trip: the same Gradio event path with no model work at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (chromium, draw_strokes, example_strokes_unit, open_page, reset_observer,  # noqa: E402
+                           running_app, wait_settled)
+from demo.examples import EXAMPLES  # noqa: E402
+
+CLEAR_ROUND_TRIP_JS = """
+() => new Promise((resolve) => {
+  const c = document.querySelector('#pad canvas');
+  const start = performance.now();
+  document.querySelector('#clear').click();
+  const target = +c.dataset.seq;
+  const check = () => {
+    const p = document.querySelector('#prediction');
+    if (p && +p.dataset.seq === target) resolve(performance.now() - start); else requestAnimationFrame(check);
+  };
+  check();
+})
+"""
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return (f"median {statistics.median(values):6.1f} ms  p90 {p90:6.1f} ms  min {ordered[0]:6.1f}  "
+            f"max {ordered[-1]:6.1f}  (n={len(values)})")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=20, help="digits drawn (default: 20)")
+    p.add_argument("--weights", help="weights file (default: the app's default)")
+    args = p.parse_args()
+    extra = ["--weights", args.weights] if args.weights else []
+    styles = [(d, s) for d in EXAMPLES for s in range(len(EXAMPLES[d]))]
+    latencies, during, clears, correct = [], [], [], 0
+    with running_app(extra) as url, chromium() as browser:
+        page = open_page(browser, url)
+        draw_strokes(page, example_strokes_unit(0))  # warm-up: first request, first pictures
+        wait_settled(page)
+        for i in range(args.rounds):
+            digit, style = styles[i % len(styles)]
+            page.evaluate(CLEAR_ROUND_TRIP_JS)
+            reset_observer(page)
+            draw_strokes(page, example_strokes_unit(digit, style))
+            timing = wait_settled(page)
+            latencies.append(timing["latency_ms"])
+            during.append(timing["updates_before_pen_up"])
+            correct += page.locator("#prediction").get_attribute("data-label") == str(digit)
+            clears.append(page.evaluate(CLEAR_ROUND_TRIP_JS))
+    print(f"{args.rounds} digits drawn with the mouse in headless Chromium ({correct}/{args.rounds} read correctly)")
+    print(f"  pen-up -> settled prediction:     {summary(latencies)}")
+    print(f"  baseline, Clear round trip:       {summary(clears)}")
+    print(f"  ratio of medians (pen-up / baseline): {statistics.median(latencies) / statistics.median(clears):.2f}")
+    print(f"  predictions shown during each stroke (before pen-up): median {statistics.median(during):.0f}, "
+          f"min {min(during)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The ConvScope app as a module-level ``demo`` object.
+
+    gradio demo/app.py            # what `gradio` and a Hugging Face Space look for: the Blocks named `demo`
+    python demo/app.py            # launches it on 127.0.0.1:7860
+
+``CONVSCOPE_WEIGHTS`` picks another weights file and ``CONVSCOPE_DATA_DIR`` adds real MNIST samples.
+``python -m demo`` (demo/__main__.py) is the full command line, with flags.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+if not __package__:  # run as a file: make the `demo` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from demo.classifier import load_classifier  # noqa: E402
+from demo.ui import build_app, load_mnist_samples  # noqa: E402
+
+demo = build_app(load_classifier(os.environ.get("CONVSCOPE_WEIGHTS") or None),
+                 load_mnist_samples(os.environ.get("CONVSCOPE_DATA_DIR")))
+
+if __name__ == "__main__":
+    demo.launch(run_history=False)

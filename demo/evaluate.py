@@ -1,0 +1,46 @@
+"""Accuracy of a weights file on the 10,000 MNIST test images.
+
+    python -m demo.evaluate --data-dir ../shared/data/mnist [--weights PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from .checkpoint import WeightsError
+from .classifier import DEFAULT_WEIGHTS, load_classifier
+from .data import MnistNotFoundError, load_mnist_test
+
+
+def accuracy_report(probs: np.ndarray, labels: np.ndarray) -> tuple[float, list[float]]:
+    """Overall accuracy and per-class accuracy (classes 0-9)."""
+    pred = probs.argmax(1)
+    per_class = [float((pred[labels == c] == c).mean()) if (labels == c).any() else float("nan") for c in range(10)]
+    return float((pred == labels).mean()), per_class
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default="../shared/data/mnist",
+                        help="folder with the MNIST files (default: ../shared/data/mnist)")
+    parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help=f"weights file (default: {DEFAULT_WEIGHTS})")
+    args = parser.parse_args(argv)
+    try:
+        clf = load_classifier(args.weights)
+        images, labels = load_mnist_test(args.data_dir)
+    except (WeightsError, MnistNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    accuracy, per_class = accuracy_report(clf.predict_mnist(images.numpy()), labels.numpy())
+    print(f"test accuracy: {100 * accuracy:.2f}% on {len(labels):,} MNIST test images ({args.weights})")
+    for digit, acc in enumerate(per_class):
+        print(f"  {digit}: {100 * acc:.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

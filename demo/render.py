@@ -1,0 +1,113 @@
+"""Turning tensors into pictures: colour scales, tiled feature maps, kernels, PNG data URIs.
+
+Pure numpy + PIL, no Gradio: everything here is unit-tested on its own. A picture is a 2-D array of palette
+indices (0-254 along a colour scale, 255 for the gaps between tiles) saved as a palette PNG: one byte per pixel
+keeps encoding fast and pages small. Pictures are made at their native size (one pixel per value) and the page
+enlarges them with ``image-rendering: pixelated``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+from . import theme
+
+LEVELS = 255  # palette indices 0..254 run along the colour scale
+GAP_INDEX = 255  # the gap colour between tiles
+
+
+@dataclass(frozen=True)
+class Picture:
+    """Palette indices (H, W) uint8 on one colour scale, and the value shown at full colour."""
+
+    indices: np.ndarray
+    scale: str
+    vmax: float
+
+    def rgb(self) -> np.ndarray:
+        return palette(self.scale)[self.indices]
+
+    def data_uri(self) -> str:
+        return png_data_uri(self.indices, self.scale)
+
+
+@lru_cache(maxsize=None)
+def palette(scale: str) -> np.ndarray:
+    """(256, 3) uint8: ``LEVELS`` colours along one of the scales in :mod:`demo.theme`, then the gap colour."""
+    anchors = {"activation": theme.ACTIVATION_ANCHORS, "signed": theme.SIGNED_ANCHORS,
+               "input": theme.INPUT_ANCHORS}[scale]
+    xs = np.array([a for a, _ in anchors])
+    rgb = np.array([c for _, c in anchors], dtype=np.float64)
+    grid = np.linspace(0, 1, LEVELS)
+    colours = np.stack([np.interp(grid, xs, rgb[:, k]) for k in range(3)], 1).round().astype(np.uint8)
+    return np.concatenate([colours, np.array([theme.GAP_COLOUR], np.uint8)])
+
+
+def to_indices(values: np.ndarray, scale: str, vmax: float | None = None) -> tuple[np.ndarray, float]:
+    """Values -> palette indices on ``scale``; returns (uint8 indices, the value shown at full colour).
+
+    'activation' and 'input' map [0, vmax] onto the scale; 'signed' maps [-vmax, vmax], with 0 in the middle.
+    ``vmax`` defaults to the largest absolute value, so each picture uses its whole colour range.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if not np.isfinite(values).all():
+        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    if vmax is None:
+        vmax = float(np.abs(values).max()) if values.size else 0.0
+    vmax = vmax if vmax > 1e-12 else 1.0
+    unit = (values / vmax + 1) / 2 if scale == "signed" else values / vmax
+    return np.clip(unit * (LEVELS - 1) + 0.5, 0, LEVELS - 1).astype(np.uint8), vmax
+
+
+def tile(tiles: np.ndarray, columns: int = theme.TILE_COLUMNS, gap: int = theme.TILE_GAP) -> np.ndarray:
+    """(N, H, W) tiles -> one picture, ``columns`` to a row, separated by ``gap`` pixels of ``GAP_INDEX``."""
+    n, h, w = tiles.shape
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    padded = np.full((rows * columns, h + gap, w + gap), GAP_INDEX, np.uint8)
+    padded[:n, :h, :w] = tiles
+    grid = padded.reshape(rows, columns, h + gap, w + gap).transpose(0, 2, 1, 3)
+    return grid.reshape(rows * (h + gap), columns * (w + gap))[:-gap or None, :-gap or None]
+
+
+def feature_map_picture(maps: np.ndarray, columns: int = theme.TILE_COLUMNS) -> Picture:
+    """(C, H, W) activations -> one tiled picture on the activation scale, shared by the whole layer."""
+    indices, vmax = to_indices(maps, "activation")
+    return Picture(tile(indices, columns), "activation", vmax)
+
+
+def kernel_picture(weight: np.ndarray) -> Picture:
+    """Conv weights (out, in, k, k) -> a grid with one row per output channel and one column per input channel.
+
+    A single-input layer (the first conv) is laid out like feature maps instead, ``TILE_COLUMNS`` to a row.
+    """
+    out_ch, in_ch, kh, kw = weight.shape
+    indices, vmax = to_indices(weight, "signed")
+    if in_ch == 1:
+        return Picture(tile(indices[:, 0]), "signed", vmax)
+    return Picture(tile(indices.reshape(out_ch * in_ch, kh, kw), columns=in_ch), "signed", vmax)
+
+
+def scale_bar(scale: str, width: int = 128) -> Picture:
+    """A 1-pixel-high strip of the colour scale, for legends."""
+    return Picture(np.linspace(0, LEVELS - 1, width).round().astype(np.uint8)[None], scale, 1.0)
+
+
+def gray_picture(image: np.ndarray) -> Picture:
+    """A float image in [0, 1] (ink = 1) -> grey, white ink on black, as MNIST stores digits."""
+    return Picture(to_indices(np.clip(image, 0, 1), "input", vmax=1.0)[0], "input", 1.0)
+
+
+def png_data_uri(indices: np.ndarray, scale: str) -> str:
+    """Palette indices (H, W) -> ``data:image/png;base64,...`` (a palette PNG, fast compression)."""
+    image = Image.fromarray(np.ascontiguousarray(indices), "P")
+    image.putpalette(palette(scale).tobytes())
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,28 @@
+"""Visual constants in one place: colour scales, tile layout, pad defaults, page colours."""
+
+from __future__ import annotations
+
+# Colour scale for activations (>= 0 after ReLU / pooling): black = 0, through purple and orange, to pale yellow =
+# the strongest response in that layer. Anchors of matplotlib's "inferno", interpolated in demo/render.py.
+ACTIVATION_ANCHORS = [
+    (0.00, (0, 0, 4)), (0.15, (31, 12, 72)), (0.30, (85, 15, 109)), (0.45, (136, 34, 106)),
+    (0.60, (186, 54, 85)), (0.75, (227, 89, 51)), (0.88, (249, 140, 10)), (1.00, (252, 255, 164)),
+]
+# Colour scale for signed values (kernels, conv outputs before ReLU): blue = negative, white = 0, red = positive.
+SIGNED_ANCHORS = [(0.0, (33, 102, 172)), (0.25, (103, 169, 207)), (0.5, (247, 247, 247)),
+                  (0.75, (239, 138, 98)), (1.0, (178, 24, 43))]
+# The 28×28 model input and preprocessing steps: plain grey scale, white ink on black, as MNIST stores it.
+INPUT_ANCHORS = [(0.0, (0, 0, 0)), (1.0, (255, 255, 255))]
+
+TILE_GAP = 1  # pixels between tiles in a layer's picture (drawn in GAP_COLOUR)
+GAP_COLOUR = (90, 90, 90)
+TILE_COLUMNS = 8  # maps per row in a layer's picture
+
+# The drawing pad: internal canvas size (pixels), and the pen in those pixels.
+PAD_SIZE = 280
+PEN_DEFAULT = 20
+PEN_MIN, PEN_MAX = 4, 48
+SEND_INTERVAL_MS = 60  # while the pen moves, at most one update per interval
+
+ACCENT = "#f97316"  # the predicted class
+BAR = "#64748b"  # the other classes

@@ -1,0 +1,166 @@
+"""The page's views as HTML: prediction, probabilities, model input, feature maps, pooled maps, kernels.
+
+Each function takes a :class:`~demo.classifier.Prediction` (or the model) and returns an HTML string whose outer
+element carries the stable id that browser tests look for. Pictures are PNG data URIs made by :mod:`demo.render`.
+No Gradio here.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import OrderedDict
+from functools import lru_cache
+
+import numpy as np
+from torch import nn
+
+from . import render, theme
+from .classifier import Prediction
+from .model import ACTIVATION, CONV, POOL, stage_kind
+
+
+def _display_width(picture: render.Picture, target: int = 520) -> int:
+    """On-screen width: the largest whole-number enlargement that fits ``target`` pixels (crisp pixels)."""
+    width = picture.indices.shape[1]
+    return min(target, width * max(1, target // width))
+
+
+def _figure(title: str, uri: str, caption: str, width_px: int, cls: str = "") -> str:
+    return (f'<figure class="layer {cls}"><figcaption class="layer-title">{title}</figcaption>'
+            f'<img class="pixelated" src="{uri}" alt="{html.escape(title)}" style="width:{width_px}px">'
+            f'<div class="layer-caption">{caption}</div></figure>')
+
+
+@lru_cache(maxsize=None)
+def _scale_bar_uri(scale: str) -> str:
+    return render.scale_bar(scale).data_uri()
+
+
+def _legend(scale: str, low: str, high: str) -> str:
+    bar = _scale_bar_uri(scale)
+    return (f'<span class="legend"><span>{low}</span><img class="scale-bar" src="{bar}" alt="colour scale">'
+            f'<span>{high}</span></span>')
+
+
+def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
+    """The predicted digit, large; an invitation (with no digit in it) while the pad is empty."""
+    if pred is None or pred.label is None:
+        return (f'<div id="prediction" class="prediction empty" data-state="empty" data-seq="{seq}">'
+                '<div class="invite">Draw a digit</div>'
+                '<div class="hint">on the pad, or pick an example, and watch the network read it</div></div>')
+    confidence = 100 * pred.probs[pred.label]
+    return (f'<div id="prediction" class="prediction" data-state="ready" data-seq="{seq}" data-label="{pred.label}">'
+            f'<div class="digit">{pred.label}</div>'
+            f'<div class="confidence">{confidence:.1f}% sure</div></div>')
+
+
+def probabilities_html(pred: Prediction | None) -> str:
+    """All ten class probabilities as bars (the softmax of the last fully connected layer)."""
+    probs = pred.probs if pred is not None and pred.label is not None else [0.0] * 10
+    rows = []
+    for digit, p in enumerate(probs):
+        top = pred is not None and digit == pred.label
+        colour = theme.ACCENT if top else theme.BAR
+        rows.append(f'<div class="prob-row{" top" if top else ""}" data-digit="{digit}">'
+                    f'<span class="prob-digit">{digit}</span>'
+                    f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%;'
+                    f'background:{colour}"></span></span><span class="prob-value">{100 * p:.1f}%</span></div>')
+    note = ("softmax of fc2's 10 outputs: they add up to 100%" if pred is not None and pred.label is not None
+            else "waiting for a drawing")
+    return (f'<div id="probabilities" class="probabilities"><div class="view-title">Class probabilities</div>'
+            f'{"".join(rows)}<div class="view-note">{note}</div></div>')
+
+
+def model_input_html(pred: Prediction | None) -> str:
+    """The preprocessing steps, ending in the 28×28 input the model really sees (shown pixelated)."""
+    if pred is None or not pred.steps:
+        return ('<div id="model-input" class="model-input empty"><div class="view-title">What the model sees</div>'
+                '<div class="placeholder">the model input appears here</div></div>')
+    steps = []
+    for caption, image in pred.steps[:-1]:
+        shown = image if max(image.shape) <= 160 else image[::max(1, max(image.shape) // 160),
+                                                            ::max(1, max(image.shape) // 160)]
+        pixelated = ' class="pixelated"' if max(shown.shape) <= 64 else ""
+        steps.append(f'<figure class="step"><img{pixelated} src="{render.gray_picture(shown).data_uri()}" '
+                     f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
+    uri = render.gray_picture(pred.input28).data_uri()
+    return ('<div id="model-input" class="model-input"><div class="view-title">What the model sees</div>'
+            f'<div class="steps">{"<span class=arrow>→</span>".join(steps)}</div>'
+            f'<figure class="input28"><img class="pixelated" src="{uri}" alt="28×28 model input" width="168" '
+            'height="168"><figcaption>model input · 1×28×28 · 784 numbers: black = 0, white = 1</figcaption>'
+            '</figure></div>')
+
+
+def _stage_groups(activations: OrderedDict[str, np.ndarray], model: nn.Sequential) -> tuple[list, list]:
+    """(feature-map stages, pooled stages): each conv's activation output and each pooling output."""
+    modules = dict(model.named_children())
+    names = list(modules)
+    features, pooled = [], []
+    for i, name in enumerate(names):
+        if name not in activations or activations[name].shape[1] == 1:
+            continue  # fully connected activations (C×1×1) are not maps
+        kind = stage_kind(modules[name])
+        if kind == ACTIVATION and i > 0 and stage_kind(modules[names[i - 1]]) == CONV:
+            features.append((names[i - 1], name))
+        elif kind == POOL:
+            pooled.append((names[i - 1] if i > 0 else "", name))
+    return features, pooled
+
+
+def _maps_html(element_id: str, title: str, note: str, pred: Prediction | None, model: nn.Sequential,
+               which: int) -> str:
+    if pred is None or not pred.activations:
+        return (f'<div id="{element_id}" class="maps empty"><div class="view-title">{title}</div>'
+                '<div class="placeholder">draw a digit to see what each filter responds to</div></div>')
+    figures = []
+    for source, name in _stage_groups(pred.activations, model)[which]:
+        maps = pred.activations[name]
+        picture = render.feature_map_picture(maps)
+        c, h, w = maps.shape
+        label = f"{source} → {name}" if which == 0 else f"{name} (after {source})"
+        caption = (_legend("activation", "0", f"{picture.vmax:.2f}")
+                   + f'<span class="shape">{c} maps of {h}×{w}</span>')
+        figures.append(_figure(f'{label} <span class="shape">{c}×{h}×{w}</span>', picture.data_uri(), caption,
+                               _display_width(picture)))
+    return (f'<div id="{element_id}" class="maps"><div class="view-title">{title}</div>'
+            f'<div class="view-note">{note}</div><div class="layers">{"".join(figures)}</div></div>')
+
+
+def feature_maps_html(pred: Prediction | None, model: nn.Sequential) -> str:
+    return _maps_html("feature-maps", "Feature maps (convolution → ReLU)",
+                      "Each square is one filter's response over the image after the ReLU nonlinearity; black = 0 "
+                      "(no response), pale yellow = the strongest response in that layer.", pred, model, 0)
+
+
+def pooled_maps_html(pred: Prediction | None, model: nn.Sequential) -> str:
+    return _maps_html("pooled-maps", "Pooled maps (2×2 max pooling)",
+                      "Max pooling keeps the largest value of each 2×2 window: the map halves in each direction, "
+                      "small shifts of the drawing matter less. Same colour scale as the feature maps.",
+                      pred, model, 1)
+
+
+def kernels_html(model: nn.Sequential) -> str:
+    """Every convolution layer's learned kernels (fixed after training, so rendered once)."""
+    figures = []
+    for name, module in model.named_children():
+        if stage_kind(module) != CONV:
+            continue
+        weight = module.weight.detach().numpy()
+        picture = render.kernel_picture(weight)
+        o, i, kh, kw = weight.shape
+        layout = f"{o} kernels of {kh}×{kw}" if i == 1 else f"row = output channel ({o}), column = input channel ({i})"
+        caption = (_legend("signed", f"−{picture.vmax:.2f}", f"+{picture.vmax:.2f}")
+                   + f'<span class="shape">{layout}</span>')
+        figures.append(_figure(f'{name} weights <span class="shape">{o}×{i}×{kh}×{kw}</span>', picture.data_uri(),
+                               caption, _display_width(picture)))
+    return ('<div id="kernels" class="maps"><div class="view-title">Kernels (learned filters)</div>'
+            '<div class="view-note">Each kernel slides over its input; blue weights subtract, red weights add, white '
+            'is 0. The first layer looks at pixels directly, so its kernels read as stroke and edge detectors.</div>'
+            f'<div class="layers">{"".join(figures)}</div></div>')
+
+
+def notice_html(message: str = "", level: str = "info") -> str:
+    """A visible notice for problems with the input (never a stack trace)."""
+    if not message:
+        return '<div id="notice" class="notice" role="status"></div>'
+    return f'<div id="notice" class="notice {level}" role="status">{html.escape(message)}</div>'

@@ -1,0 +1,38 @@
+"""Shared fixtures. MNIST comes from ../shared/data/mnist (or $CONVSCOPE_MNIST); CI must have it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # train.py and bench/ are imported by tests
+
+MNIST_DIR = Path(os.environ.get("CONVSCOPE_MNIST", ROOT.parent / "shared" / "data" / "mnist"))
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file() and not (MNIST_DIR / "MNIST").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"MNIST is missing from {MNIST_DIR}; CI must have ../shared/data/mnist")
+        pytest.skip(f"MNIST not found in {MNIST_DIR} (set CONVSCOPE_MNIST)")
+    return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir):
+    from demo.data import load_mnist_test
+
+    images, labels = load_mnist_test(mnist_dir)
+    return images.numpy(), labels.numpy()
+
+
+@pytest.fixture(scope="session")
+def clf():
+    from demo import load_classifier
+
+    return load_classifier()

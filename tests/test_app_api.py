@@ -1,0 +1,101 @@
+"""The running app, driven as a program would: gradio_client and Gradio's plain REST routes."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench.harness import running_app
+from demo.examples import example_image
+from demo.pad import pad_examples
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def _canvas_png(path, digit: int) -> str:
+    """What a browser canvas exports: black ink on a transparent background."""
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = (example_image(digit, 0, 280, 20) * 255).astype(np.uint8)
+    Image.fromarray(rgba, "RGBA").save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("digit", [1, 4, 8])
+def test_predict_endpoint_reads_transparent_pngs(client, tmp_path, digit):
+    from gradio_client import handle_file
+
+    result = client.predict(handle_file(_canvas_png(tmp_path / f"{digit}.png", digit)), api_name="/predict")
+    assert result["label"] == digit
+    assert len(result["probs"]) == 10 and abs(sum(result["probs"]) - 1) < 1e-4
+    assert int(np.argmax(result["probs"])) == digit
+
+
+def test_predict_endpoint_blank_image_is_no_digit(client, tmp_path):
+    from gradio_client import handle_file
+
+    path = tmp_path / "blank.png"
+    Image.new("RGB", (300, 300), "white").save(path)
+    result = client.predict(handle_file(str(path)), api_name="/predict")
+    assert result["label"] is None and "draw a digit" in result["message"]
+
+
+def test_predict_endpoint_rejects_non_images_clearly(client, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    path = tmp_path / "notes.png"
+    path.write_text("this is not a picture")
+    with pytest.raises(AppError, match="not an image file"):
+        client.predict(handle_file(str(path)), api_name="/predict")
+    # ...and the server keeps answering
+    ok = client.predict(handle_file(_canvas_png(tmp_path / "7.png", 7)), api_name="/predict")
+    assert ok["label"] == 7
+
+
+def test_predict_over_plain_rest(app_url, tmp_path):
+    """Upload, then POST /gradio_api/call/predict and read the event stream: no client library needed."""
+    path = _canvas_png(tmp_path / "3.png", 3)
+    with httpx.Client(base_url=app_url, timeout=30) as http:
+        with open(path, "rb") as f:
+            uploaded = http.post("/gradio_api/upload", files={"files": ("3.png", f, "image/png")}).json()[0]
+        event = http.post("/gradio_api/call/predict",
+                          json={"data": [{"path": uploaded, "meta": {"_type": "gradio.FileData"}}]}).json()
+        stream = http.get(f"/gradio_api/call/predict/{event['event_id']}").text
+    data_lines = [line[len("data: "):] for line in stream.splitlines() if line.startswith("data: ")]
+    assert "event: complete" in stream, stream
+    result = json.loads(data_lines[-1])[0]
+    assert result["label"] == 3 and len(result["probs"]) == 10
+
+
+def test_draw_endpoint_returns_every_view(client):
+    example = next(e for e in pad_examples()[0] if e["digit"] == 5)
+    drawing = json.dumps({"w": 280, "h": 280, "pen": 20, "seq": 41, "strokes": example["strokes"]})
+    prediction, probabilities, model_input, feature_maps, pooled_maps, notice = client.predict(drawing,
+                                                                                               api_name="/draw")
+    assert 'data-seq="41"' in prediction and '<div class="digit">5</div>' in prediction
+    assert probabilities.count("prob-row") == 10
+    assert 'id="model-input"' in model_input and "data:image/png" in model_input
+    assert "relu1" in feature_maps and "pool2" in pooled_maps
+    assert 'class="notice' in notice and "warning" not in notice
+
+
+def test_draw_endpoint_empty_and_malformed(client):
+    prediction = client.predict(json.dumps({"seq": 2, "strokes": []}), api_name="/draw")[0]
+    assert 'data-state="empty"' in prediction
+    outputs = client.predict('{"strokes": [[[1, 2', api_name="/draw")
+    assert "could not be used" in outputs[-1] and "malformed" in outputs[-1]

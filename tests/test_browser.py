@@ -1,0 +1,165 @@
+"""End to end in real Chromium: draw with the mouse (and touch) on #pad, read #prediction and the maps."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench.harness import (chromium, chromium_path, draw_strokes, example_strokes_unit, open_page, reset_observer,
+                           running_app, wait_settled)
+from conftest import ROOT
+from demo.examples import EXAMPLES, example_image
+from demo.model import CONV, POOL, stage_kind
+
+if chromium_path() is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is missing in CI: .ci/setup should have installed it")
+    pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+SCREENSHOTS = ROOT / "docs"
+
+
+@pytest.fixture(scope="module")
+def app_page(mnist_dir):
+    with running_app(["--data-dir", str(mnist_dir)]) as url, chromium() as browser:
+        yield open_page(browser, url)
+
+
+@pytest.fixture
+def page(app_page):
+    """The shared page, with an empty pad at the start of each test (a failed test leaves no ink behind)."""
+    app_page.click("#clear")
+    wait_settled(app_page)
+    reset_observer(app_page)
+    return app_page
+
+
+def shown_digit(page) -> str | None:
+    """The first digit character of #prediction, or None when it shows no digit."""
+    match = re.search(r"\d", page.locator("#prediction").inner_text())
+    return match.group() if match else None
+
+
+def clear(page) -> None:
+    page.click("#clear")
+    wait_settled(page)
+    assert shown_digit(page) is None
+
+
+def test_empty_pad_invites_and_never_guesses(page):
+    assert shown_digit(page) is None
+    assert "Draw a digit" in page.locator("#prediction").inner_text()
+    assert page.locator("#feature-maps img").count() == 0
+
+
+def test_drawn_digits_are_read_live(page, clf):
+    kinds = [stage_kind(m) for _, m in clf.model.named_children()]
+    long_strokes_updated = []
+    for digit in range(10):
+        reset_observer(page)
+        draw_strokes(page, example_strokes_unit(digit, len(EXAMPLES[digit]) - 1))
+        timing = wait_settled(page)
+        assert shown_digit(page) == str(digit), page.locator("#prediction").inner_text()
+        long_strokes_updated.append(timing["updates_before_pen_up"])
+        assert page.locator("#model-input .input28 img").count() == 1
+        assert page.locator("#feature-maps img.pixelated").count() == kinds.count(CONV)
+        assert page.locator("#pooled-maps img.pixelated").count() == kinds.count(POOL)
+        assert page.locator("#probabilities .prob-row").count() == 10
+        clear(page)
+    # The answer follows the pen: predictions arrive while strokes are still being drawn.
+    assert sum(n > 0 for n in long_strokes_updated) >= 8, long_strokes_updated
+
+
+def test_maps_are_labelled_with_layer_and_shape(page):
+    draw_strokes(page, example_strokes_unit(8))
+    wait_settled(page)
+    maps = page.locator("#feature-maps").inner_text()
+    pooled = page.locator("#pooled-maps").inner_text()
+    for text in ("conv1 → relu1", "32×28×28", "conv3 → relu3", "64×14×14"):
+        assert text in maps
+    for text in ("pool1", "32×14×14", "pool2", "64×7×7"):
+        assert text in pooled
+    page.locator("#model-input").screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / "model-input.png"))
+    clear(page)
+
+
+def test_undo_removes_the_last_stroke(page):
+    four = example_strokes_unit(4)
+    draw_strokes(page, four)
+    wait_settled(page)
+    assert shown_digit(page) == "4"
+    before = page.locator("#prediction").get_attribute("data-seq")
+    page.click("#undo")
+    wait_settled(page)
+    assert page.locator("#prediction").get_attribute("data-seq") != before
+    page.click("#undo")
+    wait_settled(page)
+    assert shown_digit(page) is None  # both strokes undone: the pad is empty again
+
+
+def test_touch_input_draws_too(page):
+    """Pointer events from a finger (pointerType "touch") draw like the mouse."""
+    box = page.locator("#pad canvas").bounding_box()
+    points = [(0.52, 0.18), (0.5, 0.5), (0.49, 0.82)]
+    page.evaluate(
+        """([box, points]) => {
+             const c = document.querySelector('#pad canvas');
+             const at = (p) => ({clientX: box.x + p[0] * box.width, clientY: box.y + p[1] * box.height,
+                                 pointerId: 7, pointerType: 'touch', isPrimary: true, bubbles: true});
+             c.dispatchEvent(new PointerEvent('pointerdown', at(points[0])));
+             for (const p of points.slice(1)) c.dispatchEvent(new PointerEvent('pointermove', at(p)));
+             c.dispatchEvent(new PointerEvent('pointerup', at(points[points.length - 1])));
+           }""", [box, points])
+    wait_settled(page)
+    assert shown_digit(page) == "1"
+    clear(page)
+
+
+def test_upload_an_image_file(page, tmp_path):
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = (example_image(2, 1, 280, 20) * 255).astype(np.uint8)
+    path = tmp_path / "two.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    page.set_input_files("#upload input[type=file]", str(path))
+    page.wait_for_function("() => /2/.test(document.querySelector('#prediction').innerText)", timeout=15_000)
+    assert shown_digit(page) == "2"
+
+
+def test_bad_upload_keeps_the_views_and_says_why(page, tmp_path):
+    draw_strokes(page, example_strokes_unit(6))
+    wait_settled(page)
+    assert shown_digit(page) == "6"
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    page.set_input_files("#upload input[type=file]", str(bad))
+    page.wait_for_function("() => document.querySelector('#notice').innerText.length > 0", timeout=15_000)
+    notice = page.locator("#notice").inner_text()
+    assert "could not be used" in notice and "broken.png" in notice
+    assert "Traceback" not in notice
+    assert shown_digit(page) == "6"  # nothing the user had is lost
+    clear(page)
+
+
+def test_mnist_samples_are_clickable(page):
+    page.locator("#mnist-samples img").nth(7).click()
+    page.wait_for_function("() => /7/.test(document.querySelector('#prediction').innerText)", timeout=15_000)
+    assert shown_digit(page) == "7"
+
+
+def test_screenshot_of_the_real_page(page, tmp_path):
+    """The README's screenshot; written to docs/ when CONVSCOPE_UPDATE_SCREENSHOTS=1."""
+    clear(page)
+    draw_strokes(page, example_strokes_unit(3))
+    wait_settled(page)
+    path = tmp_path / "page.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert Image.open(path).size[0] >= 1000
+    if os.environ.get("CONVSCOPE_UPDATE_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / "screenshot.png")
