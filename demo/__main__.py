@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: no internet connection, so no public share link can be made; serving locally only.",
               file=sys.stderr)
         share = False
+    import torch
+
+    torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
     demo = build_app(clf, load_mnist_samples(args.data_dir))
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=args.host, server_port=args.port, share=share, run_history=False, show_error=False)

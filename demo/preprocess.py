@@ -169,7 +169,8 @@ def _resize(a: np.ndarray, height: int, width: int) -> np.ndarray:
     return F.interpolate(t, size=(height, width), mode="bilinear", antialias=True, align_corners=False)[0, 0].numpy()
 
 
-def _disk(radius: int) -> torch.Tensor:
+def disk(radius: int) -> torch.Tensor:
+    """A round structuring element / pen tip of ``radius`` pixels, as a (1, 1, 2r+1, 2r+1) conv kernel."""
     r = torch.arange(-radius, radius + 1, dtype=torch.float32)
     return ((r[:, None] ** 2 + r[None, :] ** 2) <= radius ** 2 + 0.5).float()[None, None]
 
@@ -193,10 +194,10 @@ def normalise_stroke(ink: np.ndarray, box: int) -> np.ndarray:
     t = torch.from_numpy(np.ascontiguousarray(ink))[None, None]
     if 0 < width < THICKEN_BELOW * target:
         r = max(1, round((target - width) / 2))
-        t = F.conv2d(t, _disk(r), padding=r).clamp(max=1)  # dilation by a disk: a rounder, wider pen
+        t = F.conv2d(t, disk(r), padding=r).clamp(max=1)  # dilation by a disk: a rounder, wider pen
     elif width > THIN_ABOVE * target:
         r = max(1, round((width - THIN_TO * target) / 2))
-        thinned = 1 - F.conv2d(1 - t, _disk(r), padding=r).clamp(max=1)  # erosion by a disk
+        thinned = 1 - F.conv2d(1 - t, disk(r), padding=r).clamp(max=1)  # erosion by a disk
         if (thinned > 0.5).sum() >= 0.25 * (t > 0.5).sum():  # never erase most of the digit
             t = thinned
     return t[0, 0].numpy()
