@@ -94,6 +94,11 @@ def _numpy_to_arrays(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
                                 f"{array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InvalidImageError(f"the image has no pixels (shape {array.shape})")
+    longest = max(array.shape[:2])
+    if array.dtype == np.uint8 and longest > MAX_INPUT_SIDE and (array.ndim == 2 or array.shape[-1] in (3, 4)):
+        # Reduce huge 8-bit arrays as PIL images first: no full-size float copy (a 10,000² RGBA array is 1.6 GB).
+        reduced = Image.fromarray(np.ascontiguousarray(array)).reduce(int(np.ceil(longest / MAX_INPUT_SIDE)))
+        array = np.asarray(reduced)
     if array.dtype == bool:
         data = array.astype(np.float32)
     elif np.issubdtype(array.dtype, np.floating):

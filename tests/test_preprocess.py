@@ -163,3 +163,20 @@ def test_steps_end_in_the_model_input(ink):
     result = preprocess(ink)
     assert [name.split()[0] for name, _ in result.steps] == ["ink", "cropped,", "scaled", "centred"]
     assert result.steps[-1][1] is result.input28
+
+
+def test_huge_rgba_array_is_reduced_without_a_float_copy():
+    huge = np.zeros((10_000, 10_000, 4), np.uint8)
+    huge[2000:8000, 4500:5500, 3] = 255  # a "1" on a transparent canvas
+    result = preprocess(huge)
+    assert not result.empty and result.steps[0][1].shape == (1000, 1000)
+
+
+def test_animated_image_uses_the_first_frame(tmp_path):
+    from demo.image_file import open_image
+
+    frames = [Image.fromarray((255 - example_image(d, 0, 120, 9) * 255).astype(np.uint8), "L") for d in (7, 2)]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    first = preprocess(open_image(path)).input28
+    assert np.abs(first - preprocess(frames[0]).input28).mean() < 0.03
