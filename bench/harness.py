@@ -53,10 +53,15 @@ def chromium_path() -> str | None:
 
 @contextlib.contextmanager
 def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterator[str]:
-    """Starts ``python -m demo`` on a free port (uploads in a throwaway temp folder); yields its URL."""
+    """Starts ``python -m demo`` on a free port; yields its URL.
+
+    Uploads go to a throwaway ``<temp>/uploads`` (GRADIO_TEMP_DIR) and the server's output to ``<temp>/server.log``.
+    """
     port = free_port()
     temp = tempfile.mkdtemp(prefix="convscope-gradio-")
-    env = {**os.environ, "GRADIO_TEMP_DIR": temp, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    # Uploads go to <temp>/uploads; the server's log sits beside that folder, never inside what Gradio serves.
+    env = {**os.environ, "GRADIO_TEMP_DIR": str(Path(temp) / "uploads"), "GRADIO_ANALYTICS_ENABLED": "False",
+           "PYTHONUNBUFFERED": "1"}
     log = open(Path(temp) / "server.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), *extra_args], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
