@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from demo import load_classifier, preprocess  # noqa: E402
+from demo import load_classifier  # noqa: E402
+from demo.preprocess import preprocess  # noqa: E402
 from demo.pad import pad_examples  # noqa: E402
 from demo.strokes import parse_drawing  # noqa: E402
 from demo.theme import PAD_SIZE, PEN_DEFAULT  # noqa: E402

@@ -86,7 +86,8 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
         return views_for_drawing(clf, drawing_json)
 
     def on_upload(path: str | None) -> tuple[Any, ...]:
-        return views_for_file(clf, path)
+        # The file box is emptied again, so the next file can be dropped straight away.
+        return (*views_for_file(clf, path), None)
 
     def on_sample(evt: gr.SelectData) -> tuple[Any, ...]:
         image, _ = mnist_samples[evt.index]
@@ -127,7 +128,7 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
         outputs = [prediction, probabilities, model_input, feature_maps, pooled_maps, notice]
         pad.change(on_drawing, inputs=pad, outputs=outputs, api_name="draw", trigger_mode="always_last",
                    show_progress="hidden", concurrency_limit=None)
-        upload.upload(on_upload, inputs=upload, outputs=outputs, api_name="upload", show_progress="hidden")
+        upload.upload(on_upload, inputs=upload, outputs=[*outputs, upload], api_name="upload", show_progress="hidden")
         if mnist_samples:
             samples.select(on_sample, inputs=None, outputs=outputs, api_visibility="private", show_progress="hidden")
         api_button.click(predict, inputs=api_file, outputs=api_result, api_name="predict")
