@@ -58,7 +58,10 @@ def test_redraw_draws_uniform_strokes():
     images[:, 5:23, 13:15] = 255
     out = train.redraw(train.skeletons(images), torch.Generator().manual_seed(0))
     assert out.shape == (4, 1, 28, 28)
-    assert (out.amax(dim=(1, 2, 3)) > 0.9).all()  # solid pen strokes
+    # Solid pen strokes: the thinnest pen (1.25 px at 28×28) may not cover a whole pixel, so its peak can be 0.75;
+    # augment() stretches every image back to a full-ink core.
+    assert (out.amax(dim=(1, 2, 3)) >= 0.75).all()
+    assert (out >= 0.999).any()
 
 
 def test_missing_data_names_the_folder(tmp_path, monkeypatch):
