@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .classifier import load_classifier  # heavy imports after argument parsing, so --help is instant
-    from .ui import build_app, load_mnist_samples
+    from .ui import LAUNCH_OPTIONS, build_app, load_mnist_samples
 
     try:
         clf = load_classifier(args.weights)
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
     demo = build_app(clf, load_mnist_samples(args.data_dir))
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=args.host, server_port=args.port, share=share, run_history=False, show_error=False)
+    demo.launch(server_name=args.host, server_port=args.port, share=share, show_error=False, **LAUNCH_OPTIONS)
     return 0
 
 

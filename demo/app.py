@@ -17,10 +17,10 @@ if not __package__:  # run as a file: make the `demo` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from demo.classifier import load_classifier  # noqa: E402
-from demo.ui import build_app, load_mnist_samples  # noqa: E402
+from demo.ui import LAUNCH_OPTIONS, build_app, load_mnist_samples  # noqa: E402
 
 demo = build_app(load_classifier(os.environ.get("CONVSCOPE_WEIGHTS") or None),
                  load_mnist_samples(os.environ.get("CONVSCOPE_DATA_DIR")))
 
 if __name__ == "__main__":
-    demo.launch(run_history=False)
+    demo.launch(**LAUNCH_OPTIONS)
