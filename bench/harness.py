@@ -51,9 +51,17 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+class AppUrl(str):
+    """The URL of a running app (a plain ``str``), plus where its uploads and log are and its process id."""
+
+    uploads: Path
+    log: Path
+    pid: int
+
+
 @contextlib.contextmanager
-def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterator[str]:
-    """Starts ``python -m demo`` on a free port; yields its URL.
+def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterator[AppUrl]:
+    """Starts ``python -m demo`` on a free port; yields its URL (an :class:`AppUrl`).
 
     Uploads go to a throwaway ``<temp>/uploads`` (GRADIO_TEMP_DIR) and the server's output to ``<temp>/server.log``.
     """
@@ -65,7 +73,8 @@ def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterat
     log = open(Path(temp) / "server.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), *extra_args], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = AppUrl(f"http://127.0.0.1:{port}")
+    url.uploads, url.log, url.pid = Path(temp) / "uploads", Path(temp) / "server.log", proc.pid
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -120,6 +129,7 @@ def open_page(browser, url: str, width: int = 1400, height: int = 1000):
 def draw_strokes(page, strokes: Sequence[Sequence[Sequence[float]]], step_ms: float = 8.0,
                  points_per_segment: int = 4) -> None:
     """Draws strokes given in 0-1 pad coordinates with the mouse, at roughly a person's speed."""
+    page.locator("#pad canvas").scroll_into_view_if_needed()  # mouse coordinates are the viewport's
     box = page.locator("#pad canvas").bounding_box()
     x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
     for stroke in strokes:

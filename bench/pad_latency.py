@@ -1,10 +1,11 @@
 """Pen-up -> settled prediction on screen, in real headless Chromium drawing on the live pad.
 
-    python bench/pad_latency.py [--rounds 20] [--weights PATH]
+    python bench/pad_latency.py [--rounds 20] [--weights PATH] [--lesson "CNN vs ANN"] [--classroom]
 
 Starts the app, draws the project's example digits with the mouse at a person's pace, and measures inside the page
 (performance.now()) the time from the pointerup event to the moment #prediction shows the answer for that final
-drawing; also how many predictions arrived *during* each stroke. The baseline, run in the same process, is the
+drawing; also how many predictions arrived *during* each stroke. ``--lesson`` opens a teaching tab first, so its view
+is recomputed after every drawing too (the others are not computed while hidden). The baseline, run in the same process, is the
 "Clear" button's round trip: the same Gradio event path with no model work at all.
 """
 
@@ -47,12 +48,16 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=20, help="digits drawn (default: 20)")
     p.add_argument("--weights", help="weights file (default: the app's default)")
+    p.add_argument("--lesson", help="teaching tab to open first, by its label, e.g. 'CNN vs ANN' (default: none)")
+    p.add_argument("--classroom", action="store_true", help="start the app in classroom mode (default: off)")
     args = p.parse_args()
-    extra = ["--weights", args.weights] if args.weights else []
+    extra = (["--weights", args.weights] if args.weights else []) + (["--classroom"] if args.classroom else [])
     styles = [(d, s) for d in EXAMPLES for s in range(len(EXAMPLES[d]))]
     latencies, during, clears, correct = [], [], [], 0
     with running_app(extra) as url, chromium() as browser:
         page = open_page(browser, url)
+        if args.lesson:
+            page.get_by_role("tab", name=args.lesson).click()
         draw_strokes(page, example_strokes_unit(0))  # warm-up: first request, first pictures
         wait_settled(page)
         for i in range(args.rounds):
@@ -65,7 +70,8 @@ def main() -> int:
             during.append(timing["updates_before_pen_up"])
             correct += page.locator("#prediction").get_attribute("data-label") == str(digit)
             clears.append(page.evaluate(CLEAR_ROUND_TRIP_JS))
-    print(f"{args.rounds} digits drawn with the mouse in headless Chromium ({correct}/{args.rounds} read correctly)")
+    print(f"{args.rounds} digits drawn with the mouse in headless Chromium ({correct}/{args.rounds} read correctly)"
+          + (f", lesson tab open: {args.lesson}" if args.lesson else "") + (", classroom mode" if args.classroom else ""))
     print(f"  pen-up -> settled prediction:     {summary(latencies)}")
     print(f"  baseline, Clear round trip:       {summary(clears)}")
     print(f"  ratio of medians (pen-up / baseline): {statistics.median(latencies) / statistics.median(clears):.2f}")

@@ -1,11 +1,13 @@
 """python -m demo: start the ConvScope app.
 
     python -m demo [--host 127.0.0.1] [--port 7860] [--weights weights/cnn.safetensors] [--data-dir DIR] [--share]
+                   [--classroom] [--mlp-weights weights/mlp.safetensors]
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import errno
 import socket
 import sys
@@ -21,6 +23,16 @@ def internet_reachable(host: str = "api.gradio.app", port: int = 443, timeout: f
             return True
     except OSError:
         return False
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Caps glibc's malloc arenas. Gradio runs handlers on many worker threads and glibc gives busy threads arenas
+    of their own (up to 8 per core), each keeping freed memory: the server's memory then creeps up under a
+    classroom's load (bench/load.py). Elsewhere (not glibc) this does nothing."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8 is M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
 
 
 def port_free(host: str, port: int) -> bool:
@@ -42,10 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="MNIST folder; adds real MNIST test digits as clickable examples "
                                            "(default: none)")
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link (default: off)")
+    parser.add_argument("--classroom", action="store_true",
+                        help="projector mode: large type, high contrast, the network revealed layer by layer, "
+                             "freeze and dark/light buttons (default: off)")
+    parser.add_argument("--mlp-weights", help="the plain fully connected net for the CNN-vs-ANN lesson "
+                                              "(default: weights/mlp.safetensors)")
     args = parser.parse_args(argv)
+    limit_malloc_arenas()  # before any worker thread exists
 
     from .classifier import load_classifier  # heavy imports after argument parsing, so --help is instant
-    from .ui import LAUNCH_OPTIONS, build_app, load_mnist_samples
+    from .ui import LAUNCH_OPTIONS, build_app, load_lesson_extras, load_mnist_samples
 
     try:
         clf = load_classifier(args.weights)
@@ -64,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
-    demo = build_app(clf, load_mnist_samples(args.data_dir))
-    demo.queue(default_concurrency_limit=4)
+    mlp, robustness = load_lesson_extras(args.mlp_weights)
+    demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness,
+                     classroom=args.classroom)  # its queue settings are in demo/ui.py
     demo.launch(server_name=args.host, server_port=args.port, share=share, show_error=False, **LAUNCH_OPTIONS)
     return 0
 

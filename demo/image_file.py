@@ -23,7 +23,9 @@ def open_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
     """
     name = name or ("the upload" if isinstance(source, bytes) else str(source))
     try:
-        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else Path(source))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we enforce MAX_PIXELS ourselves
+            image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else Path(source))
     except FileNotFoundError as error:
         raise InvalidImageError(f"{name}: no such file") from error
     except IsADirectoryError as error:

@@ -88,8 +88,11 @@ function sendSoon() {  // throttle: at most one update per INTERVAL while the pe
   if (wait <= 0) send();
   else if (timer === null) timer = setTimeout(() => { timer = null; if (drawing) send(); }, wait);
 }
+// Classroom mode's "freeze" (demo/classroom.py) keeps the drawing on screen while the teacher talks.
+const frozen = () => document.body.classList.contains('convscope-frozen');
 canvas.addEventListener('pointerdown', (e) => {
   if (e.button !== undefined && e.button > 0) return;
+  if (frozen()) return;
   e.preventDefault();
   try { canvas.setPointerCapture(e.pointerId); } catch (err) { /* synthetic or already-ended pointer */ }
   drawing = true;
@@ -114,11 +117,12 @@ function penUp(e) {
 }
 canvas.addEventListener('pointerup', penUp);
 canvas.addEventListener('pointercancel', penUp);
-element.querySelector('#clear').addEventListener('click', () => { strokes = []; redraw(); send(); });
-element.querySelector('#undo').addEventListener('click', () => { strokes.pop(); redraw(); send(); });
+element.querySelector('#clear').addEventListener('click', () => { if (frozen()) return; strokes = []; redraw(); send(); });
+element.querySelector('#undo').addEventListener('click', () => { if (frozen()) return; strokes.pop(); redraw(); send(); });
 pen.addEventListener('input', () => { redraw(); });
 pen.addEventListener('change', () => { if (strokes.length) send(); });
 element.querySelectorAll('.example-button').forEach((b) => b.addEventListener('click', () => {
+  if (frozen()) return;
   strokes = JSON.parse(JSON.stringify(props.examples[+b.dataset.index].strokes));
   redraw();
   send();

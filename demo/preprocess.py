@@ -215,7 +215,8 @@ def preprocess(image: Image.Image | np.ndarray) -> Preprocessed:
     drawn = ink > INK_THRESHOLD
     if not drawn.any():
         uniform = float(ink.max()) < INK_THRESHOLD
-        message = "empty canvas: draw a digit" if uniform else "no digit found"
+        # One flat colour: an empty canvas, or one covered entirely in ink (no background left to find a digit on).
+        message = "empty canvas (all one colour): draw a digit" if uniform else "no digit found"
         return Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, message, steps)
 
     rows, cols = np.flatnonzero(drawn.any(1)), np.flatnonzero(drawn.any(0))

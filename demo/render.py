@@ -111,3 +111,57 @@ def png_data_uri(indices: np.ndarray, scale: str) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def rgb_data_uri(rgb: np.ndarray) -> str:
+    """An RGB uint8 image (H, W, 3) -> ``data:image/png;base64,...``."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = theme.HEAT_ALPHA) -> np.ndarray:
+    """A grey image in [0, 1] with a heat map in [0, 1] laid over it in the heat colour; returns RGB uint8.
+
+    Where the heat is 0 the image shows unchanged (dimmed), so the digit stays readable under the colours.
+    """
+    grey = np.clip(image, 0, 1)[..., None] * 255 * (1 - theme.HEAT_DIM)
+    heat = np.clip(np.nan_to_num(heat), 0, 1)[..., None] * alpha
+    colour = np.array(theme.HEAT_COLOUR, np.float64)[None, None, :]
+    return np.clip(grey * (1 - heat) + colour * heat, 0, 255).round().astype(np.uint8)
+
+
+def line_chart_svg(xs: list[float], series: dict[str, list[float]], x_label: str, y_label: str,
+                   colours: dict[str, str], width: int = 360, height: int = 220, marker_x: float | None = None,
+                   y_range: tuple[float, float] = (0.0, 100.0)) -> str:
+    """A small SVG line chart (one line per series, values in y_range), with a dashed marker at ``marker_x``."""
+    left, right, top, bottom = 44, 10, 10, 34
+    w, h = width - left - right, height - top - bottom
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = y_range
+
+    def px(x: float) -> float:
+        return left + (x - x0) / ((x1 - x0) or 1) * w
+
+    def py(y: float) -> float:
+        return top + (1 - (min(max(y, y0), y1) - y0) / ((y1 - y0) or 1)) * h
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+             f'height="{height}" class="chart" role="img" aria-label="{y_label} against {x_label}">']
+    for k in range(5):  # horizontal grid lines and y labels
+        y = y0 + (y1 - y0) * k / 4
+        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{py(y):.1f}" y2="{py(y):.1f}" class="grid"/>'
+                     f'<text x="{left - 4}" y="{py(y) + 4:.1f}" text-anchor="end">{y:g}</text>')
+    for x in xs[::max(1, len(xs) // 8)]:
+        parts.append(f'<text x="{px(x):.1f}" y="{top + h + 14}" text-anchor="middle">{x:g}</text>')
+    parts.append(f'<text x="{left + w / 2:.1f}" y="{height - 4}" text-anchor="middle">{x_label}</text>'
+                 f'<text x="12" y="{top + h / 2:.1f}" text-anchor="middle" '
+                 f'transform="rotate(-90 12 {top + h / 2:.1f})">{y_label}</text>')
+    if marker_x is not None and x0 <= marker_x <= x1:
+        parts.append(f'<line x1="{px(marker_x):.1f}" x2="{px(marker_x):.1f}" y1="{top}" y2="{top + h}" '
+                     'class="marker"/>')
+    for name, ys in series.items():
+        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colours[name]}" stroke-width="2.5"/>')
+    parts.append("</svg>")
+    return "".join(parts)

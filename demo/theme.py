@@ -26,3 +26,14 @@ SEND_INTERVAL_MS = 60  # while the pen moves, at most one update per interval
 
 ACCENT = "#f97316"  # the predicted class
 BAR = "#64748b"  # the other classes
+
+# Saliency overlays: the digit in grey, dimmed, under the heat colour.
+HEAT_COLOUR = (255, 64, 32)
+HEAT_ALPHA = 0.85
+HEAT_DIM = 0.45
+# The two networks in comparisons.
+CNN_COLOUR = "#f97316"
+MLP_COLOUR = "#3b82f6"
+# The highlighted window / cell in the pooling and one-value lessons.
+HIGHLIGHT = "#22d3ee"
+PADDING_COLOUR = (30, 64, 175)  # the zero padding around the playground's input

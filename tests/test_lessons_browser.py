@@ -1,0 +1,192 @@
+"""The teaching tabs and classroom mode, end to end in real Chromium, on a digit drawn with the mouse.
+
+With CONVSCOPE_UPDATE_SCREENSHOTS=1 each lesson (and classroom mode at 1280×720) is saved under docs/ for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import torch.nn.functional as F  # noqa: N812
+import torch
+
+from bench.harness import chromium, chromium_path, draw_strokes, example_strokes_unit, open_page, running_app, \
+    wait_settled
+from conftest import ROOT
+from demo.model import count_parameters
+
+if chromium_path() is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is missing in CI: .ci/setup should have installed it")
+    pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+SCREENSHOTS = ROOT / "docs"
+
+
+def save_screenshot(page, locator: str, name: str, tmp_path) -> None:
+    path = tmp_path / f"{name}.png"
+    page.locator(locator).screenshot(path=str(path))
+    assert path.stat().st_size > 1000
+    if os.environ.get("CONVSCOPE_UPDATE_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / f"{name}.png")
+
+
+def ready(page, element_id: str, condition: str = "true", timeout: int = 15_000) -> dict:
+    """Waits until #element_id is computed (data-state=ready) and ``condition`` (JS over ``d``, its dataset) holds."""
+    page.wait_for_function(
+        f"() => {{ const e = document.querySelector('#{element_id}'); if (!e) return false; const d = e.dataset;"
+        f" return d.state === 'ready' && ({condition}); }}", timeout=timeout)
+    return page.evaluate(f"() => ({{...document.querySelector('#{element_id}').dataset}})")
+
+
+def set_number(page, elem_id: str, value: int) -> None:
+    """Sets a Gradio slider through its number box (what a keyboard user does)."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    with running_app() as url:
+        page = open_page(browser, url)
+        draw_strokes(page, example_strokes_unit(3))
+        wait_settled(page)
+        assert page.locator("#prediction").get_attribute("data-label") == "3"
+        yield page
+
+
+def test_hidden_lessons_are_not_computed(page):
+    """A drawing updates the live views, but a lesson whose tab is closed stays uncomputed."""
+    hidden = page.evaluate("() => [...document.querySelectorAll('.lesson')].map(e => [e.id, e.dataset.state])")
+    assert all(state != "ready" for _, state in hidden), hidden
+
+
+def test_convolution_playground(page, tmp_path):
+    page.get_by_role("tab", name="Convolution").click()
+    data = ready(page, "conv-playground")
+    assert (data["k"], data["mode"], data["out"]) == ("3", "valid", "26x26")
+    page.locator("#conv-mode").get_by_text("full").click()
+    set_number(page, "conv-stride", 2)
+    data = ready(page, "conv-playground", "d.mode === 'full' && d.stride === '2'")
+    expected = F.conv2d(F.pad(torch.zeros(1, 1, 28, 28), (2, 2, 2, 2)), torch.zeros(1, 1, 3, 3), stride=2).shape
+    assert data["out"] == f"{expected[2]}x{expected[3]}"  # 15x15
+    assert "⌊" in page.locator("#conv-playground .formula").inner_text()
+    set_number(page, "conv-stride", 1)
+    page.locator("#conv-mode").get_by_text("valid").click()
+    ready(page, "conv-playground", "d.mode === 'valid' && d.stride === '1'")
+    save_screenshot(page, "#lessons", "lesson_convolution", tmp_path)
+
+
+def test_pooling_explorer(page, tmp_path):
+    page.get_by_role("tab", name="Pooling").click()
+    data = ready(page, "pooling")
+    assert data["out"] == "14x14" and data["kind"] == "max"
+    kept_max = float(data["kept"])
+    page.locator("#pool-kind").get_by_text("mean").click()
+    data = ready(page, "pooling", "d.kind === 'mean'")
+    assert float(data["kept"]) <= kept_max + 1e-6  # a mean never exceeds the max of the same window
+    page.locator("#pool-kind").get_by_text("max").click()
+    ready(page, "pooling", "d.kind === 'max'")
+    save_screenshot(page, "#lessons", "lesson_pooling", tmp_path)
+
+
+def test_one_value_matches_the_model(page, tmp_path):
+    page.get_by_role("tab", name="One value").click()
+    data = ready(page, "one-value")
+    assert abs(float(data["value"]) - float(data["modelValue"])) < 1e-4
+    assert "ReLU" in page.locator("#one-value .formula").inner_text()
+    save_screenshot(page, "#lessons", "lesson_one_value", tmp_path)
+
+
+def test_cnn_vs_ann(page, tmp_path):
+    page.get_by_role("tab", name="CNN vs ANN").click()
+    data = ready(page, "cnn-vs-ann")
+    assert data["cnnLabel"] == "3" and data["mlpLabel"] == "3"
+    assert page.locator("#cnn-vs-ann svg.chart").count() >= 3
+    set_number(page, "versus-dx", 5)
+    ready(page, "cnn-vs-ann", "true")
+    page.wait_for_function("() => document.querySelector('#cnn-vs-ann figcaption').innerText.includes('+5 px right')")
+    save_screenshot(page, "#lessons", "lesson_cnn_vs_ann", tmp_path)
+    set_number(page, "versus-dx", 0)
+    page.wait_for_function("() => document.querySelector('#cnn-vs-ann figcaption').innerText.includes('+0 px right')")
+
+
+def test_saliency(page, tmp_path):
+    page.get_by_role("tab", name="Saliency").click()
+    data = ready(page, "saliency")
+    assert data["target"] == "3" and data["method"] == "gradient × input"
+    page.locator("#saliency-method").get_by_text("Grad-CAM").click()
+    ready(page, "saliency", "d.method === 'Grad-CAM'")
+    save_screenshot(page, "#lessons", "lesson_saliency", tmp_path)
+
+
+def test_lessons_follow_the_drawing(page):
+    """With a lesson open, a new drawing recomputes it."""
+    page.get_by_role("tab", name="CNN vs ANN").click()
+    ready(page, "cnn-vs-ann", "d.cnnLabel === '3'")
+    page.click("#clear")
+    wait_settled(page)
+    draw_strokes(page, example_strokes_unit(7))
+    wait_settled(page)
+    ready(page, "cnn-vs-ann", "d.cnnLabel === '7'")
+    page.click("#clear")
+    wait_settled(page)
+    draw_strokes(page, example_strokes_unit(3))
+    wait_settled(page)
+
+
+def test_architecture_and_model_card(page, clf, tmp_path):
+    page.get_by_role("tab", name="Architecture").click()
+    page.wait_for_selector("#architecture", state="visible")
+    assert int(page.locator("#architecture").get_attribute("data-total")) == count_parameters(clf.model)
+    assert "conv1" in page.locator("#architecture table").inner_text()
+    save_screenshot(page, "#lessons", "lesson_architecture", tmp_path)
+    page.get_by_role("tab", name="Model card").click()
+    page.wait_for_selector("#model-card", state="visible")
+    assert float(page.locator("#model-card").get_attribute("data-accuracy")) == clf.report["test_accuracy"]
+    assert page.locator("#model-card table.confusion tr").count() == 11
+    save_screenshot(page, "#lessons", "lesson_model_card", tmp_path)
+
+
+def test_classroom_mode_at_projector_size(browser, tmp_path):
+    with running_app(["--classroom"]) as url:
+        page = open_page(browser, url, width=1280, height=720)
+        assert page.evaluate("() => document.body.classList.contains('dark')")
+        assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 20
+        draw_strokes(page, example_strokes_unit(4))
+        wait_settled(page)
+        page.wait_for_function("() => +(document.querySelector('#network')?.dataset.steps || 0) > 3")
+        steps = int(page.locator("#network").get_attribute("data-steps"))
+
+        def visible() -> int:
+            return page.locator("#network .net-step:visible").count()
+
+        assert visible() == 1  # the input only: the class sees the network one layer at a time
+        page.click("#step-forward")
+        page.click("#step-forward")
+        assert visible() == 3
+        page.click("#step-back")
+        assert visible() == 2 and "step 2 of" in page.locator("#step-label").inner_text()
+        page.click("#step-all")
+        assert visible() == steps
+        # Freeze: the pad ignores new strokes until unfrozen.
+        seq = page.locator("#pad canvas").get_attribute("data-seq")
+        page.click("#freeze")
+        draw_strokes(page, example_strokes_unit(1))
+        page.click("#clear")
+        assert page.locator("#pad canvas").get_attribute("data-seq") == seq
+        assert page.locator("#prediction").get_attribute("data-label") == "4"
+        save_screenshot(page, "body", "classroom", tmp_path)
+        page.click("#freeze")
+        page.click("#theme-toggle")
+        assert not page.evaluate("() => document.body.classList.contains('dark')")
