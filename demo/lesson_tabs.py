@@ -4,10 +4,16 @@
 current 28×28 model input (set by every drawing, upload or sample) and the name of the visible lesson. A lesson
 is recomputed when its tab is opened, when one of its controls moves, and after each drawing update, but only if
 it is the visible one; the others are skipped, so the live prediction pays nothing for tabs nobody looks at.
+
+Both values live in the page (hidden textboxes), not in Gradio's server-side session: the server evicts sessions
+beyond ``state_session_capacity`` (sessionless REST calls each make one), and a pupil whose session was evicted
+would otherwise find the lessons reset. What the page sends back is checked (:func:`decode_input`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +32,33 @@ LAYERS = "layers"  # the always-live feature maps tab: nothing extra to compute
 class LessonTabs:
     """What the page needs to wire the lessons to drawing updates."""
 
-    current: gr.State  # the (28, 28) model input now shown, or None
-    active: gr.State  # name of the visible lesson
+    current: gr.Textbox  # the (28, 28) model input now shown (encode_input), or ""
+    active: gr.Textbox  # name of the visible lesson
     outputs: list[gr.HTML] = field(default_factory=list)  # one per lazily computed lesson, in LESSONS order
     inputs: list[Any] = field(default_factory=list)  # [active, current, every lesson control...]
     refresh: Callable[..., tuple[Any, ...]] | None = None  # (active, current, *controls) -> outputs
+
+
+def encode_input(input28: np.ndarray | None) -> str:
+    """The model input as text the page can hold: base64 of its float32 bytes (exact; about 4 kB); "" for none."""
+    if input28 is None:
+        return ""
+    return base64.b64encode(np.ascontiguousarray(input28, dtype=np.float32).tobytes()).decode("ascii")
+
+
+def decode_input(text: str | None) -> np.ndarray | None:
+    """Back from the page: a (28, 28) input in [0, 1], or None for anything that is not one (a page can send any
+    text)."""
+    if not text or not isinstance(text, str):
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    if len(data) != 28 * 28 * 4:
+        return None
+    image = np.frombuffer(data, dtype=np.float32).reshape(28, 28)
+    return np.clip(image, 0, 1) if np.isfinite(image).all() else None
 
 
 def _clamp(value: float | None, low: int, high: int) -> int:
@@ -74,22 +102,26 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
         return lesson_views.network_html(Prediction(int(probs.argmax()), probs.tolist(), current, activations), model)
 
     lessons_fns: dict[str, tuple[Callable[..., str], list[Any]]] = {}
-    state_current = gr.State(None)
-    state_active = gr.State("network" if classroom else LAYERS)
+    state_current = gr.Textbox("", visible=False, elem_id="lesson-input")
+    state_active = gr.Textbox("network" if classroom else LAYERS, visible=False, elem_id="lesson-active")
     outputs: list[gr.HTML] = []
 
     def tab(name: str, fn: Callable[..., str], controls: list[Any], html: gr.HTML, tab_component: gr.Tab) -> None:
         """Registers a lazily computed lesson: computed when its tab opens and when its controls move."""
-        lessons_fns[name] = (fn, controls)
         outputs.append(html)
 
+        def computed(current: str, *values: Any) -> str:
+            return fn(decode_input(current), *values)
+
+        lessons_fns[name] = (computed, controls)
+
         def opened(current, *values):
-            return fn(current, *values), name
+            return computed(current, *values), name
 
         tab_component.select(opened, inputs=[state_current, *controls], outputs=[html, state_active],
                              show_progress="hidden", api_visibility="private")
         for control in controls:
-            control.change(lambda current, *values: fn(current, *values), inputs=[state_current, *controls],
+            control.change(computed, inputs=[state_current, *controls],
                            outputs=html, show_progress="hidden", api_visibility="private",
                            trigger_mode="always_last")
 
@@ -165,7 +197,7 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
     names = list(lessons_fns)
     controls_all = [c for name in names for c in lessons_fns[name][1]]
 
-    def refresh(active: str, current: np.ndarray | None, *values: Any) -> tuple[Any, ...]:
+    def refresh(active: str, current: str, *values: Any) -> tuple[Any, ...]:
         """After a drawing update: recompute the visible lesson only."""
         out: list[Any] = []
         offset = 0

@@ -262,6 +262,7 @@ def network_html(pred: Prediction | None, model: nn.Sequential) -> str:
         return ('<div id="network" class="network empty" data-steps="0"><div class="placeholder">draw a digit and '
                 'step through the network layer by layer</div></div>')
     steps = [("input", "1×28×28 numbers", _img(render.gray_picture(pred.input28).data_uri(), "model input", 168))]
+    modules = dict(model.named_children())
     for name, maps in pred.activations.items():
         c, h, w = maps.shape
         if h == 1:  # fully connected activations: a strip of bars, not a map
@@ -269,8 +270,14 @@ def network_html(pred: Prediction | None, model: nn.Sequential) -> str:
             steps.append((name, f"{c} hidden units (fully connected + ReLU)",
                           _img(picture.data_uri(), name, 256)))
             continue
-        picture = render.feature_map_picture(maps)
-        steps.append((name, f"{c}×{h}×{w}", _img(picture.data_uri(), name, min(480, picture.indices.shape[1] * 2))))
+        if isinstance(modules[name], nn.Conv2d):  # before ReLU: negative values matter, so a signed scale
+            indices, _ = render.to_indices(maps, "signed")
+            picture = render.Picture(render.tile(indices), "signed", 0.0)
+            shape = f"{c}×{h}×{w}, blue < 0 < red"
+        else:
+            picture = render.feature_map_picture(maps)
+            shape = f"{c}×{h}×{w}"
+        steps.append((name, shape, _img(picture.data_uri(), name, min(480, picture.indices.shape[1] * 2))))
     label = pred.label
     bars = _probability_bars(pred.probs, theme.ACCENT)
     steps.append(("answer", f"softmax → {label}", bars))

@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from . import views  # noqa: E402
 from .classifier import Classifier, Prediction  # noqa: E402
 from .classroom import CLASSROOM_CSS  # noqa: E402
-from .lesson_tabs import add_lesson_tabs  # noqa: E402
+from .lesson_tabs import add_lesson_tabs, encode_input  # noqa: E402
 from .image_file import open_image  # noqa: E402
 from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props  # noqa: E402
 from .preprocess import InvalidImageError  # noqa: E402
@@ -33,10 +33,11 @@ PAGE_CSS = (Path(__file__).with_name("app.css")).read_text()
 TITLE = "ConvScope: watch a CNN read your handwriting"
 # launch() options for every way of starting the app. run_history=False: Gradio 6 otherwise keeps every call in the
 # browser's localStorage, slowing each update as it grows. state_session_capacity: every call without a session (a
-# REST client) gets a new Gradio session holding a copy of the page config; the app keeps no per-user state, so a
-# small cap bounds that memory (bench/load.py: +59 MB -> +44 MB over 400 REST calls).
+# REST client) gets a new Gradio session holding a copy of the page config (~175 kB here, measured with tracemalloc).
+# The app keeps nothing in server sessions (even the lessons' state lives in the page: demo/lesson_tabs.py), so
+# evicting one costs nothing, and a small cap bounds that memory.
 # max_file_size: a digit drawing is kilobytes; refusing big uploads early bounds disk and decode time.
-LAUNCH_OPTIONS = {"run_history": False, "state_session_capacity": 200, "max_file_size": "20mb"}
+LAUNCH_OPTIONS = {"run_history": False, "state_session_capacity": 50, "max_file_size": "20mb"}
 # The queue: 4 events run at once (one small forward pass each; more would only fight over 2 cores). Beyond
 # QUEUE_SIZE waiting events a new one is refused at once with "busy, try again" (HTTP 503 for REST clients, a toast
 # in the page) rather than hanging. 50 users drawing at once keep well under it (bench/load.py).
@@ -199,7 +200,8 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
             current = views_and_input[-1]
             if current is not None and not isinstance(current, np.ndarray):  # views kept (bad input): lessons too
                 return (*views_and_input, *(gr.skip() for _ in tabs.outputs))
-            return (*views_and_input, *tabs.refresh(active, current, *controls))
+            encoded = encode_input(current)
+            return (*views_and_input[:-1], encoded, *tabs.refresh(active, encoded, *controls))
 
         def on_pad(drawing_json: str | None, active: str, *controls: Any) -> tuple[Any, ...]:
             return with_lesson(on_drawing(drawing_json), active, controls)

@@ -13,7 +13,7 @@ import torch.nn.functional as F  # noqa: N812
 from demo import lesson_views
 from demo.classifier import Prediction, load_classifier
 from demo.examples import example_image
-from demo.lesson_tabs import add_lesson_tabs
+from demo.lesson_tabs import add_lesson_tabs, decode_input, encode_input
 from demo.model import count_parameters
 from demo.preprocess import preprocess
 from demo.transform import shift_rotate
@@ -100,9 +100,17 @@ def test_only_the_visible_lesson_is_computed(clf, mlp, input28):
         tabs = add_lesson_tabs(clf, mlp, None, lambda: None)
     defaults = [c.value for c in tabs.inputs[2:]]
     for active, position in (("conv", 0), ("versus", 3), ("layers", None)):
-        out = tabs.refresh(active, input28, *defaults)
+        out = tabs.refresh(active, encode_input(input28), *defaults)
         assert len(out) == len(tabs.outputs)
         computed = [i for i, o in enumerate(out) if isinstance(o, str)]
         assert computed == ([] if position is None else [position])
         if position is not None:
             assert 'data-state="ready"' in out[position]
+
+
+def test_the_input_the_page_holds_round_trips_exactly_and_junk_is_refused(input28):
+    assert np.array_equal(decode_input(encode_input(input28)), input28)
+    assert encode_input(None) == "" and decode_input("") is None
+    for junk in ("not base64!", encode_input(input28)[:-8], "AAAA", encode_input(np.full((28, 28), np.nan))):
+        assert decode_input(junk) is None
+    assert decode_input(encode_input(np.full((28, 28), 7.0))).max() == 1.0  # clipped into [0, 1]

@@ -5,8 +5,11 @@ With CONVSCOPE_UPDATE_SCREENSHOTS=1 each lesson (and classroom mode at 1280×720
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+
+import httpx
 
 import pytest
 import torch.nn.functional as F  # noqa: N812
@@ -16,6 +19,7 @@ from bench.harness import chromium, chromium_path, draw_strokes, example_strokes
     wait_settled
 from conftest import ROOT
 from demo.model import count_parameters
+from demo.ui import LAUNCH_OPTIONS
 
 if chromium_path() is None:
     if os.environ.get("CI"):
@@ -143,6 +147,24 @@ def test_lessons_follow_the_drawing(page):
     wait_settled(page)
     draw_strokes(page, example_strokes_unit(3))
     wait_settled(page)
+
+
+def test_lessons_survive_server_session_eviction(page):
+    """Sessionless REST calls each make a Gradio session and push older ones out; the lessons' state lives in the
+    page, so a pupil's lesson keeps working after their server session was evicted."""
+    page.get_by_role("tab", name="CNN vs ANN").click()
+    ready(page, "cnn-vs-ann", "d.cnnLabel === '3'")
+    calls = LAUNCH_OPTIONS["state_session_capacity"] + 10
+    with httpx.Client(base_url=page.url.rstrip("/"), timeout=30) as http:
+        for i in range(calls):
+            drawing = json.dumps({"w": 280, "h": 280, "pen": 20, "seq": i, "strokes": []})
+            event = http.post("/gradio_api/call/draw", json={"data": [drawing]}).json()
+            assert "event: complete" in http.get(f"/gradio_api/call/draw/{event['event_id']}").text
+    set_number(page, "versus-dx", 3)
+    page.wait_for_function("() => document.querySelector('#cnn-vs-ann figcaption').innerText.includes('+3 px right')")
+    assert ready(page, "cnn-vs-ann")["cnnLabel"] == "3"
+    set_number(page, "versus-dx", 0)
+    page.wait_for_function("() => document.querySelector('#cnn-vs-ann figcaption').innerText.includes('+0 px right')")
 
 
 def test_architecture_and_model_card(page, clf, tmp_path):
