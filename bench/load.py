@@ -473,11 +473,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--deadline", type=float, default=0.0,
                    help="seconds for the whole run, after which unfinished requests count as errors "
                         "(default: 0 = drawings x 1.5 + timeout + 60)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="classrooms run one after another against the same server, to tell a leak (memory grows "
+                        "every round) from warm-up (it levels off) (default: 1)")
     p.add_argument("--port", type=int, default=0, help="port for the app (default: a free one)")
     p.add_argument("--json", action="store_true", help="also print the summary as one JSON line")
     args = p.parse_args(argv)
-    if args.users < 1 or args.drawings < 1 or args.timeout <= 0 or args.deadline < 0:
-        p.error("--users and --drawings must be >= 1, --timeout > 0, --deadline >= 0")
+    if args.users < 1 or args.drawings < 1 or args.rounds < 1 or args.timeout <= 0 or args.deadline < 0:
+        p.error("--users, --drawings and --rounds must be >= 1, --timeout > 0, --deadline >= 0")
     return args
 
 
@@ -491,10 +494,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _sigterm)
     drawings = prepare_drawings()
     server = start_server(args.port or free_port())
+    summaries = []
     try:
         wait_ready(server)
-        run = asyncio.run(classroom(server, drawings, args))
-        summary = summarise(run, args, server, command)
+        for _ in range(args.rounds):
+            summaries.append(summarise(asyncio.run(classroom(server, drawings, args)), args, server, command))
     except KeyboardInterrupt:
         print("interrupted: stopping the server", file=sys.stderr)
         return 130
@@ -503,10 +507,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         stop_server(server)
-    print("\n".join(report_lines(summary)))
-    if args.json:
-        print(json.dumps(summary))
-    return 1 if summary["errors"] else 0
+    for round_no, summary in enumerate(summaries, start=1):
+        if args.rounds > 1:
+            print(f"\n--- round {round_no} of {args.rounds} (same server)")
+        print("\n".join(report_lines(summary)))
+        if args.json:
+            print(json.dumps(summary))
+    if args.rounds > 1:
+        growth = ", ".join(f"{s['rss_growth_mb']:+.1f}" for s in summaries)
+        print(f"\nserver RSS growth per round: {growth} MB "
+              f"({summaries[0]['rss_before_mb']:.1f} -> {summaries[-1]['rss_after_mb']:.1f} MB in all)")
+    return 1 if any(s["errors"] for s in summaries) else 0
 
 
 if __name__ == "__main__":

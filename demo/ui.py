@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # analytics off, before gradio is imported
+# Gradio 6's queue rebuilds a pandas summary of its last GRADIO_ANALYTICS_MAX_EVENTS (default 10,000) events after
+# *every* event (GRADIO_ANALYTICS_CACHE_FREQUENCY default 1), so each event costs more the more were served: with the
+# defaults, bench/load.py --rounds 4 saw the median latency climb from 208 to 565 ms over 4,000 requests. Only
+# Gradio's monitoring view reads that summary; a short history, summarised every 100 events, keeps it flat.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "500")
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402

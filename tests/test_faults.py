@@ -227,3 +227,12 @@ def test_over_capacity_is_refused_at_once_with_busy_not_a_hang(real_clf, tmp_pat
             # ...and after the burst a new request is served as usual.
             kind, payload = call(http, "predict", [upload(http, png_bytes(8), "8.png")])
             assert kind == "complete" and payload[0]["label"] == 8, payload
+
+
+def test_queue_history_is_short_so_events_do_not_slow_down_over_time(clf):
+    """Gradio's queue summarises its recorded events with pandas after every event by default (10,000 kept): each
+    event then costs more the more were served. The app keeps a short history, summarised every 100 events."""
+    app = demo.ui.build_app(clf)
+    assert app._queue.ANALYTICS_MAX_EVENTS <= 1000
+    assert app._queue.ANAYLTICS_CACHE_FREQUENCY >= 100  # (sic: Gradio's spelling)
+    assert app._queue.max_size == demo.ui.QUEUE_SIZE
