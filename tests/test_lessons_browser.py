@@ -29,9 +29,13 @@ if chromium_path() is None:
 SCREENSHOTS = ROOT / "docs"
 
 
-def save_screenshot(page, locator: str, name: str, tmp_path) -> None:
+def save_screenshot(page, locator: str | None, name: str, tmp_path) -> None:
+    """Screenshot of one element, or (locator None) of the viewport: what a projector shows."""
     path = tmp_path / f"{name}.png"
-    page.locator(locator).screenshot(path=str(path))
+    if locator is None:
+        page.screenshot(path=str(path))
+    else:
+        page.locator(locator).screenshot(path=str(path))
     assert path.stat().st_size > 1000
     if os.environ.get("CONVSCOPE_UPDATE_SCREENSHOTS"):
         SCREENSHOTS.mkdir(exist_ok=True)
@@ -194,9 +198,15 @@ def test_classroom_mode_at_projector_size(browser, tmp_path):
             return page.locator("#network .net-step:visible").count()
 
         assert visible() == 1  # the input only: the class sees the network one layer at a time
+        save_screenshot(page, None, "classroom", tmp_path)  # the top of the page at 1280×720
         page.click("#step-forward")
         page.click("#step-forward")
         assert visible() == 3
+        page.click("#step-forward")
+        page.locator("#classroom-controls").scroll_into_view_if_needed()
+        page.evaluate("() => window.scrollBy(0, document.querySelector('#classroom-controls').getBoundingClientRect().top - 10)")
+        save_screenshot(page, None, "classroom_layers", tmp_path)
+        page.click("#step-back")
         page.click("#step-back")
         assert visible() == 2 and "step 2 of" in page.locator("#step-label").inner_text()
         page.click("#step-all")
@@ -208,7 +218,6 @@ def test_classroom_mode_at_projector_size(browser, tmp_path):
         page.click("#clear")
         assert page.locator("#pad canvas").get_attribute("data-seq") == seq
         assert page.locator("#prediction").get_attribute("data-label") == "4"
-        save_screenshot(page, "body", "classroom", tmp_path)
         page.click("#freeze")
         page.click("#theme-toggle")
         assert not page.evaluate("() => document.body.classList.contains('dark')")
