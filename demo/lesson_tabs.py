@@ -1,6 +1,6 @@
 """The teaching tabs (layout and wiring): each lesson is computed only while its tab is visible.
 
-:func:`add_lesson_tabs` is called inside the page's ``gr.Blocks``. Per user, two ``gr.State`` values drive it: the
+:func:`add_lesson_tabs` is called inside the page's ``gr.Blocks``. Per user, two values drive it: the
 current 28×28 model input (set by every drawing, upload or sample) and the name of the visible lesson. A lesson
 is recomputed when its tab is opened, when one of its controls moves, and after each drawing update, but only if
 it is the visible one; the others are skipped, so the live prediction pays nothing for tabs nobody looks at.

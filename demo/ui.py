@@ -2,8 +2,9 @@
 
 ``build_app(classifier)`` returns the ``gr.Blocks``; ``demo/app.py`` and ``python -m demo`` launch it. The model is
 loaded once by the caller; the event handlers are pure functions of their inputs (no per-user data in module
-globals). Named API endpoints: ``/predict`` (an image file -> ``{"label", "probs"}``) for programs, and ``/draw``
-(the pad's stroke JSON), which the page itself uses.
+globals). Named API endpoints, for programs: ``/predict`` (an image file -> ``{"label", "probs"}``) and ``/draw``
+(the pad's stroke JSON -> the six live views as HTML). The page's own events are private: they also carry the
+visible lesson (demo/lesson_tabs.py), computed in the same event so a drawing costs one round trip.
 """
 
 from __future__ import annotations
