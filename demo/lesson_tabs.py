@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ import numpy as np
 from . import lesson_views, lessons
 from .classifier import Classifier, Prediction
 from .model import CONV, stage_kind
+
+log = logging.getLogger("convscope")
 
 LAYERS = "layers"  # the always-live feature maps tab: nothing extra to compute
 
@@ -111,7 +114,12 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
         outputs.append(html)
 
         def computed(current: str, *values: Any) -> str:
-            return fn(decode_input(current), *values)
+            try:
+                return fn(decode_input(current), *values)
+            except Exception:  # noqa: BLE001 - a broken lesson must not cost the page its live views
+                log.exception("lesson %s failed", name)
+                return ('<div class="lesson notice warning" data-state="error">This lesson could not be computed '
+                        'for these settings (the error is logged). Try other settings or another drawing.</div>')
 
         lessons_fns[name] = (computed, controls)
 

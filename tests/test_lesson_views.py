@@ -114,3 +114,13 @@ def test_the_input_the_page_holds_round_trips_exactly_and_junk_is_refused(input2
     for junk in ("not base64!", encode_input(input28)[:-8], "AAAA", encode_input(np.full((28, 28), np.nan))):
         assert decode_input(junk) is None
     assert decode_input(encode_input(np.full((28, 28), 7.0))).max() == 1.0  # clipped into [0, 1]
+
+
+def test_a_failing_lesson_gives_a_notice_not_an_error(clf, mlp, input28, caplog):
+    with gr.Blocks():
+        tabs = add_lesson_tabs(clf, mlp, None, lambda: None)
+    defaults = [c.value for c in tabs.inputs[2:]]
+    defaults[0] = "no such kernel"  # the playground's kernel menu: a value no page offers
+    out = tabs.refresh("conv", encode_input(input28), *defaults)
+    assert 'data-state="error"' in out[0] and "could not be computed" in out[0]
+    assert any("lesson conv failed" in r.message for r in caplog.records)
