@@ -18,7 +18,7 @@ import numpy as np
 from torch import nn
 
 from . import explanations, lessons, render, theme
-from .views import _legend
+from .views import _legend, probability_rows
 from .classifier import Classifier, Prediction
 from .transform import shift_rotate
 
@@ -108,12 +108,8 @@ def conv_playground_html(input28: np.ndarray | None, model: nn.Sequential, kerne
 
 
 def _probability_bars(probs: Sequence[float], colour: str) -> str:
-    top = int(np.argmax(probs))
-    rows = "".join(f'<div class="prob-row{" top" if d == top else ""}"><span class="prob-digit">{d}</span>'
-                   f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%;background:'
-                   f'{colour}"></span></span><span class="prob-value">{100 * p:.1f}%</span></div>'
-                   for d, p in enumerate(probs))
-    return f'<div class="mini-probs">{rows}</div>'
+    """All ten probabilities in one network's colour, the largest in bold."""
+    return f'<div class="mini-probs">{probability_rows(list(probs), int(np.argmax(probs)), colour, colour)}</div>'
 
 
 def cnn_vs_ann_html(input28: np.ndarray | None, cnn: Classifier, mlp: Classifier | None, dx: int, dy: int,
@@ -271,8 +267,7 @@ def network_html(pred: Prediction | None, model: nn.Sequential) -> str:
                           _img(picture.data_uri(), name, 256)))
             continue
         if isinstance(modules[name], nn.Conv2d):  # before ReLU: negative values matter, so a signed scale
-            indices, _ = render.to_indices(maps, "signed")
-            picture = render.Picture(render.tile(indices), "signed", 0.0)
+            picture = render.signed_maps_picture(maps)
             shape = f"{c}×{h}×{w}, blue < 0 < red"
         else:
             picture = render.feature_map_picture(maps)

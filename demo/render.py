@@ -88,10 +88,16 @@ def kernel_picture(weight: np.ndarray) -> Picture:
     A single-input layer (the first conv) is laid out like feature maps instead, ``TILE_COLUMNS`` to a row.
     """
     out_ch, in_ch, kh, kw = weight.shape
-    indices, vmax = to_indices(weight, "signed")
     if in_ch == 1:
-        return Picture(tile(indices[:, 0]), "signed", vmax)
+        return signed_maps_picture(weight[:, 0])
+    indices, vmax = to_indices(weight, "signed")
     return Picture(tile(indices.reshape(out_ch * in_ch, kh, kw), columns=in_ch), "signed", vmax)
+
+
+def signed_maps_picture(maps: np.ndarray, columns: int = theme.TILE_COLUMNS) -> Picture:
+    """(N, H, W) values of either sign -> one tiled picture on the signed scale (0 = white), shared by all tiles."""
+    indices, vmax = to_indices(maps, "signed")
+    return Picture(tile(indices, columns), "signed", vmax)
 
 
 def scale_bar(scale: str, width: int = 128) -> Picture:

@@ -57,18 +57,24 @@ def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
 def probabilities_html(pred: Prediction | None) -> str:
     """All ten class probabilities as bars (the softmax of the last fully connected layer)."""
     probs = pred.probs if pred is not None and pred.label is not None else [0.0] * 10
-    rows = []
-    for digit, p in enumerate(probs):
-        top = pred is not None and digit == pred.label
-        colour = theme.ACCENT if top else theme.BAR
-        rows.append(f'<div class="prob-row{" top" if top else ""}" data-digit="{digit}">'
-                    f'<span class="prob-digit">{digit}</span>'
-                    f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%;'
-                    f'background:{colour}"></span></span><span class="prob-value">{100 * p:.1f}%</span></div>')
+    rows = probability_rows(probs, pred.label if pred is not None else None, theme.ACCENT, theme.BAR)
     note = ("softmax of fc2's 10 outputs: they add up to 100%" if pred is not None and pred.label is not None
             else "waiting for a drawing")
     return (f'<div id="probabilities" class="probabilities"><div class="view-title">Class probabilities</div>'
-            f'{"".join(rows)}<div class="view-note">{note}</div></div>')
+            f'{rows}<div class="view-note">{note}</div></div>')
+
+
+def probability_rows(probs: list[float], top: int | None, top_colour: str, colour: str) -> str:
+    """One bar per class; class ``top`` (if any) is bold and drawn in ``top_colour``."""
+    rows = []
+    for digit, p in enumerate(probs):
+        is_top = digit == top
+        rows.append(f'<div class="prob-row{" top" if is_top else ""}" data-digit="{digit}">'
+                    f'<span class="prob-digit">{digit}</span>'
+                    f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%;'
+                    f'background:{top_colour if is_top else colour}"></span></span>'
+                    f'<span class="prob-value">{100 * p:.1f}%</span></div>')
+    return "".join(rows)
 
 
 def model_input_html(pred: Prediction | None) -> str:
