@@ -1,6 +1,6 @@
 """Accuracy on canvas-like drawings (see bench/drawn_digits.py), broken down by encoding, pen width and canvas.
 
-    python bench/drawn_accuracy.py --data-dir ../shared/data/mnist [--limit 10000] [--weights PATH ...]
+    python bench/drawn_accuracy.py --data-dir ../shared/data/mnist [--limit 10000] [--weights PATH ...] [--no-fill]
 """
 
 from __future__ import annotations
@@ -45,11 +45,14 @@ def main() -> int:
     p.add_argument("--limit", type=int, default=10000, help="MNIST test digits to redraw (default: 10000 = all)")
     p.add_argument("--per-style", type=int, default=20, help="drawings per example style (default: 20)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--no-fill", action="store_true", help="re-draw skeletons only, leaving filled-in loops and blots "
+                   "as single lines (the test set before they were coloured in; default: off)")
     p.add_argument("--weights", nargs="*", default=[None], help="weights files (default: weights/cnn.safetensors)")
     args = p.parse_args()
     images, labels = load_mnist_test(args.data_dir)
     start = time.perf_counter()
-    redrawn = list(redrawn_mnist(images[:args.limit].numpy(), labels[:args.limit].numpy(), args.seed))
+    redrawn = list(redrawn_mnist(images[:args.limit].numpy(), labels[:args.limit].numpy(), args.seed,
+                                 fill=not args.no_fill))
     examples = list(example_drawings(args.per_style, args.seed))
     print(f"generated {len(redrawn)} redrawn MNIST test digits and {len(examples)} example drawings "
           f"in {time.perf_counter() - start:.0f} s (seed {args.seed})")

@@ -1,7 +1,8 @@
 """A test set of canvas-like drawings: digits re-drawn as solid pen strokes, encoded every way a user can send them.
 
-* ``redrawn_mnist``: each MNIST *test* digit is thinned to its skeleton (at 4× resolution, so curves stay smooth)
-  and re-drawn with a round pen of random width on a canvas of random size, at a random size and position.
+* ``redrawn_mnist``: each MNIST *test* digit is traced (:mod:`bench.tracing`: its skeleton at 4× resolution, so
+  curves stay smooth, plus the areas its writer filled in) and re-drawn with a round pen of random width on a
+  canvas of random size, at a random size and position; filled areas are coloured in with the same pen.
 * ``example_drawings``: the project's own stroke examples (digits not written by MNIST's writers) under random
   affine jitter, pen widths and canvases.
 
@@ -11,16 +12,18 @@ transparent backgrounds, coloured ink and paper). Everything is seeded, so a run
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
+from scipy import ndimage
 
 from demo.examples import EXAMPLES, example_strokes
 from demo.strokes import Stroke, rasterize
+
+from bench.tracing import TRACE_SCALE, trace, upsampled_ink
 
 ENCODINGS = ("L-dark-on-light", "L-light-on-dark", "RGB-colour-ink", "RGB-grey-paper", "RGBA-transparent-black",
              "RGBA-transparent-white", "numpy-uint8-dark-on-light", "numpy-float-light-on-dark",
@@ -37,26 +40,41 @@ class Drawing:
     pen_ratio: float  # pen width / digit height (MNIST strokes: about 0.12)
 
 
-def skeleton_strokes(image28: np.ndarray) -> list[Stroke]:
-    """An MNIST digit (uint8 28×28) -> its skeleton as 2-point strokes, in 28×28 pixel coordinates."""
-    from skimage.morphology import skeletonize
-
-    t = torch.from_numpy(image28.astype(np.float32) / 255)[None, None]
-    up = F.interpolate(t, scale_factor=4, mode="bilinear", align_corners=False)[0, 0].numpy()
-    skeleton = skeletonize(up > 0.4)
+def traced_strokes(image28: np.ndarray, fill: bool = True) -> Callable[[float], list[Stroke]]:
+    """An MNIST digit (uint8 28×28) -> a function giving, for a pen width (as a fraction of the digit's height), the
+    strokes that re-draw it in 28×28 pixel coordinates: its skeleton as 2-point strokes, and dots that colour in
+    its filled areas (see :mod:`bench.tracing`) without leaving them; ``fill=False``: the skeleton only."""
+    skeleton, filled = trace(upsampled_ink(torch.from_numpy(image28)[None])[0].numpy())
     ys, xs = np.nonzero(skeleton)
     on = set(zip(ys.tolist(), xs.tolist()))
-    strokes: list[Stroke] = []
+    lines: list[Stroke] = []
     for y, x in on:
-        p = ((x + 0.5) / 4, (y + 0.5) / 4)
+        p = _point(y, x)
         linked = False
         for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
             if (y + dy, x + dx) in on:
-                strokes.append([p, ((x + dx + 0.5) / 4, (y + dy + 0.5) / 4)])
+                lines.append([p, _point(y + dy, x + dx)])
                 linked = True
         if not linked:
-            strokes.append([p])
+            lines.append([p])
+    height = (ys.max() - ys.min() + 1) / TRACE_SCALE if len(ys) else 1.0
+    depth = ndimage.distance_transform_edt(filled) if fill and filled.any() else None
+
+    def strokes(pen_ratio: float) -> list[Stroke]:
+        if depth is None:
+            return lines
+        radius = pen_ratio * height * TRACE_SCALE / 2  # the pen's radius in traced (112×112) pixels
+        inside = depth >= radius  # dot centres whose pen disc stays inside the filled area
+        if not inside.any():  # a pen wider than the area: one dot at its deepest point
+            inside = depth == depth.max()
+        return lines + [[_point(y, x)] for y, x in zip(*np.nonzero(inside))]
+
     return strokes
+
+
+def _point(y: int, x: int) -> tuple[float, float]:
+    """Traced (112×112) pixel -> 28×28 coordinates of its centre."""
+    return (x + 0.5) / TRACE_SCALE, (y + 0.5) / TRACE_SCALE
 
 
 def encode(ink: np.ndarray, encoding: str, rng: np.random.Generator) -> Image.Image | np.ndarray:
@@ -111,20 +129,23 @@ def _place(strokes: list[Stroke], canvas: tuple[int, int], rng: np.random.Genera
     return out, float(extent[1])
 
 
-def _draw(strokes: list[Stroke], label: int, rng: np.random.Generator, jitter: bool) -> Drawing:
+def _draw(strokes: Callable[[float], list[Stroke]], label: int, rng: np.random.Generator, jitter: bool) -> Drawing:
     canvas = CANVASES[rng.integers(len(CANVASES))]
     pen_ratio = float(rng.uniform(0.04, 0.22))
-    placed, height = _place(strokes, canvas, rng, jitter, pen_ratio)
+    placed, height = _place(strokes(pen_ratio), canvas, rng, jitter, pen_ratio)
     ink = rasterize(placed, canvas[0], canvas[1], max(1.5, pen_ratio * height))
     encoding = ENCODINGS[rng.integers(len(ENCODINGS))]
     return Drawing(encode(ink, encoding, rng), label, encoding, canvas, pen_ratio)
 
 
-def redrawn_mnist(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> Iterator[Drawing]:
-    """Re-draws each MNIST digit (uint8 N×28×28) as canvas strokes; yields one :class:`Drawing` per digit."""
+def redrawn_mnist(images: np.ndarray, labels: np.ndarray, seed: int = 0, fill: bool = True) -> Iterator[Drawing]:
+    """Re-draws each MNIST digit (uint8 N×28×28) as canvas strokes; yields one :class:`Drawing` per digit.
+
+    ``fill=False`` re-draws skeletons only (this test set before filled areas were coloured in), for comparison.
+    """
     rng = np.random.default_rng(seed)
     for image, label in zip(images, labels):
-        yield _draw(skeleton_strokes(image), int(label), rng, jitter=False)
+        yield _draw(traced_strokes(image, fill), int(label), rng, jitter=False)
 
 
 def example_drawings(per_style: int = 10, seed: int = 0) -> Iterator[Drawing]:
@@ -133,4 +154,5 @@ def example_drawings(per_style: int = 10, seed: int = 0) -> Iterator[Drawing]:
     for digit, styles in EXAMPLES.items():
         for style in range(len(styles)):
             for _ in range(per_style):
-                yield _draw(example_strokes(digit, style, 100, 100, pad=0), digit, rng, jitter=True)
+                strokes = example_strokes(digit, style, 100, 100, pad=0)
+                yield _draw(lambda _pen, s=strokes: s, digit, rng, jitter=True)

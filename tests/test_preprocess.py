@@ -105,6 +105,29 @@ def test_thin_and_thick_pens_are_evened_out():
     assert all(1.7 < w < 4.2 for w in widths), widths  # MNIST: 10 % of strokes below 1.8 px, 5 % above 3.9 px
 
 
+def blotted_nine(pen: float = 16) -> np.ndarray:
+    """A 9 drawn with a marker whose loop is coloured in solid (a disc 100 px across) and a ``pen``-wide stem."""
+    from demo.strokes import rasterize
+
+    loop = rasterize([[(135, 85)]], 280, 280, 100)
+    stem = rasterize([[(182, 95), (178, 170), (172, 255)]], 280, 280, pen)
+    return np.maximum(loop, stem)
+
+
+def test_stroke_width_ignores_a_filled_in_loop():
+    # An average over all the ink would count the blot as a 37-px stroke; the strokes are 16 px wide.
+    assert 14 < stroke_width(blotted_nine(16)) < 19
+    assert 5 < stroke_width(blotted_nine(6)) < 9
+
+
+def test_a_filled_in_loop_does_not_erase_the_thin_stroke():
+    """Thinning the pen to suit the blot would shave the stem to a 1-px line; it keeps MNIST's width instead."""
+    x = preprocess(blotted_nine()).input28
+    stem_rows = [row for row in range(28) if (x[row] > 0.5).any() and (x[row] > 0.5).sum() <= 4]
+    assert len(stem_rows) >= 8  # the stem is there...
+    assert all((x[row] > 0.5).sum() >= 2 for row in stem_rows)  # ...and at least 2 px wide all along
+
+
 @pytest.mark.parametrize("image", [
     np.full((280, 280), 255, np.uint8),  # white canvas
     np.zeros((280, 280), np.uint8),  # black canvas
