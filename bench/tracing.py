@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import ndimage
+from skimage.morphology import skeletonize
 
 TRACE_SCALE = 4  # digits are traced at 4× (112×112) so re-drawn curves stay smooth
 INK_LEVEL = 0.4  # upsampled grey level that counts as ink
@@ -39,8 +40,6 @@ def trace(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     thicker than the digit's median stroke (a morphological opening), so a pen no wider than those discs can
     colour it in without leaving the digit's outline.
     """
-    from skimage.morphology import skeletonize
-
     skeleton = skeletonize(ink)
     filled = np.zeros_like(ink)
     if not skeleton.any():

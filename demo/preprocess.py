@@ -192,8 +192,9 @@ def stroke_width(ink: np.ndarray) -> float:
     drawn = ink > 0.5
     if not drawn.any():
         return 0.0
+    depth = ndimage.distance_transform_edt(drawn)  # distance to the nearest paper pixel
     centre_lines = skeletonize(drawn)
-    return 2.0 * float(np.median(ndimage.distance_transform_edt(drawn)[centre_lines]))
+    return 2.0 * float(np.median(depth[centre_lines]) if centre_lines.any() else depth.max())
 
 
 def normalise_stroke(ink: np.ndarray, box: int) -> np.ndarray:

@@ -7,8 +7,8 @@ import torch
 from scipy.ndimage import binary_dilation
 
 from bench.drawn_digits import traced_strokes
-from demo.strokes import rasterize
 from bench.tracing import TRACE_SCALE, trace, upsampled_ink
+from demo.strokes import rasterize
 
 
 def blotted_nine() -> np.ndarray:
