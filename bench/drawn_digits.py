@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image
 from scipy import ndimage
 
@@ -44,7 +43,7 @@ def traced_strokes(image28: np.ndarray, fill: bool = True) -> Callable[[float], 
     """An MNIST digit (uint8 28×28) -> a function giving, for a pen width (as a fraction of the digit's height), the
     strokes that re-draw it in 28×28 pixel coordinates: its skeleton as 2-point strokes, and dots that colour in
     its filled areas (see :mod:`bench.tracing`) without leaving them; ``fill=False``: the skeleton only."""
-    skeleton, filled = trace(upsampled_ink(torch.from_numpy(image28)[None])[0].numpy())
+    skeleton, filled = trace(upsampled_ink(image28))
     ys, xs = np.nonzero(skeleton)
     on = set(zip(ys.tolist(), xs.tolist()))
     lines: list[Stroke] = []

@@ -26,11 +26,10 @@ INK_LEVEL = 0.4  # upsampled grey level that counts as ink
 FILL_FACTOR = 1.8
 
 
-def upsampled_ink(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, 28, 28) digits -> bool (N, 112, 112) ink masks (bilinear upsampling, then :data:`INK_LEVEL`)."""
-    up = F.interpolate(images[:, None].float() / 255, scale_factor=TRACE_SCALE, mode="bilinear",
-                       align_corners=False)[:, 0]
-    return up > INK_LEVEL
+def upsampled_ink(image28: np.ndarray) -> np.ndarray:
+    """A uint8 (28, 28) digit -> bool (112, 112) ink mask (bilinear upsampling, then :data:`INK_LEVEL`)."""
+    t = torch.from_numpy(image28)[None, None].float() / 255
+    return (F.interpolate(t, scale_factor=TRACE_SCALE, mode="bilinear", align_corners=False)[0, 0] > INK_LEVEL).numpy()
 
 
 def trace(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

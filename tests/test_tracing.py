@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 from scipy.ndimage import binary_dilation
 
 from bench.drawn_digits import traced_strokes
@@ -27,15 +26,15 @@ def thin_one() -> np.ndarray:
 
 
 def test_a_blob_is_filled_and_a_plain_stroke_is_not():
-    skeleton, filled = trace(upsampled_ink(torch.from_numpy(blotted_nine())[None])[0].numpy())
-    ink = upsampled_ink(torch.from_numpy(blotted_nine())[None])[0].numpy()
+    ink = upsampled_ink(blotted_nine())
+    skeleton, filled = trace(ink)
     assert skeleton.any() and not (skeleton & ~ink).any()
     assert not (filled & ~ink).any()  # never outside the digit
     centre = (9 * TRACE_SCALE + 2, 14 * TRACE_SCALE + 2)
     assert filled[centre]  # the blob's middle, which a skeleton-only re-drawing leaves empty
     assert filled.sum() > 0.6 * np.pi * (5 * TRACE_SCALE) ** 2
     assert not filled[20 * TRACE_SCALE:, :].any()  # the stem is a plain stroke
-    _, filled_one = trace(upsampled_ink(torch.from_numpy(thin_one())[None])[0].numpy())
+    _, filled_one = trace(upsampled_ink(thin_one()))
     assert not filled_one.any()
 
 
@@ -63,7 +62,7 @@ def test_bench_redraw_colours_the_blob_in_without_leaving_it():
     assert len(fill) > 100
     s = TRACE_SCALE
     drawn = rasterize([[(x * s, y * s)] for x, y in fill], 28 * s, 28 * s, 0.04 * 20 * s)
-    digit = upsampled_ink(torch.from_numpy(blotted_nine())[None])[0].numpy()  # the traced ink, same scale
+    digit = upsampled_ink(blotted_nine())  # the traced ink, same scale
     assert drawn[digit].sum() > 0.95 * drawn.sum()
     assert drawn[~binary_dilation(digit)].max() < 0.5  # at most anti-aliased edge pixels outside the digit
     plain = traced_strokes(thin_one())
