@@ -72,3 +72,20 @@ def test_evaluate_prints_accuracy(mnist_dir):
     accuracy = float(first.split()[2].rstrip("%"))
     assert accuracy >= 99.6
     assert len(result.stdout.splitlines()) == 11  # overall + one line per digit
+
+
+def test_evaluate_as_images_puts_each_digit_through_predict(mnist_dir, mnist_test):
+    from demo import load_classifier
+
+    # The MLP, on 200 digits: there the two ways of feeding the digits differ (99.5 % raw, 100 % as images).
+    weights = ROOT / "weights" / "mlp.safetensors"
+    common = ("--data-dir", str(mnist_dir), "--weights", str(weights), "--limit", "200")
+    as_images, raw = run("demo.evaluate", *common, "--as-images"), run("demo.evaluate", *common)
+    assert as_images.returncode == 0 and raw.returncode == 0, as_images.stderr + raw.stderr
+    first = as_images.stdout.splitlines()[0]
+    assert "on 200 MNIST test images, each put through predict()'s preprocessing" in first
+    mlp = load_classifier(weights)
+    images, labels = mnist_test
+    expected = np.mean([mlp.predict(image).label == label for image, label in zip(images[:200], labels[:200])])
+    assert first.split()[2] == f"{100 * expected:.2f}%"
+    assert raw.stdout.splitlines()[0].split()[2] != first.split()[2]

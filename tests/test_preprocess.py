@@ -203,3 +203,16 @@ def test_animated_image_uses_the_first_frame(tmp_path):
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
     first = preprocess(open_image(path)).input28
     assert np.abs(first - preprocess(frames[0]).input28).mean() < 0.03
+
+
+@pytest.mark.parametrize("box_px, thinned", [(4.2, False), (5.2, True)])
+def test_only_pens_bolder_than_mnist_are_thinned(box_px, thinned):
+    """Strokes up to 4.5 px in the 20 px box (all but MNIST's boldest 1 %) are left as they are; a marker beyond
+    that is thinned."""
+    from demo.preprocess import WORK_SIZE, normalise_stroke
+    from demo.strokes import rasterize
+
+    pen = box_px / MNIST_BOX * WORK_SIZE
+    ink = rasterize([[(40, 20), (60, 64), (40, 108)], [(90, 20), (90, 108)]], WORK_SIZE, WORK_SIZE, pen)
+    out = normalise_stroke(ink, WORK_SIZE)
+    assert stroke_width(out) < stroke_width(ink) - 2 if thinned else np.array_equal(out, ink)
