@@ -165,7 +165,8 @@ def train_one_epoch(model: nn.Module, data: dict[str, torch.Tensor], optimizer: 
         seen += len(y)
         correct += (logits.argmax(1) == y).sum().item()
         loss_sum += loss.item() * len(y)
-        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}", refresh=False)
+        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
+                        lr=f"{scheduler.get_last_lr()[0]:.2e}", refresh=False)
         if step + 1 in eval_at:
             acc, test_loss, _ = evaluate(model, data["test_images"], data["test_labels"])
             point = {"epoch": epoch - 1 + (step + 1) / steps, "train_seconds": round(log["train_seconds"], 2),

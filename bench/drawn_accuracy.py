@@ -9,13 +9,10 @@ import argparse
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.drawn_digits import Drawing, example_drawings, redrawn_mnist  # noqa: E402
-from demo import load_classifier  # noqa: E402
-from demo.data import load_mnist_test  # noqa: E402
+from bench.drawn_digits import Drawing, example_drawings, redrawn_mnist
+from demo import load_classifier
+from demo.data import load_mnist_test
 
 
 def score(clf, drawings: list[Drawing]) -> dict[str, dict[str, tuple[int, int]]]:

@@ -19,10 +19,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from bench.tracing import TRACE_SCALE, trace, upsampled_ink
 from demo.examples import EXAMPLES, example_strokes
 from demo.strokes import Stroke, rasterize
-
-from bench.tracing import TRACE_SCALE, trace, upsampled_ink
 
 ENCODINGS = ("L-dark-on-light", "L-light-on-dark", "RGB-colour-ink", "RGB-grey-paper", "RGBA-transparent-black",
              "RGBA-transparent-white", "numpy-uint8-dark-on-light", "numpy-float-light-on-dark",
@@ -45,7 +44,7 @@ def traced_strokes(image28: np.ndarray, fill: bool = True) -> Callable[[float], 
     its filled areas (see :mod:`bench.tracing`) without leaving them; ``fill=False``: the skeleton only."""
     skeleton, filled = trace(upsampled_ink(image28))
     ys, xs = np.nonzero(skeleton)
-    on = set(zip(ys.tolist(), xs.tolist()))
+    on = set(zip(ys.tolist(), xs.tolist(), strict=True))
     lines: list[Stroke] = []
     for y, x in on:
         p = _point(y, x)
@@ -66,7 +65,7 @@ def traced_strokes(image28: np.ndarray, fill: bool = True) -> Callable[[float], 
         inside = depth >= radius  # dot centres whose pen disc stays inside the filled area
         if not inside.any():  # a pen wider than the area: one dot at its deepest point
             inside = depth == depth.max()
-        return lines + [[_point(y, x)] for y, x in zip(*np.nonzero(inside))]
+        return lines + [[_point(y, x)] for y, x in zip(*np.nonzero(inside), strict=True)]
 
     return strokes
 
@@ -143,7 +142,7 @@ def redrawn_mnist(images: np.ndarray, labels: np.ndarray, seed: int = 0, fill: b
     ``fill=False`` re-draws skeletons only (this test set before filled areas were coloured in), for comparison.
     """
     rng = np.random.default_rng(seed)
-    for image, label in zip(images, labels):
+    for image, label in zip(images, labels, strict=True):
         yield _draw(traced_strokes(image, fill), int(label), rng, jitter=False)
 
 

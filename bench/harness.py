@@ -7,7 +7,9 @@ download browsers here, so the executable path is always given.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,22 +25,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
 
 # Installed into every page: timestamps of pen-up and of every #prediction update, for latency measurements.
-OBSERVER_JS = """
-window.__updates = [];
-window.__penUps = [];
-window.addEventListener('pointerup', () => {
-  const c = document.querySelector('#pad canvas');
-  window.__penUps.push({t: performance.now(), seqAtUp: +(c && c.dataset.seq || 0)});
-}, true);
-new MutationObserver(() => {
-  const p = document.querySelector('#prediction');
-  if (!p) return;
-  const seq = +(p.dataset.seq || 0);
-  const last = window.__updates[window.__updates.length - 1];
-  if (!last || last.seq !== seq || last.state !== p.dataset.state)
-    window.__updates.push({t: performance.now(), seq: seq, state: p.dataset.state, text: p.innerText});
-}).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-"""
+OBSERVER_JS = (Path(__file__).resolve().with_name("observer.js")).read_text(encoding="utf-8")
 
 
 def free_port() -> int:
@@ -52,22 +39,25 @@ def chromium_path() -> str | None:
 
 
 class AppUrl(str):
-    """The URL of a running app (a plain ``str``), plus where its uploads and log are and its process id."""
+    """The URL of a running app (a plain ``str``), plus where its uploads and log are, its process id and how long
+    it took to answer."""
 
     uploads: Path
     log: Path
     pid: int
+    started_s: float
 
 
 @contextlib.contextmanager
-def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterator[AppUrl]:
-    """Starts ``python -m demo`` on a free port; yields its URL (an :class:`AppUrl`).
+def running_app(extra_args: Sequence[str] = (), timeout: float = 120.0, port: int | None = None) -> Iterator[AppUrl]:
+    """Starts ``python -m demo`` on ``port`` (default: a free one); yields its URL (an :class:`AppUrl`) once the page
+    answers, and always stops it (terminate, then kill) and removes its files, on errors and Ctrl-C too.
 
-    Uploads go to a throwaway ``<temp>/uploads`` (GRADIO_TEMP_DIR) and the server's output to ``<temp>/server.log``.
+    Uploads go to a throwaway ``<temp>/uploads`` (GRADIO_TEMP_DIR) and the server's output to ``<temp>/server.log``,
+    beside the upload folder, never inside what Gradio serves. The wait is generous: the CPU may be shared.
     """
-    port = free_port()
+    port = port or free_port()
     temp = tempfile.mkdtemp(prefix="convscope-gradio-")
-    # Uploads go to <temp>/uploads; the server's log sits beside that folder, never inside what Gradio serves.
     env = {**os.environ, "GRADIO_TEMP_DIR": str(Path(temp) / "uploads"), "GRADIO_ANALYTICS_ENABLED": "False",
            "PYTHONUNBUFFERED": "1"}
     log = open(Path(temp) / "server.log", "w+")
@@ -76,7 +66,7 @@ def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterat
     url = AppUrl(f"http://127.0.0.1:{port}")
     url.uploads, url.log, url.pid = Path(temp) / "uploads", Path(temp) / "server.log", proc.pid
     try:
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
         while True:
             if proc.poll() is not None:
                 log.seek(0)
@@ -87,9 +77,10 @@ def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterat
                         break
             except OSError:
                 pass
-            if time.monotonic() > deadline:
+            if time.monotonic() - start > timeout:
                 raise RuntimeError(f"the app did not answer on {url} within {timeout:.0f} s")
             time.sleep(0.3)
+        url.started_s = time.monotonic() - start
         yield url
     finally:
         proc.terminate()
@@ -97,8 +88,18 @@ def running_app(extra_args: Sequence[str] = (), timeout: float = 90.0) -> Iterat
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=10)
         log.close()
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def log_problems(log: Path, limit: int = 5) -> list[str]:
+    """The first few lines of a server log that look like trouble (tracebacks, errors, warnings)."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line for line in lines if re.search(r"Traceback|Error|Exception|WARNING", line)][:limit]
 
 
 @contextlib.contextmanager
@@ -135,7 +136,7 @@ def draw_strokes(page, strokes: Sequence[Sequence[Sequence[float]]], step_ms: fl
     for stroke in strokes:
         page.mouse.move(x0 + stroke[0][0] * w, y0 + stroke[0][1] * h)
         page.mouse.down()
-        for (ax, ay), (bx, by) in zip(stroke, stroke[1:]):
+        for (ax, ay), (bx, by) in itertools.pairwise(stroke):
             for k in range(1, points_per_segment + 1):
                 t = k / points_per_segment
                 page.mouse.move(x0 + (ax + (bx - ax) * t) * w, y0 + (ay + (by - ay) * t) * h)

@@ -41,12 +41,9 @@ import os
 import random
 import re
 import shlex
-import shutil
 import signal
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 import zlib
 from collections import Counter
@@ -54,16 +51,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import httpx
+import numpy as np
+from PIL import Image
 
-import httpx  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from bench.harness import ROOT, free_port  # noqa: E402
-from demo.examples import EXAMPLES, example_image  # noqa: E402
-from demo.pad import pad_examples  # noqa: E402
-from demo.theme import PAD_SIZE, PEN_DEFAULT  # noqa: E402
+from bench.harness import AppUrl, log_problems, running_app
+from demo.examples import EXAMPLES, example_image
+from demo.pad import pad_examples
+from demo.theme import PAD_SIZE, PEN_DEFAULT
 
 THINK_S = (0.5, 1.5)  # a pupil looks at the answer, then draws the next digit
 WARMUP_PER_PATH = 2  # first requests pay for lazy imports and caches; keep them out of the numbers
@@ -106,71 +101,6 @@ def unique_png(png: bytes, tag: str) -> bytes:
 
 def drawing_json(strokes: list, seq: int) -> str:
     return json.dumps({"w": PAD_SIZE, "h": PAD_SIZE, "pen": PEN_DEFAULT, "seq": seq, "strokes": strokes})
-
-
-# ---------------------------------------------------------------------------------------------- the server
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen
-    url: str
-    temp: Path  # GRADIO_TEMP_DIR: where uploads land
-    log_path: Path  # kept outside ``temp`` so it does not count as a temp file
-    started_s: float = 0.0
-
-
-def start_server(port: int) -> Server:
-    temp = Path(tempfile.mkdtemp(prefix="convscope-load-"))
-    log_path = Path(tempfile.mkstemp(prefix="convscope-load-", suffix=".log")[1])
-    env = {**os.environ, "GRADIO_TEMP_DIR": str(temp), "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "w") as log:  # the child keeps its own handle
-        proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port)], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-    return Server(proc, f"http://127.0.0.1:{port}", temp, log_path)
-
-
-def wait_ready(server: Server, timeout: float = 120.0) -> None:
-    """Polls the page until it answers; generous, since the CPU may be shared with other work."""
-    t0 = time.monotonic()
-    with httpx.Client(timeout=2) as http:
-        while True:
-            if server.proc.poll() is not None:
-                raise RuntimeError(f"the app exited with {server.proc.returncode}:\n{log_tail(server, 3000)}")
-            try:
-                if http.get(server.url + "/").status_code == 200:
-                    server.started_s = time.monotonic() - t0
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() - t0 > timeout:
-                raise RuntimeError(f"the app did not answer on {server.url} within {timeout:.0f} s")
-            time.sleep(0.3)
-
-
-def stop_server(server: Server) -> None:
-    if server.proc.poll() is None:
-        server.proc.terminate()
-        try:
-            server.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait(timeout=10)
-    shutil.rmtree(server.temp, ignore_errors=True)
-    server.log_path.unlink(missing_ok=True)
-
-
-def log_tail(server: Server, chars: int) -> str:
-    try:
-        return server.log_path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
-def log_problems(server: Server, limit: int = 5) -> list[str]:
-    """The server log's first few lines that look like trouble (tracebacks, errors, warnings)."""
-    lines = log_tail(server, 1_000_000).splitlines()
-    return [line for line in lines if re.search(r"Traceback|Error|Exception|WARNING", line)][:limit]
 
 
 # ---------------------------------------------------------------------------------------------- measurements
@@ -217,9 +147,9 @@ class Snapshot:
     temp_empty: int
 
 
-def snapshot(server: Server) -> Snapshot:
-    mem = proc_status(server.proc.pid)
-    return Snapshot(mem["VmRSS"], mem["VmHWM"], proc_cpu_s(server.proc.pid), *folder_usage(server.temp))
+def snapshot(server: AppUrl) -> Snapshot:
+    mem = proc_status(server.pid)
+    return Snapshot(mem["VmRSS"], mem["VmHWM"], proc_cpu_s(server.pid), *folder_usage(server.uploads))
 
 
 def percentile(ordered: list[float], q: float) -> float:
@@ -352,10 +282,10 @@ async def pupil(http: httpx.AsyncClient, drawings: Drawings, args: argparse.Name
                                          args.timeout, session))
 
 
-async def classroom(server: Server, drawings: Drawings, args: argparse.Namespace) -> dict:
+async def classroom(server: AppUrl, drawings: Drawings, args: argparse.Namespace) -> dict:
     # One connection per user is all that is ever in use (each user waits for its answer); twice that is headroom.
     limits = httpx.Limits(max_connections=2 * args.users + 8, max_keepalive_connections=2 * args.users + 8)
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=args.timeout) as http:
+    async with httpx.AsyncClient(base_url=server, limits=limits, timeout=args.timeout) as http:
         warm = await warm_up(http, drawings, args.path, args.timeout)
         before = snapshot(server)
         results: list[Result] = []
@@ -386,7 +316,7 @@ def latency_stats(results: list[Result]) -> dict[str, float | int]:
                                   for name, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}}
 
 
-def summarise(run: dict, args: argparse.Namespace, server: Server, command: str) -> dict:
+def summarise(run: dict, args: argparse.Namespace, server: AppUrl, command: str) -> dict:
     results: list[Result] = run["results"]
     total = args.users * args.drawings
     errors = Counter(r.error for r in results if not r.ok)
@@ -398,7 +328,7 @@ def summarise(run: dict, args: argparse.Namespace, server: Server, command: str)
     return {
         "command": command, "users": args.users, "drawings": args.drawings, "path": args.path,
         "sessions": args.sessions, "seed": args.seed,
-        "timeout_s": args.timeout, "deadline_s": run["deadline_s"], "url": server.url, "server_pid": server.proc.pid,
+        "timeout_s": args.timeout, "deadline_s": run["deadline_s"], "url": server, "server_pid": server.pid,
         "startup_s": round(server.started_s, 2), "warmup_errors": sum(not r.ok for r in run["warm"]),
         "requests": total, "sent": len(results), "ok": len(ok), "errors": sum(errors.values()),
         "error_kinds": dict(errors.most_common()),
@@ -413,7 +343,7 @@ def summarise(run: dict, args: argparse.Namespace, server: Server, command: str)
         "temp_files_before": before.temp_files, "temp_files_after": after.temp_files,
         "temp_bytes_before": before.temp_bytes, "temp_bytes_after": after.temp_bytes,
         "temp_empty_before": before.temp_empty, "temp_empty_after": after.temp_empty,
-        "server_log_problems": log_problems(server),
+        "server_log_problems": log_problems(server.log),
     }
 
 
@@ -493,20 +423,17 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join([sys.executable, *(sys.argv if argv is None else [__file__, *argv])])
     signal.signal(signal.SIGTERM, _sigterm)
     drawings = prepare_drawings()
-    server = start_server(args.port or free_port())
     summaries = []
     try:
-        wait_ready(server)
-        for _ in range(args.rounds):
-            summaries.append(summarise(asyncio.run(classroom(server, drawings, args)), args, server, command))
+        with running_app(port=args.port) as server:
+            for _ in range(args.rounds):
+                summaries.append(summarise(asyncio.run(classroom(server, drawings, args)), args, server, command))
     except KeyboardInterrupt:
-        print("interrupted: stopping the server", file=sys.stderr)
+        print("interrupted: the server was stopped", file=sys.stderr)
         return 130
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    finally:
-        stop_server(server)
     for round_no, summary in enumerate(summaries, start=1):
         if args.rounds > 1:
             print(f"\n--- round {round_no} of {args.rounds} (same server)")

@@ -5,8 +5,8 @@
 Starts the app, draws the project's example digits with the mouse at a person's pace, and measures inside the page
 (performance.now()) the time from the pointerup event to the moment #prediction shows the answer for that final
 drawing; also how many predictions arrived *during* each stroke. ``--lesson`` opens a teaching tab first, so its view
-is recomputed after every drawing too (the others are not computed while hidden). The baseline, run in the same process, is the
-"Clear" button's round trip: the same Gradio event path with no model work at all.
+is recomputed after every drawing too (the others are not computed while hidden). The baseline, run in the same
+process, is the "Clear" button's round trip: the same Gradio event path with no model work at all.
 """
 
 from __future__ import annotations
@@ -16,25 +16,18 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import (
+    chromium,
+    draw_strokes,
+    example_strokes_unit,
+    open_page,
+    reset_observer,
+    running_app,
+    wait_settled,
+)
+from demo.examples import EXAMPLES
 
-from bench.harness import (chromium, draw_strokes, example_strokes_unit, open_page, reset_observer,  # noqa: E402
-                           running_app, wait_settled)
-from demo.examples import EXAMPLES  # noqa: E402
-
-CLEAR_ROUND_TRIP_JS = """
-() => new Promise((resolve) => {
-  const c = document.querySelector('#pad canvas');
-  const start = performance.now();
-  document.querySelector('#clear').click();
-  const target = +c.dataset.seq;
-  const check = () => {
-    const p = document.querySelector('#prediction');
-    if (p && +p.dataset.seq === target) resolve(performance.now() - start); else requestAnimationFrame(check);
-  };
-  check();
-})
-"""
+CLEAR_ROUND_TRIP_JS = Path(__file__).resolve().with_name("clear_round_trip.js").read_text(encoding="utf-8")
 
 
 def summary(values: list[float]) -> str:
@@ -71,7 +64,8 @@ def main() -> int:
             correct += page.locator("#prediction").get_attribute("data-label") == str(digit)
             clears.append(page.evaluate(CLEAR_ROUND_TRIP_JS))
     print(f"{args.rounds} digits drawn with the mouse in headless Chromium ({correct}/{args.rounds} read correctly)"
-          + (f", lesson tab open: {args.lesson}" if args.lesson else "") + (", classroom mode" if args.classroom else ""))
+          + (f", lesson tab open: {args.lesson}" if args.lesson else "")
+          + (", classroom mode" if args.classroom else ""))
     print(f"  pen-up -> settled prediction:     {summary(latencies)}")
     print(f"  baseline, Clear round trip:       {summary(clears)}")
     print(f"  ratio of medians (pen-up / baseline): {statistics.median(latencies) / statistics.median(clears):.2f}")

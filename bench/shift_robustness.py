@@ -34,15 +34,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
+from demo import load_classifier
+from demo.data import load_mnist_test, resolve_mnist_root, sha256_file
+from demo.transform import shift_rotate
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from demo import load_classifier  # noqa: E402
-from demo.data import load_mnist_test, resolve_mnist_root, sha256_file  # noqa: E402
-from demo.transform import shift_rotate  # noqa: E402
 
 DEFAULT_OUT = ROOT / "weights" / "robustness.json"
 DEFAULT_WEIGHTS = [ROOT / "weights" / "cnn.safetensors", ROOT / "weights" / "mlp.safetensors"]
@@ -114,7 +113,7 @@ def main() -> int:
               if name in args.sweeps}
     measured: dict[tuple[float, float, float], dict[str, float]] = {}  # (dx, dy, angle) -> results, each once
     for name, sweep in chosen.items():
-        for value, kwargs in zip(sweep["values"], sweep["args"]):
+        for value, kwargs in zip(sweep["values"], sweep["args"], strict=True):
             key = (kwargs.get("dx", 0), kwargs.get("dy", 0), kwargs.get("angle", 0))
             if key not in measured:
                 t0 = time.perf_counter()

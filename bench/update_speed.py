@@ -14,27 +14,30 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from demo import load_classifier  # noqa: E402
-from demo.preprocess import preprocess  # noqa: E402
-from demo.pad import pad_examples  # noqa: E402
-from demo.strokes import parse_drawing  # noqa: E402
-from demo.theme import PAD_SIZE, PEN_DEFAULT  # noqa: E402
-from demo.ui import view_outputs, views_for_drawing  # noqa: E402
+from demo import load_classifier
+from demo.live import updated_views, views_for_drawing
+from demo.pad import pad_examples
+from demo.preprocess import preprocess
+from demo.strokes import parse_drawing
+from demo.theme import PAD_SIZE, PEN_DEFAULT
 
 
-def timed(fn, repeats: int) -> list[float]:
-    fn()  # warm-up
+def parse_and_rasterise(text: str) -> object:
+    return parse_drawing(text).rasterize()
+
+
+def timed(repeats: int, fn: Callable[..., object], *args: object) -> list[float]:
+    """Milliseconds of ``fn(*args)``, ``repeats`` times after one warm-up call."""
+    fn(*args)
     out = []
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
+        fn(*args)
         out.append(1000 * (time.perf_counter() - start))
     return out
 
@@ -59,14 +62,14 @@ def main() -> int:
         prep = preprocess(ink)
         pred = clf.predict(ink)
         x = torch.from_numpy(prep.input28)[None, None]
-        parts["parse + rasterise"] += timed(lambda: parse_drawing(text).rasterize(), args.repeats)
-        parts["preprocess"] += timed(lambda: preprocess(ink), args.repeats)
-        parts["forward (staged)"] += timed(lambda: clf.forward_staged(prep.input28), args.repeats)
-        parts["pictures + HTML"] += timed(lambda: view_outputs(clf, pred, 1), args.repeats)
-        parts["whole update"] += timed(lambda: views_for_drawing(clf, text), args.repeats)
+        parts["parse + rasterise"] += timed(args.repeats, parse_and_rasterise, text)
+        parts["preprocess"] += timed(args.repeats, preprocess, ink)
+        parts["forward (staged)"] += timed(args.repeats, clf.forward_staged, prep.input28)
+        parts["pictures + HTML"] += timed(args.repeats, updated_views, clf, pred, 1)
+        parts["whole update"] += timed(args.repeats, views_for_drawing, clf, text)
         with torch.inference_mode():
-            parts["baseline: forward only"] += timed(lambda: clf.model(x), args.repeats)
-    size = sum(len(h) for h in views_for_drawing(clf, drawings[0]) if isinstance(h, str))
+            parts["baseline: forward only"] += timed(args.repeats, clf.model, x)
+    size = sum(len(h) for h in views_for_drawing(clf, drawings[0]).html.values())
     print(f"{len(drawings)} example drawings × {args.repeats} runs, {args.threads} torch thread(s), "
           f"{clf.path.name}; one update sends {size / 1024:.0f} KiB of HTML")
     base = statistics.median(parts["baseline: forward only"])

@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on; 0.0.0.0 serves a classroom LAN (default: 127.0.0.1, this machine only)")
+                        help="address to listen on; 0.0.0.0 serves a classroom LAN "
+                             "(default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help=f"weights file (default: {DEFAULT_WEIGHTS})")
     parser.add_argument("--data-dir", help="MNIST folder; adds real MNIST test digits as clickable examples "

@@ -11,14 +11,9 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-if not __package__:  # run as a file: make the `demo` package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from demo.classifier import load_classifier  # noqa: E402
-from demo.ui import LAUNCH_OPTIONS, build_app, load_lesson_extras, load_mnist_samples  # noqa: E402
+from demo.classifier import load_classifier
+from demo.ui import LAUNCH_OPTIONS, build_app, load_lesson_extras, load_mnist_samples
 
 _mlp, _robustness = load_lesson_extras()
 demo = build_app(load_classifier(os.environ.get("CONVSCOPE_WEIGHTS") or None),

@@ -9,6 +9,7 @@ rebuilds it.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,15 @@ class WeightsError(RuntimeError):
     """The weights file is missing, unreadable or does not match its architecture."""
 
 
+# train.py flags that write each shipped file (the file name is train.py's --name, which these flags default).
+TRAIN_FLAGS = {"cnn": [], "cnn_fast": ["--preset", "fast"], "mlp": ["--arch", "mlp"]}
+
+
 def rebuild_command(path: Path) -> str:
-    arch = "mlp" if "mlp" in path.stem else "cnn"
-    return f"python train.py --arch {arch} --data-dir ../shared/data/mnist --out-dir {path.parent}"
+    """The train.py command that writes ``path`` again (a CNN under that name for files it did not ship)."""
+    flags = TRAIN_FLAGS.get(path.stem, ["--name", path.stem])
+    return shlex.join(["python", "train.py", *flags, "--data-dir", "../shared/data/mnist", "--out-dir",
+                       str(path.parent)])
 
 
 def metadata_path(weights_path: str | Path) -> Path:

@@ -13,7 +13,8 @@ import numpy as np
 from .strokes import Stroke, rasterize
 
 
-def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 24) -> list[tuple[float, float]]:
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float,
+         n: int = 24) -> list[tuple[float, float]]:
     """Points on an ellipse from angle ``start`` to ``end`` (degrees, 0 = right, 90 = down)."""
     return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
             for a in np.linspace(start, end, n)]

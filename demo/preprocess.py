@@ -25,9 +25,9 @@ MAX_INPUT_SIDE = 1024  # larger inputs are box-filtered down first, which bounds
 # MNIST strokes, measured with stroke_width() on 6,000 training digits cropped and scaled like a drawing: median
 # 2.5 px in the 20 px box, 10 % below 1.8 px, 1 % above 4.5 px. Thinner pens are thickened to the median: a thin
 # pen on a big canvas would otherwise end as a faint line. Only pens thicker than all but 1 % of MNIST are thinned
-# (to 3.5 px): the network learned MNIST's bold digits as they are, and eroding them only loses detail. (Thinning
-# from 4 px, as before, reshaped 3 % of MNIST's digits: the shipped CNN made 38 errors on the 10,000 test digits
-# fed through preprocess() then, 35 now; `python -m demo.evaluate --as-images`.)
+# (to 3.5 px): the network learned MNIST's bold digits as they are, and eroding them only loses detail. Thinning
+# from 4 px would reshape 3 % of MNIST's digits (35 against 38 errors on the 10,000 test digits fed through
+# preprocess(): docs/experiments.md).
 TARGET_STROKE = 2.5 / MNIST_BOX
 THICKEN_BELOW, THIN_ABOVE, THIN_TO = 0.72, 1.8, 1.4  # as multiples of TARGET_STROKE
 INK_THRESHOLD = 0.3  # ink level (0-1, after background removal) that counts as drawn

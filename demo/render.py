@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from PIL import Image
@@ -37,7 +37,7 @@ class Picture:
         return png_data_uri(self.indices, self.scale)
 
 
-@lru_cache(maxsize=None)
+@cache
 def palette(scale: str) -> np.ndarray:
     """(256, 3) uint8: ``LEVELS`` colours along one of the scales in :mod:`demo.theme`, then the gap colour."""
     anchors = {"activation": theme.ACTIVATION_ANCHORS, "signed": theme.SIGNED_ANCHORS,
@@ -167,7 +167,7 @@ def line_chart_svg(xs: list[float], series: dict[str, list[float]], x_label: str
         parts.append(f'<line x1="{px(marker_x):.1f}" x2="{px(marker_x):.1f}" y1="{top}" y2="{top + h}" '
                      'class="marker"/>')
     for name, ys in series.items():
-        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
+        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys, strict=True))
         parts.append(f'<polyline points="{points}" fill="none" stroke="{colours[name]}" stroke-width="2.5"/>')
     parts.append("</svg>")
     return "".join(parts)

@@ -1,4 +1,8 @@
-"""Visual constants in one place: colour scales, tile layout, pad defaults, page colours."""
+"""Visual constants in one place: colour scales, tile layout, pad defaults, page colours.
+
+The style sheets in ``demo/static/`` hold no colour of their own: they use the CSS custom properties that
+:func:`css_variables` writes from :data:`PAGE_COLOURS` (``var(--cs-accent)`` ...), so a colour is changed here once.
+"""
 
 from __future__ import annotations
 
@@ -37,3 +41,41 @@ MLP_COLOUR = "#3b82f6"
 # The highlighted window / cell in the pooling and one-value lessons.
 HIGHLIGHT = "#22d3ee"
 PADDING_COLOUR = (30, 64, 175)  # the zero padding around the playground's input
+MISTAKE_RGB = (239, 68, 68)  # off-diagonal cells of a confusion matrix, shaded by count
+
+# The drawing pad: white ink on black paper, as MNIST stores digits (what the model sees looks like what was drawn).
+PAD_PAPER = "#000000"
+PAD_INK = "#ffffff"
+
+# Page colours, used by demo/static/*.css as var(--cs-<name>).
+PAGE_COLOURS = {
+    "accent": ACCENT,  # the answer: its frame, digit and bar, the model input's frame, conv rows in tables
+    "bar": BAR,  # the other classes' bars, legend frames
+    "highlight": HIGHLIGHT,  # the window / cell a lesson points at
+    "muted": "#94a3b8",  # dashed placeholders, number tables, button borders
+    "rule": "rgba(148, 163, 184, 0.5)",  # table rules, chart grid lines
+    "track": "rgba(148, 163, 184, 0.25)",  # the empty part of a probability bar
+    "frame": "#475569",  # frames around pictures and the pad
+    "picture-bg": PAD_PAPER,  # behind the model's pictures (they are white on black)
+    "on-accent": "#000000",  # text on the accent and highlight colours
+    "button": "#f1f5f9",
+    "button-hover": "#e2e8f0",
+    "button-text": "#0f172a",
+    "example-button": "#ffffff",
+    "warning-bg": "#fef3c7",
+    "warning-text": "#78350f",
+    "warning-border": "#f59e0b",
+    "check": "#15803d",  # "equals the model's own value"
+    "correct-cell": "rgba(34, 197, 94, 0.25)",  # the confusion matrix's diagonal
+    # Classroom mode's dark, high-contrast theme for projectors.
+    "projector-bg": "#000000",
+    "projector-text": "#ffffff",
+    "projector-accent": "#ffb000",  # the answer: orange washes out on many projectors, amber does not
+    "frozen": "#38bdf8",  # the pad's frame while the drawing is frozen
+    "pressed": "#0369a1",  # a toggle button that is on
+}
+
+
+def css_variables() -> str:
+    """:data:`PAGE_COLOURS` as CSS custom properties on the page's root, for the style sheets in demo/static/."""
+    return ":root { " + " ".join(f"--cs-{name}: {value};" for name, value in PAGE_COLOURS.items()) + " }"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from torch import nn
@@ -31,12 +31,13 @@ def _figure(title: str, uri: str, caption: str, width_px: int, cls: str = "") ->
             f'<div class="layer-caption">{caption}</div></figure>')
 
 
-@lru_cache(maxsize=None)
+@cache
 def _scale_bar_uri(scale: str) -> str:
     return render.scale_bar(scale).data_uri()
 
 
-def _legend(scale: str, low: str, high: str) -> str:
+def legend(scale: str, low: str, high: str) -> str:
+    """A colour-scale legend: the value at the scale's low end, the scale, the value at its high end."""
     bar = _scale_bar_uri(scale)
     return (f'<span class="legend"><span>{low}</span><img class="scale-bar" src="{bar}" alt="colour scale">'
             f'<span>{high}</span></span>')
@@ -124,7 +125,7 @@ def _maps_html(element_id: str, title: str, note: str, pred: Prediction | None, 
         picture = render.feature_map_picture(maps)
         c, h, w = maps.shape
         label = f"{source} → {name}" if which == 0 else f"{name} (after {source})"
-        caption = (_legend("activation", "0", f"{picture.vmax:.2f}")
+        caption = (legend("activation", "0", f"{picture.vmax:.2f}")
                    + f'<span class="shape">{c} maps of {h}×{w}</span>')
         figures.append(_figure(f'{label} <span class="shape">{c}×{h}×{w}</span>', picture.data_uri(), caption,
                                _display_width(picture)))
@@ -155,7 +156,7 @@ def kernels_html(model: nn.Sequential) -> str:
         picture = render.kernel_picture(weight)
         o, i, kh, kw = weight.shape
         layout = f"{o} kernels of {kh}×{kw}" if i == 1 else f"row = output channel ({o}), column = input channel ({i})"
-        caption = (_legend("signed", f"−{picture.vmax:.2f}", f"+{picture.vmax:.2f}")
+        caption = (legend("signed", f"−{picture.vmax:.2f}", f"+{picture.vmax:.2f}")
                    + f'<span class="shape">{layout}</span>')
         figures.append(_figure(f'{name} weights <span class="shape">{o}×{i}×{kh}×{kw}</span>', picture.data_uri(),
                                caption, _display_width(picture)))

@@ -9,6 +9,8 @@ from bench.drawn_digits import example_drawings, redrawn_mnist
 from demo import load_classifier
 from demo.checkpoint import WEIGHTS_DIR
 
+pytestmark = pytest.mark.slow  # every test reads all 10,000 MNIST test digits
+
 
 def test_shipped_cnn_reaches_99_6_percent_on_mnist_test(clf, mnist_test):
     images, labels = mnist_test

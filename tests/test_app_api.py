@@ -13,6 +13,8 @@ from bench.harness import running_app
 from demo.examples import example_image
 from demo.pad import pad_examples
 
+pytestmark = pytest.mark.server  # one real app for the module
+
 
 @pytest.fixture(scope="module")
 def app_url():

@@ -27,15 +27,15 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from test_image_file import _bomb_png
 
-from bench.harness import chromium, chromium_path, draw_strokes, open_page, running_app, wait_settled
+from bench.harness import chromium, draw_strokes, open_page, running_app, wait_settled
 from demo.examples import example_image
 from demo.image_file import open_image
 from demo.pad import pad_examples
 from demo.preprocess import InvalidImageError
 from demo.strokes import MAX_JSON_CHARS, MAX_POINTS, MAX_STROKES, InvalidDrawingError, parse_drawing
 from demo.theme import PEN_DEFAULT, PEN_MAX
-from test_image_file import _bomb_png
 
 FILE, ARRAY, DRAWING = "file", "array", "drawing"
 SECONDS_PER_REQUEST = 10.0  # bounded time: generous for a loaded 2-core machine, far below a hang
@@ -355,6 +355,7 @@ def is_skip(output: Any) -> bool:
 
 
 @pytest.mark.parametrize("name", names(FILE, DRAWING))
+@pytest.mark.server
 def test_http_api(name, server, http, baseline, case_files):
     case = BY_NAME[name]
     expect = case.expect
@@ -400,8 +401,6 @@ def test_http_api(name, server, http, baseline, case_files):
 
 @pytest.fixture(scope="module")
 def page(server, baseline):
-    if chromium_path() is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
     with chromium() as browser:
         yield open_page(browser, server)
 
@@ -452,6 +451,8 @@ def send_through_page(page, text: str) -> None:
 
 
 @pytest.mark.parametrize("name", names(FILE, DRAWING))
+@pytest.mark.browser
+@pytest.mark.server
 def test_page(name, page, case_files):
     case = BY_NAME[name]
     expect = case.expect
@@ -493,6 +494,7 @@ def test_page(name, page, case_files):
 
 # ------------------------------------------------------------------------------------------------ afterwards
 
+@pytest.mark.server
 def test_bounded_memory_and_no_leftover_uploads(server, http, baseline):
     """Runs last: after every case above, the server still answers, grew little, and kept no upload."""
     assert_still_serving(http)

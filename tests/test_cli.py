@@ -7,10 +7,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from conftest import ROOT
+from bench.harness import ROOT
 from demo.examples import example_image
+
+pytestmark = pytest.mark.slow  # each test starts a Python process that loads torch
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -86,6 +89,7 @@ def test_evaluate_as_images_puts_each_digit_through_predict(mnist_dir, mnist_tes
     assert "on 200 MNIST test images, each put through predict()'s preprocessing" in first
     mlp = load_classifier(weights)
     images, labels = mnist_test
-    expected = np.mean([mlp.predict(image).label == label for image, label in zip(images[:200], labels[:200])])
+    expected = np.mean([mlp.predict(image).label == label
+                        for image, label in zip(images[:200], labels[:200], strict=True)])
     assert first.split()[2] == f"{100 * expected:.2f}%"
     assert raw.stdout.splitlines()[0].split()[2] != first.split()[2]

@@ -37,6 +37,8 @@ from PIL import Image
 
 from bench.harness import running_app
 
+pytestmark = pytest.mark.server  # one real app for the module
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPTH = 24  # more "../" than any install path has components, so a traversal would reach "/"
 
@@ -330,7 +332,8 @@ def test_config_has_no_share_link(http, app_url):
 
 
 def test_server_log_has_no_share_link(upload_root, port):
-    log = upload_root.parent / "server.log"  # bench.harness: GRADIO_TEMP_DIR is <temp>/uploads, the log <temp>/server.log
+    # bench.harness: GRADIO_TEMP_DIR is <temp>/uploads, the log <temp>/server.log
+    log = upload_root.parent / "server.log"
     assert log.is_file(), f"bench.harness no longer keeps its log at {log}"
     local_line = re.compile(rf"Running on local URL:\s+http://\S+:{port}\b")
     deadline = time.monotonic() + 10

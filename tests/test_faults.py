@@ -24,12 +24,15 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from test_bad_input import call, is_skip, result_of
 
+import demo.live
 import demo.ui
 from bench.harness import free_port
 from demo.examples import example_image
 from demo.pad import pad_examples
-from test_bad_input import call, is_skip, result_of
+
+pytestmark = pytest.mark.server  # the app served in-process, with faults injected
 
 FAULT_SIZE = (123, 45)  # width × height: the one input the faulty classifier chokes on
 TIMEOUT = 30.0  # every request's limit: nothing may hang
@@ -148,7 +151,7 @@ def test_a_crash_in_one_request_leaves_the_others_and_the_next_unharmed(real_clf
         with ThreadPoolExecutor(len(jobs)) as pool:
             results = list(pool.map(run, jobs, timeout=3 * TIMEOUT))
 
-        for (endpoint, digit, size), (kind, payload) in zip(jobs, results):
+        for (endpoint, digit, size), (kind, payload) in zip(jobs, results, strict=True):
             faulty = size == FAULT_SIZE
             if endpoint == "predict" and faulty:
                 assert kind == "error", payload
@@ -159,7 +162,7 @@ def test_a_crash_in_one_request_leaves_the_others_and_the_next_unharmed(real_clf
             elif faulty:  # /draw: the views stay as they were, the notice says what happened
                 assert kind == "complete", payload
                 assert all(is_skip(output) for output in payload[:5]), payload[:5]
-                assert html.escape(demo.ui.BUG_MESSAGE) in payload[5] and "warning" in payload[5], payload[5]
+                assert html.escape(demo.live.BUG_MESSAGE) in payload[5] and "warning" in payload[5], payload[5]
                 assert "injected fault" not in payload[5]
             else:
                 assert kind == "complete" and shown_label(payload[0]) == digit, (digit, payload[0])
@@ -211,7 +214,8 @@ def test_over_capacity_is_refused_at_once_with_busy_not_a_hang(real_clf, tmp_pat
             assert clf.started.wait(TIMEOUT), "no request ever reached the classifier"
         finally:
             clf.gate.set()
-        accepted = [(digit, body["event_id"]) for digit, (status, body, _) in zip(digits, answers) if status == 200]
+        accepted = [(digit, body["event_id"])
+                    for digit, (status, body, _) in zip(digits, answers, strict=True) if status == 200]
         refused = [(status, body, seconds) for status, body, seconds in answers if status != 200]
         assert 1 <= len(accepted) <= 1 + 2, answers
         assert len(refused) == burst - len(accepted) >= 1

@@ -11,8 +11,9 @@ import urllib.request
 
 import pytest
 
-from bench.harness import free_port
-from conftest import ROOT
+from bench.harness import ROOT, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]  # each test starts (or tries to start) the app
 
 ENV = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
 

@@ -15,8 +15,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from demo import load_classifier
 from demo.checkpoint import WEIGHTS_DIR
-from demo.lessons import (KERNELS, MODES, apply_kernel, architecture, conv_geometry, grad_cam, learned_kernel,
-                          learned_kernel_bias, one_value, pool_map, pool_window, saliency)
+from demo.lesson_views.architecture import stage_detail
+from demo.lesson_views.convolution import formula_text, padding_text
+from demo.lesson_views.one_value import input_note
+from demo.lessons.architecture import architecture
+from demo.lessons.convolution import KERNELS, MODES, apply_kernel, conv_geometry, learned_kernel, learned_kernel_bias
+from demo.lessons.one_value import one_value
+from demo.lessons.pooling import pool_map, pool_window
+from demo.lessons.saliency import grad_cam, saliency
 from demo.model import MNIST_MEAN, MNIST_STD, count_parameters, stage_kind, staged_forward
 
 SIZES = range(2, 8)
@@ -144,7 +150,7 @@ def test_same_mode_is_pytorchs_padding_same(k):
     g = conv_geometry(28, k, "same")
     assert (g.pad_top, g.pad_bottom) == ((k - 1) // 2, k // 2) == (g.pad_left, g.pad_right)
     if k % 2 == 0:
-        assert f"{(k - 1) // 2} row" in g.padding_note and f"{k // 2} at the bottom and right" in g.padding_note
+        assert f"{(k - 1) // 2} row" in padding_text(g) and f"{k // 2} at the bottom and right" in padding_text(g)
 
 
 @pytest.mark.parametrize("k", SIZES)
@@ -184,7 +190,7 @@ def test_geometry_matches_what_conv2d_produces(k, mode, stride):
     assert out.shape == (g.out, g.out) == (_closed_form(28, k, mode, stride),) * 2
     assert g.pad_top + g.pad_bottom == g.pad_left + g.pad_right == {"valid": 0, "same": k - 1, "full": 2 * k - 2}[mode]
     assert (g.n, g.k, g.mode, g.stride) == (28, k, mode, stride)
-    assert g.formula.startswith(mode) and f"= {g.out}" in g.formula
+    assert formula_text(g).startswith(mode) and f"= {g.out}" in formula_text(g)
     np.testing.assert_allclose(out, _reference_correlate(image, kernel, g.pad_top, g.pad_bottom, stride),
                                rtol=1e-5, atol=1e-5)
     if mode == "same":
@@ -193,15 +199,15 @@ def test_geometry_matches_what_conv2d_produces(k, mode, stride):
 
 
 def test_geometry_formulas_fill_in_the_numbers():
-    assert conv_geometry(28, 5, "valid", 1).formula == "valid: n − k + 1 = 28 − 5 + 1 = 24"
-    assert conv_geometry(28, 5, "full", 1).formula == "full: n + k − 1 = 28 + 5 − 1 = 32"
-    assert conv_geometry(28, 5, "same", 1).formula == "same: n = 28"
-    strided = conv_geometry(28, 5, "same", 2).formula
+    assert formula_text(conv_geometry(28, 5, "valid", 1)) == "valid: n − k + 1 = 28 − 5 + 1 = 24"
+    assert formula_text(conv_geometry(28, 5, "full", 1)) == "full: n + k − 1 = 28 + 5 − 1 = 32"
+    assert formula_text(conv_geometry(28, 5, "same", 1)) == "same: n = 28"
+    strided = formula_text(conv_geometry(28, 5, "same", 2))
     assert "⌊(n + p_before + p_after − k) / s⌋ + 1 = ⌊(28 + 2 + 2 − 5) / 2⌋ + 1 = 14" in strided
     assert "⌈n / s⌉" in strided
-    assert "⌊(28 + 0 + 0 − 5) / 3⌋ + 1 = 8" in conv_geometry(28, 5, "valid", 3).formula
-    assert conv_geometry(28, 3, "valid").padding_note.startswith("No padding")
-    assert "4 rows/columns of zeros on every side" in conv_geometry(28, 5, "full").padding_note
+    assert "⌊(28 + 0 + 0 − 5) / 3⌋ + 1 = 8" in formula_text(conv_geometry(28, 5, "valid", 3))
+    assert padding_text(conv_geometry(28, 3, "valid")).startswith("No padding")
+    assert "4 rows/columns of zeros on every side" in padding_text(conv_geometry(28, 5, "full"))
 
 
 @pytest.mark.parametrize("args, message", [
@@ -375,7 +381,7 @@ def test_one_value_at_the_strongest_and_weakest_positions(clf, layer):
 def test_first_layer_receives_the_normalised_image(clf):
     x = _bar()
     v = one_value(clf.model, x, "conv1", 2, 0, 0)
-    assert v.input_stage == "normalize" and "normalize" in v.input_note
+    assert v.input_stage == "normalize" and "normalize" in input_note(v)
     np.testing.assert_allclose(v.layer_input[0], (x - MNIST_MEAN) / MNIST_STD, rtol=1e-6)
     assert (v.top, v.left) == (-2, -2) and v.in_padding[:2].all() and not v.in_padding[2:, 2:].any()
     assert one_value(clf.model, x, "conv2", 0, 0, 0).input_stage == "pool1"
@@ -520,7 +526,7 @@ def test_gradients_work_inside_and_beside_inference_mode(clf):
         try:
             while not stop.is_set():
                 clf.forward_staged(x)
-        except Exception as error:  # reported below; a thread's exception would otherwise be lost
+        except Exception as error:  # noqa: BLE001 - reported below; a thread's exception would otherwise be lost
             errors.append(error)
 
     thread = threading.Thread(target=predict_meanwhile)
@@ -548,18 +554,18 @@ def test_architecture_rows_are_the_real_stages(clf, mlp, which):
     assert [r.kind for r in rows] == [stage_kind(m) for _, m in model.named_children()]
     assert sum(r.parameters for r in rows) == count_parameters(model)
     assert rows[-1].output_shape == (10,)
-    assert all(r.detail for r in rows)
+    assert all(stage_detail(r) for r in rows)
 
 
 def test_architecture_details_use_the_tutorials_words(clf, mlp):
     cnn = {r.name: r for r in architecture(clf.model)}
-    assert cnn["conv1"].detail == "32 kernels 5×5, padding 2"
+    assert stage_detail(cnn["conv1"]) == "32 kernels 5×5, padding 2"
     assert cnn["conv1"].parameters == 32 * 25 + 32
-    assert cnn["conv2"].detail == "64 kernels 3×3 over 32 channels, padding 1"
-    assert cnn["relu1"].detail == "ReLU"
-    assert cnn["pool1"].detail == "max 2×2, stride 2"
-    assert cnn["flatten"].detail == "64×7×7 → 3136"
-    assert cnn["fc1"].detail == "3136 → 128"
+    assert stage_detail(cnn["conv2"]) == "64 kernels 3×3 over 32 channels, padding 1"
+    assert stage_detail(cnn["relu1"]) == "ReLU"
+    assert stage_detail(cnn["pool1"]) == "max 2×2, stride 2"
+    assert stage_detail(cnn["flatten"]) == "64×7×7 → 3136"
+    assert stage_detail(cnn["fc1"]) == "3136 → 128"
     assert cnn["pool2"].output_shape == (64, 7, 7)
     ann = {r.name: r for r in architecture(mlp.model)}
-    assert ann["fc1"].detail == "784 → 512" and ann["fc1"].parameters == 784 * 512 + 512
+    assert stage_detail(ann["fc1"]) == "784 → 512" and ann["fc1"].parameters == 784 * 512 + 512

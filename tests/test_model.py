@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import json
+import shlex
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+import train
 from demo import WeightsError, load_classifier
-from demo.checkpoint import load_checkpoint, save_checkpoint
-from demo.model import (ACTIVATION, CONV, POOL, build_model, default_config, fold_batchnorm, inference_config,
-                        stage_kind, staged_forward)
+from demo.checkpoint import load_checkpoint, rebuild_command, save_checkpoint
+from demo.model import (
+    ACTIVATION,
+    CONV,
+    POOL,
+    build_model,
+    default_config,
+    fold_batchnorm,
+    inference_config,
+    stage_kind,
+    staged_forward,
+)
 
 
 def _random_inputs(n: int = 8) -> torch.Tensor:
@@ -83,7 +95,7 @@ def test_checkpoint_round_trip(tmp_path):
     path = save_checkpoint(model, config, tmp_path / "net.safetensors", {"test_accuracy": 0.5})
     loaded, loaded_config, report = load_checkpoint(path)
     assert loaded_config == config and report["test_accuracy"] == 0.5
-    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     x = _random_inputs()
     assert torch.equal(model(x), loaded(x))
@@ -162,3 +174,12 @@ def test_header_length_lie(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(WeightsError):
         load_classifier(path)
+
+
+@pytest.mark.parametrize("stem", ["cnn", "cnn_fast", "mlp", "my_cnn"])
+def test_the_rebuild_command_writes_that_very_file(stem, tmp_path):
+    """The command a weights error suggests names the file that is missing, not another one."""
+    command = shlex.split(rebuild_command(tmp_path / f"{stem}.safetensors"))
+    assert command[:2] == ["python", "train.py"]
+    args = train.parse_args(command[2:])
+    assert Path(args.out_dir) / f"{args.name}.safetensors" == tmp_path / f"{stem}.safetensors"

@@ -8,7 +8,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from demo import render, theme, views

@@ -13,6 +13,7 @@ from demo.data import MnistNotFoundError, resolve_mnist_root
 from demo.examples import example_image
 
 
+@pytest.mark.slow
 def test_training_smoke_run(tmp_path, mnist_dir):
     """One short epoch on 2,000 images writes weights, metadata and curves that load_classifier reads back."""
     code = train.main(["--data-dir", str(mnist_dir), "--limit", "2000", "--epochs", "1", "--out-dir",
@@ -32,6 +33,7 @@ def test_training_smoke_run(tmp_path, mnist_dir):
     assert clf.predict(example_image(0)).label is not None
 
 
+@pytest.mark.slow
 def test_training_is_reproducible(tmp_path, mnist_dir):
     args = ["--data-dir", str(mnist_dir), "--limit", "256", "--epochs", "1", "--evals-per-epoch", "1", "--quiet",
             "--preset", "fast", "--threads", "1"]

@@ -213,6 +213,7 @@ def test_robustness_data_is_the_test_set_the_models_were_scored_on(robustness):
         assert trained_on[name] == digest
 
 
+@pytest.mark.slow
 def test_zero_shift_is_the_metadata_and_a_fresh_test_accuracy(robustness, mnist_test, clf, mlp):
     images, labels = mnist_test
     for name, model in (("cnn", clf), ("mlp", mlp)):

@@ -1,0 +1,68 @@
+"""The architecture table: every stage with what it does, its output shape and its parameters, read from the model."""
+
+from __future__ import annotations
+
+import html
+import math
+
+from torch import nn
+
+from .. import explanations
+from ..lessons.architecture import StageRow, architecture
+from .common import lesson
+
+
+def architecture_html(model: nn.Sequential, mlp: nn.Sequential | None = None) -> str:
+    """Every stage of the network with its output shape and parameter count, read from the model."""
+    rows = architecture(model)
+    total = sum(r.parameters for r in rows)
+    body_rows = "".join(
+        f'<tr class="kind-{r.kind}"><td>{html.escape(r.name)}</td><td>{html.escape(r.kind)}</td>'
+        f'<td>{html.escape(stage_detail(r))}</td><td>{"×".join(str(s) for s in r.output_shape)}</td>'
+        f'<td class="num">{r.parameters:,}</td></tr>' for r in rows)
+    table = ('<table class="arch"><thead><tr><th>stage</th><th>kind</th><th>what it does</th><th>output shape</th>'
+             f'<th class="num">parameters</th></tr></thead><tbody><tr class="kind-input"><td>input</td><td></td>'
+             f'<td>your drawing, preprocessed</td><td>1×28×28</td><td class="num">0</td></tr>{body_rows}</tbody>'
+             f'<tfoot><tr><td colspan="4">total</td><td class="num">{total:,}</td></tr></tfoot></table>')
+    if mlp is not None:
+        mlp_total = sum(r.parameters for r in architecture(mlp))
+        table += (f'<div class="view-note">For comparison, the plain fully connected net (784 → 512 → 256 → 10) has '
+                  f'{mlp_total:,} parameters.</div>')
+    return lesson("architecture", "Architecture (read from the model)", table, explanations.ARCHITECTURE,
+                   f' data-total="{total}"')
+
+
+def _side(pair: tuple[int, int]) -> str:
+    return f"{pair[0]}×{pair[1]}"
+
+
+def _pair_text(pair: tuple[int, int]) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
+
+
+def stage_detail(row: StageRow) -> str:
+    """What a stage does, in a few words: '32 kernels 5×5, padding 2', 'max 2×2, stride 2', '3136 → 128', 'ReLU'."""
+    s = row.settings
+    if row.kind == "conv":
+        detail = f"{s['out_channels']} kernels {_side(s['kernel'])}"
+        if s["in_channels"] > 1:
+            detail += f" over {s['in_channels']} channels"
+        padding = s["padding"]
+        if padding != (0, 0):
+            detail += f", padding {padding if isinstance(padding, str) else _pair_text(padding)}"
+        if s["stride"] != (1, 1):
+            detail += f", stride {_pair_text(s['stride'])}"
+        return detail
+    if row.kind == "activation":
+        return "ReLU" if s["function"] == "ReLU" else s["function"]
+    if row.kind == "pool":
+        return f"{s['function']} {_side(s['window'])}, stride {_pair_text(s['stride'])}"
+    if row.kind == "flatten":
+        return f"{'×'.join(map(str, row.input_shape))} → {math.prod(row.output_shape)}"
+    if row.kind == "fc":
+        return f"{s['in_features']} → {s['out_features']}"
+    if "mean" in s:
+        return f"(pixel − {s['mean']:g}) / {s['std']:g}"
+    if "p" in s:
+        return f"dropout p = {s['p']:g} (only while training)"
+    return row.module

@@ -1,0 +1,116 @@
+"""The live views for one drawing, upload or sample, as pure functions (no Gradio): what :mod:`demo.ui` sends.
+
+Every function returns a :class:`ViewUpdate`: the new HTML of the views that change, by name, and the 28×28 model
+input they now show (the lessons' state). Input that cannot be used changes nothing but the notice, so nothing the
+user had is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import views
+from .classifier import Classifier, Prediction
+from .image_file import open_image
+from .preprocess import InvalidImageError
+from .strokes import InvalidDrawingError, parse_drawing
+
+log = logging.getLogger("convscope")
+
+# The live views, in the order of the /draw endpoint's outputs.
+LIVE_VIEWS = ("prediction", "probabilities", "model_input", "feature_maps", "pooled_maps", "notice")
+BUG_MESSAGE = ("Something went wrong inside ConvScope while reading this (the error is logged). Everything you had is "
+               "still here: try again, or draw something else.")
+GONE_MESSAGE = "the uploaded file is no longer on the server: please send it again"
+
+
+class UnusableFileError(ValueError):
+    """A file sent to /predict cannot be classified; the message says why, for people."""
+
+
+@dataclass(frozen=True)
+class ViewUpdate:
+    """What one drawing, upload or sample changes on the page."""
+
+    html: dict[str, str] = field(default_factory=dict)  # view name (LIVE_VIEWS) -> new HTML; others stay as they are
+    model_input: np.ndarray | None = None  # the 28×28 input the views now show; None when they show no digit
+    kept: bool = False  # the input could not be used: the views, the lessons and their input stay as they were
+
+
+def updated_views(clf: Classifier, pred: Prediction | None, seq: int = 0, notice: str = "") -> ViewUpdate:
+    """Every live view for one prediction (None: the empty pad); ``seq`` is echoed for the page's pad."""
+    shown = pred.input28 if pred is not None and pred.label is not None else None
+    html = {"prediction": views.prediction_html(pred, seq), "probabilities": views.probabilities_html(pred),
+            "model_input": views.model_input_html(pred), "feature_maps": views.feature_maps_html(pred, clf.model),
+            "pooled_maps": views.pooled_maps_html(pred, clf.model),
+            "notice": views.notice_html(notice, "warning" if notice else "info")}
+    return ViewUpdate(html, shown)
+
+
+def kept_views(message: str) -> ViewUpdate:
+    """Leaves every view (and the lessons' input) as it is, so nothing the user had is lost, and shows ``message``."""
+    return ViewUpdate({"notice": views.notice_html(message, "warning")}, kept=True)
+
+
+def views_for_drawing(clf: Classifier, drawing_json: str | None) -> ViewUpdate:
+    """The pad's stroke JSON -> every view (the /draw endpoint): rasterise, preprocess, forward, pictures."""
+    try:
+        drawing = parse_drawing(drawing_json)
+    except InvalidDrawingError as error:
+        return kept_views(f"The drawing could not be used: {error}")
+    if not drawing.strokes:
+        return updated_views(clf, None, drawing.seq)
+    pred = clf.predict(drawing.rasterize())
+    # Ink that is not a digit (a speck, the whole pad painted over) says why instead of silently showing nothing.
+    note = f"No digit to read yet: {pred.message}." if pred.label is None else ""
+    return updated_views(clf, pred, drawing.seq, note)
+
+
+def views_for_file(clf: Classifier, path: str | None) -> ViewUpdate:
+    """An uploaded image file -> every view; a file that cannot be used leaves the views and says why."""
+    if not path:
+        return kept_views("")
+    if not Path(path).exists():
+        return kept_views(f"That file could not be used: {GONE_MESSAGE}")
+    try:
+        pred = clf.predict(open_image(path, name=Path(path).name))
+    except InvalidImageError as error:
+        return kept_views(f"That file could not be used: {error}")
+    note = "" if pred.label is not None else f"The uploaded image shows no digit ({pred.message})."
+    return updated_views(clf, pred, 0, note)
+
+
+def views_for_image(clf: Classifier, image: np.ndarray) -> ViewUpdate:
+    """An image already in memory (a clicked MNIST sample) -> every view."""
+    return updated_views(clf, clf.predict(image), 0)
+
+
+def guarded_views(work: Callable[..., ViewUpdate], *args: Any) -> ViewUpdate:
+    """Runs a view update; an unexpected error (a bug) is logged and leaves every view as it was, with a notice."""
+    try:
+        return work(*args)
+    except Exception:  # one broken request must not cost the user their page
+        log.exception("unexpected error in %s", getattr(work, "__name__", work))
+        return kept_views(BUG_MESSAGE)
+
+
+def predict_file(clf: Classifier, image_file: str | None) -> dict[str, Any]:
+    """An image file -> {"label": 0-9 or null (no digit), "probs": [10 floats]}; raises UnusableFileError."""
+    if not image_file:
+        raise UnusableFileError("send an image file")
+    if not Path(image_file).exists():
+        raise UnusableFileError(GONE_MESSAGE)
+    try:
+        pred = clf.predict(open_image(image_file, name=Path(image_file).name))
+    except InvalidImageError as error:
+        raise UnusableFileError(str(error)) from None
+    result: dict[str, Any] = {"label": pred.label, "probs": [round(p, 6) for p in pred.probs]}
+    if pred.label is None:
+        result["message"] = pred.message
+    return result
