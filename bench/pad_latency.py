@@ -1,6 +1,6 @@
 """Pen-up -> settled prediction on screen, in real headless Chromium drawing on the live pad.
 
-    python bench/pad_latency.py [--rounds 20] [--weights PATH] [--lesson "CNN vs ANN"] [--classroom]
+    python bench/pad_latency.py [--rounds 20] [--weights PATH] [--lesson "CNN vs MLP"] [--classroom]
 
 Starts the app, draws the project's example digits with the mouse at a person's pace, and measures inside the page
 (performance.now()) the time from the pointerup event to the moment #prediction shows the answer for that final
@@ -41,7 +41,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=20, help="digits drawn (default: 20)")
     p.add_argument("--weights", help="weights file (default: the app's default)")
-    p.add_argument("--lesson", help="teaching tab to open first, by its label, e.g. 'CNN vs ANN' (default: none)")
+    p.add_argument("--lesson", help="teaching tab to open first, by its label, e.g. 'CNN vs MLP' (default: none)")
     p.add_argument("--classroom", action="store_true", help="start the app in classroom mode (default: off)")
     args = p.parse_args()
     extra = (["--weights", args.weights] if args.weights else []) + (["--classroom"] if args.classroom else [])

@@ -1,4 +1,4 @@
-"""Accuracy of the CNN and of the plain fully connected net (MLP) on moved and turned MNIST test digits.
+"""Accuracy of the CNN and of the MLP (a plain fully connected network) on moved and turned MNIST test digits.
 
     python bench/shift_robustness.py [--data-dir ../shared/data/mnist] [--out weights/robustness.json]
 
@@ -8,7 +8,7 @@ rotations are bilinear about the field's centre, zero fill, rounded back to uint
 dx = dy, all from -8 to +8 px, and rotation from -60° to +60° in steps of 10° (+ = counter-clockwise on screen).
 Both shipped models were trained with the same augmentation (up to about ±1.7 px of shift and ±15° of rotation).
 
-Writes ``weights/robustness.json`` (read by the app's "CNN vs ANN" view and by tests/test_transform.py):
+Writes ``weights/robustness.json`` (read by the app's "CNN vs MLP" view and by tests/test_transform.py):
 
     description, command, seconds, threads, versions {torch, numpy}
     data_sha256      {file name: SHA-256 of the uncompressed MNIST test files read}

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--classroom", action="store_true",
                         help="projector mode: large type, high contrast, the network revealed layer by layer, "
                              "freeze and dark/light buttons (default: off)")
-    parser.add_argument("--mlp-weights", help="the plain fully connected net for the CNN-vs-ANN lesson "
+    parser.add_argument("--mlp-weights", help="the plain fully connected net for the CNN-vs-MLP lesson "
                                               "(default: weights/mlp.safetensors)")
     args = parser.parse_args(argv)
     limit_malloc_arenas()  # before any worker thread exists

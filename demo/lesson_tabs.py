@@ -139,6 +139,21 @@ def _register(tabs: LessonTabs, lesson: Lesson, tab: gr.Tab) -> None:
                        api_visibility="private", trigger_mode="always_last")
 
 
+def _follow(controls: dict[str, Any], sources: list[str], sliders: list[str],
+            sizes: Callable[..., tuple[int, ...]]) -> None:
+    """Keeps ``sliders`` within the chosen layer's real size: when a ``sources`` control changes, each slider's
+    maximum becomes ``sizes(*source values)[i] - 1`` and its value is moved inside if it was beyond."""
+    def follow(values: dict[Any, Any]) -> dict[Any, Any]:
+        limits = sizes(*(values[controls[name]] for name in sources))
+        return {controls[name]: gr.Slider(maximum=limit - 1, value=min(int(values[controls[name]] or 0), limit - 1))
+                for name, limit in zip(sliders, limits, strict=True)}
+
+    inputs = {controls[name] for name in [*sources, *sliders]}
+    for name in sources:
+        controls[name].change(follow, inputs=inputs, outputs=[controls[n] for n in sliders], show_progress="hidden",
+                              api_visibility="private")
+
+
 def _plain_tab(tabs: LessonTabs, name: str, tab: gr.Tab) -> None:
     """A tab with nothing to compute per drawing: opening it only records that it is the visible one."""
     tab.select(lambda: name, None, tabs.active, show_progress="hidden", api_visibility="private")
@@ -153,6 +168,12 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
     # Pooling is explored on the feature maps after each conv's ReLU (what the network's own pooling sees).
     map_stages = [name for name in clf.recorded_stages if name.startswith("relu") and len(shapes[name]) == 3]
 
+    def pooled_side(stage: str, window: float, stride: float) -> int:
+        """Rows (= columns) of ``stage``'s maps pooled with this window and stride, as the pooling lesson clamps."""
+        h = shapes[stage][1]
+        window = _clamp(window, 1, min(h, pool_lessons.MAX_POOL_WINDOW))
+        return (h - window) // _clamp(stride, 1, pool_lessons.MAX_POOL_STRIDE) + 1
+
     def conv(current, kernel, size, mode, stride):
         return convolution.conv_playground_html(current, model, kernel, int(size), mode, int(stride))
 
@@ -165,12 +186,12 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
                                     _clamp(row, 0, out_h - 1), _clamp(col, 0, out_w - 1))
 
     def one(current, layer, channel, row, col):
-        c, h, w = shapes[layer]  # sliders reach 63 and 27; smaller layers clamp (the view says which it shows)
+        c, h, w = shapes[layer]  # the sliders follow the layer (_follow); clamping guards what a page may send
         return one_value.one_value_html(current, clf, layer, _clamp(channel, 0, c - 1), _clamp(row, 0, h - 1),
                                         _clamp(col, 0, w - 1))
 
     def compare(current, dx, dy, angle):
-        return versus.cnn_vs_ann_html(current, clf, mlp, int(dx), int(dy), float(angle), robustness)
+        return versus.cnn_vs_mlp_html(current, clf, mlp, int(dx), int(dy), float(angle), robustness)
 
     def explain(current, target, method):
         return saliency.saliency_html(current, model, None if target == "predicted" else int(target), method)
@@ -212,32 +233,40 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
                 controls = {
                     "stage": gr.Dropdown(map_stages, value=map_stages[0], label="feature maps of",
                                          elem_id="pool-stage"),
-                    "channel": gr.Slider(0, 63, value=0, step=1, label="map (channel)", elem_id="pool-channel"),
+                    "channel": gr.Slider(0, shapes[map_stages[0]][0] - 1, value=0, step=1, label="map (channel)",
+                                         elem_id="pool-channel"),
                     "kind": gr.Radio(list(pool_lessons.POOL_KINDS), value="max", label="pooling",
                                      elem_id="pool-kind"),
                     "window": gr.Slider(1, pool_lessons.MAX_POOL_WINDOW, value=2, step=1, label="window",
                                         elem_id="pool-window"),
                     "stride": gr.Slider(1, pool_lessons.MAX_POOL_STRIDE, value=2, step=1, label="stride",
                                         elem_id="pool-stride"),
-                    "row": gr.Slider(0, 27, value=5, step=1, label="output row", elem_id="pool-row"),
-                    "col": gr.Slider(0, 27, value=5, step=1, label="output column", elem_id="pool-col"),
+                    "row": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1, label="output row",
+                                     elem_id="pool-row"),
+                    "col": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1,
+                                     label="output column", elem_id="pool-col"),
                 }
             html = gr.HTML(pool(None, map_stages[0], 0, "max", 2, 2, 5, 5))
         _register(tabs, Lesson("pool", html, controls, pool), t)
+        _follow(controls, ["stage", "window", "stride"], ["channel", "row", "col"],
+                lambda stage, window, stride: (shapes[stage][0], *(pooled_side(stage, window, stride),) * 2))
 
         with gr.Tab("One value", id="one", elem_id="tab-one") as t:
             with gr.Row():
                 controls = {
                     "layer": gr.Dropdown(conv_layers, value=conv_layers[0], label="layer", elem_id="one-layer"),
-                    "channel": gr.Slider(0, 63, value=0, step=1, label="feature map (channel)",
-                                         elem_id="one-channel"),
-                    "row": gr.Slider(0, 27, value=12, step=1, label="row", elem_id="one-row"),
-                    "col": gr.Slider(0, 27, value=12, step=1, label="column", elem_id="one-col"),
+                    "channel": gr.Slider(0, shapes[conv_layers[0]][0] - 1, value=0, step=1,
+                                         label="feature map (channel)", elem_id="one-channel"),
+                    "row": gr.Slider(0, shapes[conv_layers[0]][1] - 1, value=12, step=1, label="row",
+                                     elem_id="one-row"),
+                    "col": gr.Slider(0, shapes[conv_layers[0]][2] - 1, value=12, step=1, label="column",
+                                     elem_id="one-col"),
                 }
             html = gr.HTML(one(None, conv_layers[0], 0, 12, 12))
         _register(tabs, Lesson("one", html, controls, one), t)
+        _follow(controls, ["layer"], ["channel", "row", "col"], lambda layer: shapes[layer])
 
-        with gr.Tab("CNN vs ANN", id="versus", elem_id="tab-versus") as t:
+        with gr.Tab("CNN vs MLP", id="versus", elem_id="tab-versus") as t:
             with gr.Row():
                 controls = {
                     "dx": gr.Slider(-8, 8, value=0, step=1, label="move right (px)", elem_id="versus-dx"),

@@ -1,4 +1,5 @@
-"""The networks: a CNN made of named stages, and a plain fully connected net (the tutorial's "ANN").
+"""The networks: a CNN made of named stages, and the MLP, a plain fully connected network (the tutorial's "ANN";
+a CNN is an artificial neural network too, so the app calls it the MLP).
 
 This module has no side effects: training (``train.py``) and inference (``demo.classifier``) both import it, and
 the architecture is rebuilt from a plain ``dict`` config stored in every checkpoint.

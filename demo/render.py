@@ -41,7 +41,7 @@ class Picture:
 def palette(scale: str) -> np.ndarray:
     """(256, 3) uint8: ``LEVELS`` colours along one of the scales in :mod:`demo.theme`, then the gap colour."""
     anchors = {"activation": theme.ACTIVATION_ANCHORS, "signed": theme.SIGNED_ANCHORS,
-               "input": theme.INPUT_ANCHORS}[scale]
+               "input": theme.INPUT_ANCHORS, "heat": theme.HEAT_ANCHORS}[scale]
     xs = np.array([a for a, _ in anchors])
     rgb = np.array([c for _, c in anchors], dtype=np.float64)
     grid = np.linspace(0, 1, LEVELS)
@@ -126,6 +126,19 @@ def rgb_data_uri(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def hatched(rgb: np.ndarray, mask: np.ndarray, cell: int,
+            colours: tuple[tuple[int, int, int], tuple[int, int, int]] = theme.PADDING_HATCH) -> np.ndarray:
+    """An RGB picture (H, W, 3) enlarged ``cell`` times, with the cells under ``mask`` (H, W) drawn as diagonal
+    stripes of the two ``colours`` (zero padding): a pattern no colour scale has."""
+    big = np.repeat(np.repeat(np.asarray(rgb, np.uint8), cell, axis=0), cell, axis=1)
+    h, w = mask.shape
+    ys, xs = np.mgrid[0:h * cell, 0:w * cell]
+    stripes = np.where((((xs + ys) // 2) % 2 == 0)[..., None], colours[0], colours[1]).astype(np.uint8)
+    where = np.repeat(np.repeat(mask, cell, axis=0), cell, axis=1)
+    big[where] = stripes[where]
+    return big
+
+
 def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = theme.HEAT_ALPHA) -> np.ndarray:
     """A grey image in [0, 1] with a heat map in [0, 1] laid over it in the heat colour; returns RGB uint8.
 
@@ -159,7 +172,8 @@ def line_chart_svg(xs: list[float], series: dict[str, list[float]], x_label: str
         parts.append(f'<line x1="{left}" x2="{left + w}" y1="{py(y):.1f}" y2="{py(y):.1f}" class="grid"/>'
                      f'<text x="{left - 4}" y="{py(y) + 4:.1f}" text-anchor="end">{y:g}</text>')
     for x in xs[::max(1, len(xs) // 8)]:
-        parts.append(f'<text x="{px(x):.1f}" y="{top + h + 14}" text-anchor="middle">{x:g}</text>')
+        tick = f"{x:g}".replace("-", "−")  # the typographic minus
+        parts.append(f'<text x="{px(x):.1f}" y="{top + h + 14}" text-anchor="middle">{tick}</text>')
     parts.append(f'<text x="{left + w / 2:.1f}" y="{height - 4}" text-anchor="middle">{x_label}</text>'
                  f'<text x="12" y="{top + h / 2:.1f}" text-anchor="middle" '
                  f'transform="rotate(-90 12 {top + h / 2:.1f})">{y_label}</text>')

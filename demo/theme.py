@@ -35,12 +35,16 @@ BAR = "#64748b"  # the other classes
 HEAT_COLOUR = (255, 64, 32)
 HEAT_ALPHA = 0.85
 HEAT_DIM = 0.45
+# The overlay's legend: no heat (the background) to full heat, as the overlay draws them over black.
+HEAT_ANCHORS = [(0.0, (0, 0, 0)), (1.0, tuple(round(c * HEAT_ALPHA) for c in HEAT_COLOUR))]
 # The two networks in comparisons.
 CNN_COLOUR = "#f97316"
 MLP_COLOUR = "#3b82f6"
 # The highlighted window / cell in the pooling and one-value lessons.
 HIGHLIGHT = "#22d3ee"
-PADDING_COLOUR = (30, 64, 175)  # the zero padding around the playground's input
+# Zero padding is hatched in two neutral greys: no colour of the signed scale (blue-white-red) or of the input's
+# black-to-white scale can be mistaken for it, whatever the picture around it.
+PADDING_HATCH = ((92, 92, 92), (150, 150, 150))
 MISTAKE_RGB = (239, 68, 68)  # off-diagonal cells of a confusion matrix, shaded by count
 
 # The drawing pad: white ink on black paper, as MNIST stores digits (what the model sees looks like what was drawn).
@@ -66,6 +70,8 @@ PAGE_COLOURS = {
     "warning-text": "#78350f",
     "warning-border": "#f59e0b",
     "check": "#15803d",  # "equals the model's own value"
+    "padding-a": "rgb(92, 92, 92)",  # zero padding in number tables, hatched like PADDING_HATCH in pictures
+    "padding-b": "rgb(150, 150, 150)",
     "correct-cell": "rgba(34, 197, 94, 0.25)",  # the confusion matrix's diagonal
     # Classroom mode's dark, high-contrast theme for projectors.
     "projector-bg": "#000000",

@@ -1,4 +1,4 @@
-"""Moving and rotating 28×28 digits: the "CNN vs ANN" view's sliders and ``bench/shift_robustness.py``.
+"""Moving and rotating 28×28 digits: the "CNN vs MLP" view's sliders and ``bench/shift_robustness.py``.
 
     from demo.transform import shift_rotate
     moved = shift_rotate(image, dx=3, dy=-2)        # 3 px right, 2 px up: an exact pixel move, no blur

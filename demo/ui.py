@@ -68,8 +68,8 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
               classroom: bool = False) -> gr.Blocks:
     """The page for a loaded classifier.
 
-    ``mnist_samples`` (uint8 image, label) adds clickable MNIST examples; ``mlp`` (the plain fully connected net)
-    and ``robustness`` (weights/robustness.json) feed the CNN-vs-ANN lesson; ``classroom`` switches to large type,
+    ``mnist_samples`` (uint8 image, label) adds clickable MNIST examples; ``mlp`` (a plain fully connected network)
+    and ``robustness`` (weights/robustness.json) feed the CNN-vs-MLP lesson; ``classroom`` switches to large type,
     high contrast and the layer-by-layer stepper.
     """
 
@@ -91,9 +91,10 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
     live: dict[str, gr.HTML] = {}  # the live views by name (demo.live.LIVE_VIEWS)
 
     def layers_tab() -> None:
+        gr.HTML(views.how_it_works_html(clf.model))  # static: never re-sent with the live updates
         live["feature_maps"] = gr.HTML(views.feature_maps_html(None, clf.model))
         live["pooled_maps"] = gr.HTML(views.pooled_maps_html(None, clf.model))
-        with gr.Accordion("Kernels: the filters the network learned", open=False):
+        with gr.Accordion("Kernels: the weights the network learned", open=False):
             gr.HTML(views.kernels_html(clf.model))
 
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, analytics_enabled=False) as demo:
@@ -184,7 +185,7 @@ def load_mnist_samples(data_dir: str | None) -> list[tuple[np.ndarray, int]] | N
 
 def load_lesson_extras(mlp_path: str | Path | None = None,
                        robustness_path: str | Path | None = None) -> tuple[Classifier | None, dict[str, Any] | None]:
-    """The MLP (for CNN vs ANN) and the shipped robustness measurements; each None (with a log line) if unusable,
+    """The MLP (for CNN vs MLP) and the shipped robustness measurements; each None (with a log line) if unusable,
     so a missing extra costs one lesson its comparison, never the app."""
     import json
 
@@ -196,11 +197,11 @@ def load_lesson_extras(mlp_path: str | Path | None = None,
     try:
         mlp: Classifier | None = load_classifier(mlp_path)
     except WeightsError as error:
-        log.warning("CNN vs ANN lesson without the MLP: %s", error)
+        log.warning("CNN vs MLP lesson without the MLP: %s", error)
         mlp = None
     try:
         robustness = json.loads(robustness_path.read_text())
     except (OSError, ValueError) as error:
-        log.warning("CNN vs ANN lesson without the robustness chart: %s: %s", robustness_path, error)
+        log.warning("CNN vs MLP lesson without the robustness chart: %s: %s", robustness_path, error)
         robustness = None
     return mlp, robustness

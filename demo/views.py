@@ -14,8 +14,9 @@ from functools import cache
 import numpy as np
 from torch import nn
 
-from . import render, theme
+from . import explanations, render, theme
 from .classifier import Prediction
+from .explanations import signed
 from .model import ACTIVATION, CONV, POOL, stage_kind
 
 
@@ -52,7 +53,8 @@ def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
     confidence = 100 * pred.probs[pred.label]
     return (f'<div id="prediction" class="prediction" data-state="ready" data-seq="{seq}" data-label="{pred.label}">'
             f'<div class="digit">{pred.label}</div>'
-            f'<div class="confidence">{confidence:.1f}% sure</div></div>')
+            f'<div class="confidence" title="{html.escape(explanations.CONFIDENCE_NOTE)}">{confidence:.1f}% '
+            'softmax probability</div></div>')
 
 
 def probabilities_html(pred: Prediction | None) -> str:
@@ -125,7 +127,7 @@ def _maps_html(element_id: str, title: str, note: str, pred: Prediction | None, 
         picture = render.feature_map_picture(maps)
         c, h, w = maps.shape
         label = f"{source} → {name}" if which == 0 else f"{name} (after {source})"
-        caption = (legend("activation", "0", f"{picture.vmax:.2f}")
+        caption = (legend("activation", "0", signed(picture.vmax))
                    + f'<span class="shape">{c} maps of {h}×{w}</span>')
         figures.append(_figure(f'{label} <span class="shape">{c}×{h}×{w}</span>', picture.data_uri(), caption,
                                _display_width(picture)))
@@ -140,9 +142,13 @@ def feature_maps_html(pred: Prediction | None, model: nn.Sequential) -> str:
 
 
 def pooled_maps_html(pred: Prediction | None, model: nn.Sequential) -> str:
-    return _maps_html("pooled-maps", "Pooled maps (2×2 max pooling)",
-                      "Max pooling keeps the largest value of each 2×2 window: the map halves in each direction, "
-                      "small shifts of the drawing matter less. Same colour scale as the feature maps.",
+    pool = next(m for m in model.children() if stage_kind(m) == POOL)
+    side = pool.kernel_size if isinstance(pool.kernel_size, int) else pool.kernel_size[0]
+    kind = "max" if isinstance(pool, nn.MaxPool2d) else "mean"
+    return _maps_html("pooled-maps", f"Pooled maps ({side}×{side} {kind} pooling)",
+                      f"{kind.capitalize()} pooling keeps the {'largest' if kind == 'max' else 'mean'} value of each "
+                      f"{side}×{side} window: the map shrinks {side}× in each direction, and a feature that moves "
+                      "within a window gives the same value. Same colour scale as the feature maps.",
                       pred, model, 1)
 
 
@@ -155,15 +161,27 @@ def kernels_html(model: nn.Sequential) -> str:
         weight = module.weight.detach().numpy()
         picture = render.kernel_picture(weight)
         o, i, kh, kw = weight.shape
-        layout = f"{o} kernels of {kh}×{kw}" if i == 1 else f"row = output channel ({o}), column = input channel ({i})"
-        caption = (legend("signed", f"−{picture.vmax:.2f}", f"+{picture.vmax:.2f}")
+        layout = (f"{o} filters, one {kh}×{kw} kernel each" if i == 1 else
+                  f"row = filter (output channel, {o}), column = its kernel for each input channel ({i})")
+        caption = (legend("signed", signed(-picture.vmax), signed(picture.vmax, plus=True))
                    + f'<span class="shape">{layout}</span>')
         figures.append(_figure(f'{name} weights <span class="shape">{o}×{i}×{kh}×{kw}</span>', picture.data_uri(),
                                caption, _display_width(picture)))
-    return ('<div id="kernels" class="maps"><div class="view-title">Kernels (learned filters)</div>'
-            '<div class="view-note">Each kernel slides over its input; blue weights subtract, red weights add, white '
-            'is 0. The first layer looks at pixels directly, so its kernels read as stroke and edge detectors.</div>'
+    return ('<div id="kernels" class="maps"><div class="view-title">Kernels (the learned weights)</div>'
+            '<div class="view-note">Each kernel slides over its input: red weights count what lies under them with '
+            'a plus sign, blue ones with a minus sign, white is 0. conv1 reads the normalised drawing (background '
+            f'{signed(explanations.BACKGROUND)}, ink {signed(explanations.INK)}), so there a blue weight over '
+            'background adds and only ink under it subtracts; its kernels read as stroke and edge detectors. These '
+            'are the trained weights with batch normalisation folded in: what the network computes with.</div>'
             f'<div class="layers">{"".join(figures)}</div></div>')
+
+
+def how_it_works_html(model: nn.Sequential) -> str:
+    """The tutorial's big picture (images as numbers; conv, ReLU, pool, flatten, fully connected), shown once."""
+    first = next(m for m in model.children() if stage_kind(m) == CONV)
+    return (f'<details id="how-it-works" class="how-it-works" open><summary class="view-title">How the network reads '
+            f'your drawing</summary><p class="explain">{explanations.IMAGE_AS_NUMBERS}</p>'
+            f'<p class="explain">{explanations.layers(first.kernel_size[0])}</p></details>')
 
 
 def notice_html(message: str = "", level: str = "info") -> str:

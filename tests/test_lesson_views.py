@@ -71,11 +71,11 @@ def test_max_pooling_view_equals_the_networks_own_pool(clf, input28):
 
 
 def test_cnn_vs_ann_reads_the_moved_digit(clf, mlp, input28):
-    d = data(versus.cnn_vs_ann_html(input28, clf, mlp, 6, -2, 15, None))
+    d = data(versus.cnn_vs_mlp_html(input28, clf, mlp, 6, -2, 15, None))
     moved = shift_rotate(input28, 6, -2, 15)
     assert d["cnn-label"] == str(int(clf.predict_mnist(moved[None])[0].argmax()))
     assert d["mlp-label"] == str(int(mlp.predict_mnist(moved[None])[0].argmax()))
-    assert data(versus.cnn_vs_ann_html(input28, clf, None, 0, 0, 0, None))["state"] == "no-mlp"
+    assert data(versus.cnn_vs_mlp_html(input28, clf, None, 0, 0, 0, None))["state"] == "no-mlp"
 
 
 def test_saliency_explains_the_chosen_class(clf, input28):
@@ -94,7 +94,8 @@ def test_network_view_has_one_step_per_stage(clf, input28):
     probs, activations = clf.forward_staged(input28)
     html = network.network_html(Prediction(3, probs.tolist(), input28, activations), clf.model)
     steps = int(re.search(r'data-steps="(\d+)"', html).group(1))
-    assert steps == len(activations) + 2 == html.count('class="net-step"')  # input, every stage, the answer
+    # input, every recorded stage and the flatten step between the maps and the fully connected layers, the answer
+    assert steps == len(activations) + 3 == html.count('class="net-step"')
 
 
 def test_only_the_visible_lesson_is_computed(clf, mlp, input28):

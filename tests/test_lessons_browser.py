@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -115,7 +116,7 @@ def test_one_value_matches_the_model(page):
 
 
 def test_cnn_vs_ann(page):
-    page.get_by_role("tab", name="CNN vs ANN").click()
+    page.get_by_role("tab", name="CNN vs MLP").click()
     data = ready(page, "cnn-vs-ann")
     assert data["cnnLabel"] == "3" and data["mlpLabel"] == "3"
     assert page.locator("#cnn-vs-ann svg.chart").count() >= 3
@@ -136,7 +137,7 @@ def test_saliency(page):
 
 def test_lessons_follow_the_drawing(page):
     """With a lesson open, a new drawing recomputes it."""
-    page.get_by_role("tab", name="CNN vs ANN").click()
+    page.get_by_role("tab", name="CNN vs MLP").click()
     ready(page, "cnn-vs-ann", "d.cnnLabel === '3'")
     page.click("#clear")
     wait_settled(page)
@@ -148,7 +149,7 @@ def test_lessons_follow_the_drawing(page):
 def test_lessons_survive_server_session_eviction(page):
     """Sessionless REST calls each make a Gradio session and push older ones out; the lessons' state lives in the
     page, so a pupil's lesson keeps working after their server session was evicted."""
-    page.get_by_role("tab", name="CNN vs ANN").click()
+    page.get_by_role("tab", name="CNN vs MLP").click()
     ready(page, "cnn-vs-ann", "d.cnnLabel === '3'")
     calls = LAUNCH_OPTIONS["state_session_capacity"] + 10
     with httpx.Client(base_url=page.url.rstrip("/"), timeout=30) as http:
@@ -207,3 +208,38 @@ def test_classroom_mode_at_projector_size(browser):
         page.click("#freeze")
         page.click("#theme-toggle")
         assert not page.evaluate("() => document.body.classList.contains('dark')")
+
+
+def slider_max(page, elem_id: str) -> int:
+    return int(page.locator(f"#{elem_id} input[type=range]").get_attribute("max"))
+
+
+def choose(page, elem_id: str, option: str) -> None:
+    """Picks ``option`` in a Gradio dropdown, as a user does: open it, click the option."""
+    page.locator(f"#{elem_id} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_sliders_follow_the_chosen_layer(page, clf):
+    """A slider never reaches past the layer it points into (channel 0–63 on a 32-channel layer, say)."""
+    shapes = {name: out.shape for name, out in clf.forward_staged(np.zeros((28, 28), np.float32))[1].items()}
+    page.get_by_role("tab", name="One value").click()
+    ready(page, "one-value")
+    assert (slider_max(page, "one-channel"), slider_max(page, "one-row")) == (shapes["conv1"][0] - 1,
+                                                                               shapes["conv1"][1] - 1)
+    set_number(page, "one-row", 25)
+    choose(page, "one-layer", "conv2")
+    page.wait_for_function(f"() => +document.querySelector('#one-row input[type=range]').max === "
+                           f"{shapes['conv2'][1] - 1}")
+    assert slider_max(page, "one-channel") == shapes["conv2"][0] - 1
+    assert int(page.locator("#one-row input[type=number]").input_value()) == shapes["conv2"][1] - 1  # moved inside
+    ready(page, "one-value", "d.layer === 'conv2'")
+    page.get_by_role("tab", name="Pooling").click()
+    ready(page, "pooling")
+    set_number(page, "pool-window", 3)
+    set_number(page, "pool-stride", 1)
+    side = (shapes["relu1"][1] - 3) // 1 + 1
+    page.wait_for_function(f"() => +document.querySelector('#pool-row input[type=range]').max === {side - 1}")
+    choose(page, "pool-stage", "relu3")
+    page.wait_for_function(f"() => +document.querySelector('#pool-channel input[type=range]').max === "
+                           f"{shapes['relu3'][0] - 1}")

@@ -5,7 +5,7 @@
 Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with the mouse and saves:
 
 * ``screenshot.png``: the whole normal page, with MNIST samples when ``--data-dir`` has MNIST;
-* ``lesson_<name>.png``: each teaching tab (convolution, pooling, one value, CNN vs ANN, saliency, architecture,
+* ``lesson_<name>.png``: each teaching tab (convolution, pooling, one value, CNN vs MLP, saliency, architecture,
   model card) after the drawing;
 * ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720 (a projector), first the top of the
   page, then the layer-by-layer stepper with three stages revealed.
@@ -23,7 +23,7 @@ LESSONS = {  # tab name -> (file name, the lesson's element that must be compute
     "Convolution": ("lesson_convolution", "conv-playground"),
     "Pooling": ("lesson_pooling", "pooling"),
     "One value": ("lesson_one_value", "one-value"),
-    "CNN vs ANN": ("lesson_cnn_vs_ann", "cnn-vs-ann"),
+    "CNN vs MLP": ("lesson_cnn_vs_mlp", "cnn-vs-ann"),
     "Saliency": ("lesson_saliency", "saliency"),
     "Architecture": ("lesson_architecture", "architecture"),
     "Model card": ("lesson_model_card", "model-card"),

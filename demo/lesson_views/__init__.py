@@ -8,7 +8,7 @@ numbers, for tests. No Gradio here.
 - :mod:`.convolution`: the convolution playground
 - :mod:`.pooling`: the pooling explorer
 - :mod:`.one_value`: one value computed number by number
-- :mod:`.versus`: CNN vs the plain fully connected net
+- :mod:`.versus`: CNN vs the MLP (a plain fully connected network)
 - :mod:`.saliency`: gradient × input and Grad-CAM overlays
 - :mod:`.architecture`: the stages, shapes and parameters
 - :mod:`.model_card`: accuracy, confusion matrix, training curves

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..explanations import signed
 from ..views import probability_rows
 
 
@@ -27,13 +28,18 @@ def img(uri: str, alt: str, width_px: int, cls: str = "pixelated") -> str:
 
 
 def number_table(values: np.ndarray, cls: str = "", highlight: tuple[int, int] | None = None,
-                 digits: int = 2) -> str:
-    """A small 2-D array as an HTML table of numbers (for kernels, patches, products)."""
+                 digits: int = 2, padding: np.ndarray | None = None) -> str:
+    """A small 2-D array as an HTML table of numbers (for kernels, patches, products), with a true minus sign;
+    ``highlight`` marks one cell, ``padding`` (bool, same shape) the cells that are zero padding (hatched)."""
     rows = []
     for r, row in enumerate(np.asarray(values)):
-        cells = "".join(f'<td{" class=hit" if highlight == (r, c) else ""}>{v:.{digits}f}</td>'
-                        for c, v in enumerate(row))
-        rows.append(f"<tr>{cells}</tr>")
+        cells = []
+        for c, v in enumerate(row):
+            classes = [name for name, on in (("hit", highlight == (r, c)),
+                                             ("pad", padding is not None and padding[r, c])) if on]
+            attribute = f' class="{" ".join(classes)}"' if classes else ""
+            cells.append(f"<td{attribute}>{signed(float(v), digits)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     return f'<table class="numbers {cls}">{"".join(rows)}</table>'
 
 

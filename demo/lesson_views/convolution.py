@@ -8,7 +8,8 @@ import html
 import numpy as np
 from torch import nn
 
-from .. import explanations, render, theme
+from .. import explanations, render
+from ..explanations import signed
 from ..lessons import convolution
 from ..views import legend
 from .common import img, lesson, number_table, placeholder
@@ -23,14 +24,14 @@ def kernel_choices(model: nn.Sequential) -> list[str]:
     return list(convolution.KERNELS) + [f"{LEARNED_PREFIX}{i}" for i in range(first.out_channels)]
 
 
-def _padded_rgb(image: np.ndarray, g: convolution.ConvGeometry) -> np.ndarray:
-    """The input with the zero padding the mode adds, padding cells tinted so the class can see them."""
+def _padded_picture(image: np.ndarray, g: convolution.ConvGeometry) -> np.ndarray:
+    """The input (black = 0, white = 1) with the zero padding the mode adds, hatched so the class can see it;
+    enlarged to CELL_PX screen pixels per value."""
     padded = np.pad(np.clip(image, 0, 1), ((g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right)))
-    rgb = (padded[..., None] * 255).repeat(3, axis=2)
+    rgb = (padded[..., None] * 255).repeat(3, axis=2).round().astype(np.uint8)
     mask = np.ones(padded.shape, bool)
     mask[g.pad_top:g.pad_top + image.shape[0], g.pad_left:g.pad_left + image.shape[1]] = False
-    rgb[mask] = theme.PADDING_COLOUR
-    return rgb.round().astype(np.uint8)
+    return render.hatched(rgb, mask, CELL_PX)
 
 
 def conv_playground_html(input28: np.ndarray | None, model: nn.Sequential, kernel_name: str, size: int, mode: str,
@@ -39,37 +40,47 @@ def conv_playground_html(input28: np.ndarray | None, model: nn.Sequential, kerne
     title = "Convolution playground"
     if input28 is None:
         return placeholder("conv-playground", title, explanations.CONVOLUTION)
-    if kernel_name.startswith(LEARNED_PREFIX):
-        kernel = convolution.learned_kernel(model, int(kernel_name[len(LEARNED_PREFIX):]))
+    learned = kernel_name.startswith(LEARNED_PREFIX)
+    if learned:
+        index = int(kernel_name[len(LEARNED_PREFIX):])
+        kernel = convolution.learned_kernel(model, index)
+        bias = convolution.learned_kernel_bias(model, index)
         size_note = f" (learned kernels are {kernel.shape[0]}×{kernel.shape[1]}: the size slider does not apply)"
+        out = convolution.learned_feature_map(model, input28, index, mode, stride)
+        output_note = (f" = conv1's map {index} before ReLU, bias {signed(bias, 3, plus=True)} included"
+                       if (mode, stride) == ("same", 1) else f", bias {signed(bias, 3, plus=True)} included")
     else:
         kernel = convolution.KERNELS[kernel_name](size)
-        size_note = ""
+        size_note = output_note = ""
+        out = convolution.apply_kernel(input28, kernel, mode, stride)
     k = kernel.shape[0]
     g = convolution.conv_geometry(28, k, mode, stride)
-    out = convolution.apply_kernel(input28, kernel, mode, stride)
-    padded = _padded_rgb(input28, g)
+    padded = _padded_picture(input28, g)
     indices, vmax = render.to_indices(out, "signed")
-    kernel_indices, kmax = render.to_indices(kernel, "signed")
+    kernel_indices, _ = render.to_indices(kernel, "signed")
+    pad_total = g.pad_top + g.pad_bottom + g.pad_left + g.pad_right
     pad_text = (f"zero padding: {g.pad_top} above, {g.pad_bottom} below, {g.pad_left} left, {g.pad_right} right"
-                if (g.pad_top + g.pad_bottom + g.pad_left + g.pad_right) else "no padding")
+                if pad_total else "no padding")
     body = (
         '<div class="conv-row">'
         f'<figure><figcaption>input {g.n}×{g.n}, {pad_text}</figcaption>'
-        f'{img(render.rgb_data_uri(padded), "padded input", padded.shape[1] * CELL_PX)}</figure>'
+        f'{img(render.rgb_data_uri(padded), "padded input", padded.shape[1])}'
+        f'<div class="layer-caption">black = 0, white = 1{", hatched = zero padding" if pad_total else ""}'
+        f'{" (normalised before the kernel is applied)" if learned else ""}</div></figure>'
         '<div class="conv-op">⊛</div>'
         f'<figure><figcaption>kernel {k}×{k}{html.escape(size_note)}</figcaption>'
         f'{img(render.png_data_uri(kernel_indices, "signed"), "kernel", 120)}'
         f'{number_table(kernel) if k <= 7 else ""}</figure>'
         '<div class="conv-op">=</div>'
-        f'<figure><figcaption>output {out.shape[0]}×{out.shape[1]}</figcaption>'
+        f'<figure><figcaption>output {out.shape[0]}×{out.shape[1]}{html.escape(output_note)}</figcaption>'
         f'{img(render.png_data_uri(indices, "signed"), "output", out.shape[1] * CELL_PX)}'
-        f'<div class="layer-caption">{legend("signed", f"−{vmax:.2f}", f"+{vmax:.2f}")}</div></figure>'
+        f'<div class="layer-caption">{legend("signed", signed(-vmax), signed(vmax, plus=True))}</div></figure>'
         '</div>'
         f'<div class="formula">{html.escape(formula_text(g))}</div>'
-        f'<div class="view-note">{html.escape(padding_text(g))}</div>')
+        f'<div class="view-note">{html.escape(padding_text(g))}</div>'
+        + (f'<div class="view-note">{explanations.LEARNED_KERNEL_NOTE}</div>' if learned else ""))
     data = (f' data-state="ready" data-in="{g.n}" data-k="{k}" data-mode="{mode}" data-stride="{stride}" '
-            f'data-out="{out.shape[0]}x{out.shape[1]}"')
+            f'data-out="{out.shape[0]}x{out.shape[1]}" data-kernel="{"learned" if learned else "hand-made"}"')
     return lesson("conv-playground", title, body, explanations.CONVOLUTION, data)
 
 

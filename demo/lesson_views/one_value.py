@@ -8,8 +8,12 @@ import numpy as np
 
 from .. import explanations, render
 from ..classifier import Classifier
+from ..explanations import signed
 from ..lessons import one_value as lessons_one_value
+from ..views import legend
 from .common import highlighted, lesson, number_table, placeholder
+
+DIGITS = 3  # decimals of every number in this view
 
 
 def one_value_html(input28: np.ndarray | None, clf: Classifier, layer: str, channel: int, row: int,
@@ -26,39 +30,46 @@ def one_value_html(input28: np.ndarray | None, clf: Classifier, layer: str, chan
     shown = int(np.abs(ov.channel_sums).argmax())
     source = ov.layer_input[shown]
     h, w = source.shape
-    uri = render.png_data_uri(render.to_indices(source, "signed")[0], "signed")
+    indices, vmax = render.to_indices(source, "signed")
+    uri = render.png_data_uri(indices, "signed")
     top, left = max(ov.top, 0), max(ov.left, 0)
     bottom, right = min(ov.top + k, h), min(ov.left + k, w)
     where = highlighted(uri, "layer input", (h, w), 196, top, left, bottom - top, right - left)
+    scale = legend("signed", signed(-vmax, DIGITS), signed(vmax, DIGITS, plus=True))
+    padding = ", hatched = zero padding" if ov.in_padding.any() else ""
     tables = ('<div class="conv-row">'
-              f'<figure><figcaption>patch (input channel {shown}; zeros = padding)</figcaption>'
-              f'{number_table(ov.patch[shown])}</figure><div class="conv-op">×</div>'
-              f'<figure><figcaption>kernel weights</figcaption>{number_table(ov.kernel[shown])}</figure>'
+              f'<figure><figcaption>patch (input channel {shown}{padding})</figcaption>'
+              f'{number_table(ov.patch[shown], digits=DIGITS, padding=ov.in_padding)}</figure>'
+              '<div class="conv-op">×</div>'
+              f'<figure><figcaption>kernel (its weights for input channel {shown})</figcaption>'
+              f'{number_table(ov.kernel[shown], digits=DIGITS)}</figure>'
               '<div class="conv-op">=</div>'
-              f'<figure><figcaption>products (sum {ov.channel_sums[shown]:+.3f})</figcaption>'
-              f'{number_table(ov.products[shown])}</figure></div>')
+              f'<figure><figcaption>products (sum {signed(ov.channel_sums[shown], DIGITS, plus=True)})</figcaption>'
+              f'{number_table(ov.products[shown], digits=DIGITS)}</figure></div>')
     if c_in > 1:
         top_channels = np.argsort(-np.abs(ov.channel_sums))[:6]
-        listed = ", ".join(f"channel {int(i)}: {ov.channel_sums[i]:+.3f}" for i in top_channels)
-        tables += (f'<div class="view-note">{layer} reads all {c_in} channels of {html.escape(ov.input_stage)}: '
-                   f'each gets its own {k}×{k} kernel, and the {c_in} channel sums add up. Largest: {listed}, ...'
-                   '</div>')
-    activation = (f' → ReLU → <b>{ov.activation:.4f}</b>' if ov.activation is not None else "")
+        listed = ", ".join(f"channel {int(i)}: {signed(ov.channel_sums[i], DIGITS, plus=True)}" for i in top_channels)
+        tables += (f'<div class="view-note">Filter {channel} of {layer} has one {k}×{k} kernel for each of the '
+                   f'{c_in} channels of {html.escape(ov.input_stage)}; the {c_in} channel sums add up. Largest: '
+                   f'{listed}, ...</div>')
+    activation = (f' → ReLU → <b>{signed(ov.activation, DIGITS)}</b>' if ov.activation is not None else "")
     check = (f'<div class="check">The model\'s own {html.escape(ov.activation_stage)} value at ({row}, {col}) of map '
-             f'{channel}: <b>{own:.4f}</b></div>' if own is not None else "")
+             f'{channel}: <b>{signed(own, DIGITS)}</b></div>' if own is not None else "")
+    notes = [html.escape(input_note(ov))]
+    if ov.input_scale is not None:
+        notes.append(explanations.CONV1_PADDING_NOTE)
     body = (f'<div class="conv-row"><figure><figcaption>{html.escape(ov.input_stage)}, channel {shown} '
-            f'({h}×{w}): the patch under the kernel</figcaption>{where}</figure>'
-            f'<div class="view-note">{html.escape(input_note(ov))}</div></div>{tables}'
-            f'<div class="formula">sum of products {ov.total:+.4f} + bias {ov.bias:+.4f} = '
-            f'{ov.pre_activation:+.4f}{activation}</div>{check}')
+            f'({h}×{w}): the patch under the kernel</figcaption>{where}'
+            f'<div class="layer-caption">{scale}</div></figure>'
+            f'<div class="view-note">{" ".join(notes)}</div></div>{tables}'
+            f'<div class="formula">sum of products {signed(ov.total, DIGITS, plus=True)} + bias '
+            f'{signed(ov.bias, DIGITS, plus=True)} = {signed(ov.pre_activation, DIGITS, plus=True)}{activation}</div>'
+            f'<div class="view-note">Numbers are rounded to {DIGITS} decimals; the sums are of the exact values, so '
+            f'the rounded products may not add up to the last digit.</div>{check}')
     value = ov.activation if ov.activation is not None else ov.pre_activation
     data = (f' data-state="ready" data-layer="{layer}" data-value="{value:.6f}"'
             f' data-model-value="{own if own is not None else ov.pre_activation:.6f}"')
     return lesson("one-value", title, body, explanations.ONE_VALUE, data)
-
-
-def _number(value: float) -> str:
-    return f"{value:.2f}".replace("-", "−")  # the typographic minus, as in the formulas
 
 
 def input_note(ov: lessons_one_value.OneValue) -> str:
@@ -66,7 +77,7 @@ def input_note(ov: lessons_one_value.OneValue) -> str:
     if ov.input_scale is not None:
         mean, std = ov.input_scale
         return (f"{ov.layer} receives the output of '{ov.input_stage}': the drawing rescaled to "
-                f"(pixel − {mean:g}) / {std:g}, so black background is {_number((0 - mean) / std)} and white ink "
-                f"{_number((1 - mean) / std)}, not 0 and 1.")
+                f"(pixel − {mean:g}) / {std:g}, so black background is {signed((0 - mean) / std)} and white ink "
+                f"{signed((1 - mean) / std)}, not 0 and 1.")
     c, h, w = ov.layer_input.shape
     return f"{ov.layer} receives the output of '{ov.input_stage}': {c} feature maps of {h}×{w}."

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..model import ACTIVATION, CONV, FULLY_CONNECTED, POOL, Normalize, stage_kind, staged_forward
+from ..model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, POOL, Normalize, stage_kind, staged_forward
 from .checks import model_dtype
 
 
@@ -24,6 +24,7 @@ class StageRow:
     parameters: int  # learned numbers (weights and biases)
     module: str  # the module's class name, e.g. 'Conv2d', 'ReLU', 'MaxPool2d'
     settings: dict[str, Any] = field(default_factory=dict)  # see stage_settings
+    receptive_field: int = 1  # side of the square of input pixels one output value depends on (28: all of them)
 
 
 def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
@@ -64,10 +65,19 @@ def architecture(model: nn.Sequential) -> list[StageRow]:
         _, outputs = staged_forward(model, x)
     rows = []
     input_shape: tuple[int, ...] = (1, 28, 28)
+    field_side, jump = 1, 1  # receptive field, and the input pixels between neighbouring values of the stage
     for name, module in model.named_children():
         shape = tuple(int(s) for s in outputs[name].shape[1:])
-        rows.append(StageRow(name=name, kind=stage_kind(module), input_shape=input_shape, output_shape=shape,
+        settings = stage_settings(module)
+        kind = stage_kind(module)
+        if kind in (CONV, POOL):
+            window = settings["kernel" if kind == CONV else "window"][0]
+            field_side += (window - 1) * jump  # each new value spans `window` old ones, `jump` pixels apart
+            jump *= settings["stride"][0]
+        elif kind in (FLATTEN, FULLY_CONNECTED):
+            field_side = 28  # every value depends on the whole input
+        rows.append(StageRow(name=name, kind=kind, input_shape=input_shape, output_shape=shape,
                              parameters=sum(p.numel() for p in module.parameters()), module=type(module).__name__,
-                             settings=stage_settings(module)))
+                             settings=settings, receptive_field=min(field_side, 28)))
         input_shape = shape
     return rows

@@ -166,6 +166,27 @@ def learned_kernel_bias(model: nn.Sequential, index: int) -> float:
     return 0.0 if conv.bias is None else float(conv.bias[index].detach())
 
 
+def first_conv_input(model: nn.Sequential, input28: np.ndarray) -> np.ndarray:
+    """What the first convolution layer receives for ``input28``: the drawing after the stages before it (the
+    normalisation, (pixel − mean) / std), as (28, 28) float32."""
+    x = torch.from_numpy(np.ascontiguousarray(input28, dtype=np.float32))[None, None]
+    with torch.inference_mode():
+        for stage in model.children():
+            if isinstance(stage, nn.Conv2d):
+                return x[0, 0].numpy().copy()
+            x = stage(x)
+    raise ValueError("this model has no convolution layer (the fully connected net learns no kernels)")
+
+
+def learned_feature_map(model: nn.Sequential, input28: np.ndarray, index: int, mode: str = "same",
+                        stride: int = 1) -> np.ndarray:
+    """Kernel ``index`` of the first convolution layer applied as that layer applies it: to its own input (the
+    normalised drawing), zero padding as ``mode`` says, plus the bias. In 'same' mode with stride 1 this is exactly
+    the layer's feature map before ReLU."""
+    kernel = learned_kernel(model, index)
+    return apply_kernel(first_conv_input(model, input28), kernel, mode, stride) + learned_kernel_bias(model, index)
+
+
 @dataclass(frozen=True)
 class ConvGeometry:
     """Sizes of one convolution of an n×n image with a k×k kernel: padding on each side and output side."""

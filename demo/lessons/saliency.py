@@ -57,7 +57,7 @@ def saliency(model: nn.Sequential, input28: np.ndarray, target: int | None = Non
                     gradient_x_input=(grad * pixels).astype(np.float32))
 
 
-def _last_conv_activation(model: nn.Sequential) -> str:
+def grad_cam_layer(model: nn.Sequential) -> str:
     """The activation stage after the last convolution layer: the last feature maps that still have a layout."""
     stages = list(model.named_children())
     convs = [i for i, (_, module) in enumerate(stages) if stage_kind(module) == CONV]
@@ -82,7 +82,7 @@ def grad_cam(model: nn.Sequential, input28: np.ndarray, target: int | None = Non
     """
     _check_target(target)
     names = [name for name, _ in model.named_children()]
-    layer = _last_conv_activation(model) if layer is None else layer
+    layer = grad_cam_layer(model) if layer is None else layer
     if layer not in names:
         raise ValueError(f"unknown stage {layer!r}; this model has {', '.join(names)}")
     with _gradient_mode():
@@ -104,3 +104,14 @@ def grad_cam(model: nn.Sequential, input28: np.ndarray, target: int | None = Non
     if peak <= 0:
         return np.zeros((28, 28), dtype=np.float32)
     return (cam / peak).clamp(0, 1).numpy().astype(np.float32)
+
+
+def stage_shape(model: nn.Sequential, stage: str) -> tuple[int, ...]:
+    """The output shape of ``stage`` (without the batch dimension), from a forward pass of a blank input."""
+    x = torch.zeros(1, 1, 28, 28, dtype=model_dtype(model))
+    with torch.inference_mode():
+        for name, module in model.named_children():
+            x = module(x)
+            if name == stage:
+                return tuple(int(s) for s in x.shape[1:])
+    raise ValueError(f"unknown stage {stage!r}")
