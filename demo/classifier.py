@@ -64,9 +64,11 @@ class Classifier:
             activations[name] = out if out.ndim == 3 else out.reshape(-1, 1, 1)
         return probs, activations
 
-    def predict(self, image: Image.Image | np.ndarray) -> Prediction:
-        """Classifies a drawing of any size, mode and polarity. Raises ``InvalidImageError`` for unusable input."""
-        prep = preprocess(image)
+    def predict(self, image: Image.Image | np.ndarray, pen_width: float | None = None) -> Prediction:
+        """Classifies a drawing of any size, mode and polarity. Raises ``InvalidImageError`` for unusable input.
+
+        ``pen_width`` (in the image's pixels) is given when it is known, as for drawings from the pad."""
+        prep = preprocess(image, pen_width)
         if prep.empty:
             return Prediction(None, list(UNIFORM), prep.input28, OrderedDict(), prep.steps, prep.message)
         probs, activations = self.forward_staged(prep.input28)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from demo.examples import example_image
@@ -216,3 +217,44 @@ def test_only_pens_bolder_than_mnist_are_thinned(box_px, thinned):
     ink = rasterize([[(40, 20), (60, 64), (40, 108)], [(90, 20), (90, 108)]], WORK_SIZE, WORK_SIZE, pen)
     out = normalise_stroke(ink, WORK_SIZE)
     assert stroke_width(out) < stroke_width(ink) - 2 if thinned else np.array_equal(out, ink)
+
+
+@pytest.mark.parametrize("radius", [1, 4, 5, 12, 40])
+def test_disk_sums_equal_a_direct_convolution_with_the_disk(radius):
+    """Large disks go through the FFT: the same sums as torch's convolution (which took over a second at r=50)."""
+    from demo.preprocess import disk, disk_sum
+
+    image = np.random.default_rng(radius).random((150, 130)).astype(np.float32)
+    image[image < 0.6] = 0  # ink and paper, like a drawing
+    direct = torch.nn.functional.conv2d(torch.from_numpy(image)[None, None], disk(radius), padding=radius)[0, 0]
+    np.testing.assert_allclose(disk_sum(image, radius), direct.numpy(), rtol=1e-5, atol=1e-3)
+
+
+def test_a_known_pen_width_is_used_instead_of_measuring_it(monkeypatch):
+    """The pad knows its pen; preprocess() then skips the measurement (most of its time) and, for a round pen,
+    evens the stroke out the same way the measurement would have."""
+    from demo import preprocess as module
+    from demo.strokes import rasterize
+
+    strokes = [[(140, 40), (150, 120), (120, 240)], [(90, 140), (200, 140)]]
+    for pen in (6, 20, 44):
+        ink = rasterize(strokes, 280, 280, pen)
+        measured = module.preprocess(ink)
+        monkeypatch.setattr(module, "stroke_width", lambda ink: pytest.fail("measured although the pen is known"))
+        hinted = module.preprocess(ink, pen_width=pen)
+        monkeypatch.undo()
+        assert np.abs(hinted.input28 - measured.input28).max() < 0.35
+        assert np.abs(hinted.input28 - measured.input28).mean() < 0.02
+
+
+def test_a_pen_width_follows_the_reduction_of_a_huge_canvas():
+    """A 2048-pixel canvas is read at half size, so its pen is half as wide there: the hint is scaled with it."""
+    from demo.pad import pad_examples
+    from demo.strokes import rasterize
+
+    strokes = [[(x * 2048 / 280, y * 2048 / 280) for x, y in s] for s in pad_examples()[0][8]["strokes"]]
+    ink = rasterize(strokes, 2048, 2048, 40)
+    measured, hinted = preprocess(ink), preprocess(ink, pen_width=40)
+    unscaled = preprocess(ink, pen_width=80)  # what forgetting the reduction would amount to
+    assert np.abs(hinted.input28 - measured.input28).mean() < 0.02
+    assert np.abs(unscaled.input28 - measured.input28).mean() > np.abs(hinted.input28 - measured.input28).mean()
