@@ -6,8 +6,11 @@ download browsers here, so the executable path is always given.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
+import json
+import math
 import os
 import re
 import shutil
@@ -83,14 +86,143 @@ def running_app(extra_args: Sequence[str] = (), timeout: float = 120.0, port: in
         url.started_s = time.monotonic() - start
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
         log.close()
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Asks ``proc`` to stop (SIGTERM: the app closes its workers) and kills it if it has not within ``timeout`` s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of a sorted list (no interpolation: every value reported was measured)."""
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (the app's live workers), from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # ended while we looked
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds of these processes (those still running)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def rss_mb(pids: Sequence[int]) -> float:
+    """Resident memory of these processes together, in MB."""
+    total = 0.0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def wait_for_live_workers(url: str, timeout: float = 300.0) -> None:
+    """Waits until the app's live workers have loaded the model (its health route says ready)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/convscope/health", timeout=5) as response:
+                if json.loads(response.read()).get("ready"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the live workers of {url} were not ready within {timeout:.0f} s")
+
+
+class HttpError(Exception):
+    """A request that got no usable answer (connection closed, malformed reply, timeout)."""
+
+
+class KeepAliveConnection:
+    """A bare HTTP/1.1 client on one keep-alive connection (asyncio streams), for load generators.
+
+    A simulated class runs on the same two cores as the server it measures, so the generator must cost little: a
+    general client (httpx) spends several milliseconds of CPU per request, this one a fraction of one. It speaks
+    only what the benchmarks need: POST and GET with Content-Length bodies, answers with Content-Length.
+    """
+
+    def __init__(self, url: str) -> None:
+        rest = url.split("://", 1)[1]
+        self.host, _, port = rest.partition(":")
+        self.port = int(port.split("/", 1)[0] or 80)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
+                      timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers in lower case, body as sent on the wire); reconnects once if the server closed."""
+        for attempt in (1, 2):
+            try:
+                return await asyncio.wait_for(self._request(method, path, body, headers or {}), timeout)
+            except (ConnectionError, asyncio.IncompleteReadError, HttpError):
+                await self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _request(self, method: str, path: str, body: bytes,
+                       headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}",
+                 *(f"{k}: {v}" for k, v in headers.items())]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise HttpError(f"malformed status line {status_line!r}")
+        answer = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
+        if "content-length" not in answer:
+            raise HttpError("an answer without Content-Length")
+        content = await self.reader.readexactly(int(answer["content-length"]))
+        if answer.get("connection", "").lower() == "close":
+            await self.close()
+        return int(parts[1]), answer, content
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+        self.reader = self.writer = None
 
 
 def log_problems(log: Path, limit: int = 5) -> list[str]:
@@ -119,7 +251,12 @@ def chromium() -> Iterator[object]:
 
 
 def open_page(browser, url: str, width: int = 1400, height: int = 1000):
-    page = browser.new_page(viewport={"width": width, "height": height})
+    """A page of the app in ``browser`` (a playwright Browser, or a BrowserContext: one user among several)."""
+    if hasattr(browser, "new_context"):
+        page = browser.new_page(viewport={"width": width, "height": height})
+    else:
+        page = browser.new_page()
+        page.set_viewport_size({"width": width, "height": height})
     page.add_init_script(OBSERVER_JS)
     page.goto(url)
     page.wait_for_selector("#pad canvas", timeout=30_000)

@@ -1,16 +1,17 @@
 """Classroom load: N users drawing digits at once against a real ``python -m demo`` server.
 
     python bench/load.py [--users 20] [--drawings 20] [--path both|api|pad] [--sessions request|user] [--seed 0]
-                         [--timeout 30] [--deadline SECONDS] [--port N] [--json]
+                         [--uploads identical|unique] [--timeout 30] [--deadline SECONDS] [--port N] [--json]
 
 Starts the app on 127.0.0.1 (uploads in a throwaway temp folder), warms it up with a few requests, then simulates a
 classroom: ``--users`` users, each sending ``--drawings`` real drawings of the project's example digits, one at a
 time, with a think time of 0.5-1.5 s before each (so about one drawing a second per user, and the class's first
-drawings are spread over the first 1.5 s rather than fired in one burst). Requests go through Gradio's REST routes:
+drawings are spread over the first 1.5 s rather than fired in one burst). Two paths:
 
-* ``api``: ``POST /gradio_api/upload`` of a transparent PNG (as a browser canvas exports it), then
-  ``POST /gradio_api/call/predict`` and the event stream ``GET /gradio_api/call/predict/<event_id>``;
-* ``pad``: the page's own event, ``POST /gradio_api/call/draw`` with the pad's stroke JSON, then its event stream.
+* ``api``: Gradio's REST routes: ``POST /gradio_api/upload`` of a transparent PNG (as a browser canvas exports it),
+  then ``POST /gradio_api/call/predict`` and the event stream ``GET /gradio_api/call/predict/<event_id>``;
+* ``pad``: what the page sends when a drawing is finished: ``POST /convscope/live`` with the pad's stroke JSON,
+  asking for every view and the model input (the live pad while the pen moves is bench/live_classroom.py).
 
 With ``--path both`` each user alternates between the two (even-numbered users start with ``api``, odd ones with
 ``pad``), so the split is even and the same for every seed. A request's latency runs from starting the upload (or
@@ -23,8 +24,10 @@ Reported: requests, errors, p50/p95/p99 latency (of the successful requests, ove
 second, the server's resident memory (VmRSS, after the warm-up and after the run) and CPU time, and the server's
 temp folder (files and bytes, before and after: uploads must not pile up). The load generator is one process, one
 asyncio loop and one ``httpx.AsyncClient``: on 2 cores, a thread or a gradio_client per user would take the CPU
-the server needs. Every upload is made unique (a PNG text chunk naming the user and request), as each real
-drawing would be, so Gradio's content-hash de-duplication of uploads cannot hide files piling up.
+the server needs. Uploads are the project's example drawings as they are (``--uploads identical``): the same file
+sent by many users at about the same moment (a worksheet the whole class has) gets one path on the server, and
+every request must still be answered; ``--uploads unique`` adds a PNG text chunk naming the user and request, so
+every upload has its own bytes (and its own path). Memory and CPU are the server's and its live workers' together.
 
 The run is bounded: users x drawings requests, an overall deadline, and the server is always stopped (terminate,
 then kill), on Ctrl-C and errors too.
@@ -36,7 +39,6 @@ import argparse
 import asyncio
 import io
 import json
-import math
 import os
 import random
 import re
@@ -55,7 +57,16 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from bench.harness import AppUrl, log_problems, running_app
+from bench.harness import (
+    AppUrl,
+    cpu_seconds,
+    log_problems,
+    percentile,
+    process_tree,
+    rss_mb,
+    running_app,
+    wait_for_live_workers,
+)
 from demo.examples import EXAMPLES, example_image
 from demo.pad import pad_examples
 from demo.theme import PAD_SIZE, PEN_DEFAULT
@@ -117,13 +128,6 @@ def proc_status(pid: int) -> dict[str, float]:
     return out
 
 
-def proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` (fields 14 and 15 of /proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()  # the command name may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def folder_usage(path: Path) -> tuple[int, int, int]:
     """(files, bytes, empty files) under ``path``; empty ones are left-over upload buffers, worth telling apart."""
     files = size = empty = 0
@@ -148,13 +152,10 @@ class Snapshot:
 
 
 def snapshot(server: AppUrl) -> Snapshot:
+    """The server's memory and CPU with its live workers' (peak: the web server's process), and its uploads."""
+    pids = process_tree(server.pid)
     mem = proc_status(server.pid)
-    return Snapshot(mem["VmRSS"], mem["VmHWM"], proc_cpu_s(server.pid), *folder_usage(server.uploads))
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of a sorted list (no interpolation: every value reported was measured)."""
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+    return Snapshot(rss_mb(pids), mem["VmHWM"], cpu_seconds(pids), *folder_usage(server.uploads))
 
 
 # ---------------------------------------------------------------------------------------------- one request
@@ -220,20 +221,23 @@ async def via_api(http: httpx.AsyncClient, png: bytes, session: str | None) -> i
 
 
 async def via_pad(http: httpx.AsyncClient, drawing: str, session: str | None) -> int | None:
-    """The page's /draw event: the first output is the #prediction HTML, whose data-label is the answer."""
-    outputs = await call(http, "draw", [drawing], session)
-    match = LABEL_RE.search(outputs[0]) if outputs and isinstance(outputs[0], str) else None
+    """The page's live route, as a finished drawing sends it: every view, and the model input."""
+    body = json.loads(drawing)
+    response = await http.post("/convscope/live", json={**body, "views": None, "input": True})
+    expect_ok(response, "live")
+    answer = response.json()
+    match = LABEL_RE.search(answer.get("html", {}).get("prediction", ""))
     if match is None:
-        raise Failure("no label", str(outputs)[:200])
+        raise Failure("no label", str(answer)[:200])
     return int(match.group(1))
 
 
 async def one_request(http: httpx.AsyncClient, drawings: Drawings, rng: random.Random, user: int, index: int,
-                      path: str, timeout: float, session: str | None) -> Result:
+                      path: str, timeout: float, session: str | None, unique: bool = False) -> Result:
     # Payloads are picked and made before the clock starts: only the server's part (and the wire) is timed.
     if path == "api":
         digit, png = rng.choice(drawings.pngs)
-        work = via_api(http, unique_png(png, f"user {user} drawing {index}"), session)
+        work = via_api(http, unique_png(png, f"user {user} drawing {index}") if unique else png, session)
     else:
         digit, strokes = rng.choice(drawings.strokes)
         work = via_pad(http, drawing_json(strokes, seq=index + 1), session)
@@ -279,7 +283,7 @@ async def pupil(http: httpx.AsyncClient, drawings: Drawings, args: argparse.Name
         if time.monotonic() >= stop_at:
             return
         results.append(await one_request(http, drawings, rng, user, index, path_for(args.path, user, index),
-                                         args.timeout, session))
+                                         args.timeout, session, args.uploads == "unique"))
 
 
 async def classroom(server: AppUrl, drawings: Drawings, args: argparse.Namespace) -> dict:
@@ -327,7 +331,7 @@ def summarise(run: dict, args: argparse.Namespace, server: AppUrl, command: str)
     ok = [r for r in results if r.ok]
     return {
         "command": command, "users": args.users, "drawings": args.drawings, "path": args.path,
-        "sessions": args.sessions, "seed": args.seed,
+        "sessions": args.sessions, "uploads": args.uploads, "seed": args.seed,
         "timeout_s": args.timeout, "deadline_s": run["deadline_s"], "url": server, "server_pid": server.pid,
         "startup_s": round(server.started_s, 2), "warmup_errors": sum(not r.ok for r in run["warm"]),
         "requests": total, "sent": len(results), "ok": len(ok), "errors": sum(errors.values()),
@@ -399,6 +403,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "session per call; user: each user sends one session hash, as a browser page or "
                         "gradio_client does (default: request)")
     p.add_argument("--seed", type=int, default=0, help="seeds think times and the drawings picked (default: 0)")
+    p.add_argument("--uploads", choices=["identical", "unique"], default="identical",
+                   help="identical: the example pictures as they are, so users send the same files; unique: each "
+                        "upload made different (default: identical)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds allowed per request (default: 30)")
     p.add_argument("--deadline", type=float, default=0.0,
                    help="seconds for the whole run, after which unfinished requests count as errors "
@@ -426,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     try:
         with running_app(port=args.port) as server:
+            wait_for_live_workers(server)
             for _ in range(args.rounds):
                 summaries.append(summarise(asyncio.run(classroom(server, drawings, args)), args, server, command))
     except KeyboardInterrupt:

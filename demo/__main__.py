@@ -58,13 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--classroom", action="store_true",
                         help="projector mode: large type, high contrast, the network revealed layer by layer, "
                              "freeze and dark/light buttons (default: off)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes that compute the live pad's updates, each with its own copy of the model; "
+                             "0 computes them in this process (default: one per CPU core)")
     parser.add_argument("--mlp-weights", help="the plain fully connected net for the CNN-vs-MLP lesson "
                                               "(default: weights/mlp.safetensors)")
     args = parser.parse_args(argv)
     limit_malloc_arenas()  # before any worker thread exists
 
     from .classifier import load_classifier  # heavy imports after argument parsing, so --help is instant
-    from .ui import LAUNCH_OPTIONS, build_app, load_lesson_extras, load_mnist_samples
+    from .live_server import LiveService, default_workers
+    from .ui import build_app, launch, load_lesson_extras, load_mnist_samples
 
     try:
         clf = load_classifier(args.weights)
@@ -84,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
     mlp, robustness = load_lesson_extras(args.mlp_weights)
-    demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness,
+    workers = LiveService(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
+    demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness, workers=workers,
                      classroom=args.classroom)  # its queue settings are in demo/ui.py
-    demo.launch(server_name=args.host, server_port=args.port, share=share, show_error=False, **LAUNCH_OPTIONS)
+    launch(demo, workers, server_name=args.host, server_port=args.port, share=share, show_error=False)
     return 0
 
 

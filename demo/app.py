@@ -5,20 +5,28 @@
 
 ``CONVSCOPE_WEIGHTS`` picks another weights file, ``CONVSCOPE_DATA_DIR`` adds real MNIST samples and
 ``CONVSCOPE_CLASSROOM=1`` turns on classroom mode.
-``python -m demo`` (demo/__main__.py) is the full command line, with flags.
+``python -m demo`` (demo/__main__.py) is the full command line, with flags. Run by ``gradio``, the page has no live
+route (the pad then sends its updates through Gradio's events); ``python demo/app.py`` has it.
 """
 
 from __future__ import annotations
 
 import os
 
-from demo.classifier import load_classifier
-from demo.ui import LAUNCH_OPTIONS, build_app, load_lesson_extras, load_mnist_samples
+from demo.classifier import DEFAULT_WEIGHTS, load_classifier
+from demo.live_server import LiveService, default_workers
+from demo.ui import build_app, launch, load_lesson_extras, load_mnist_samples
 
-_mlp, _robustness = load_lesson_extras()
-demo = build_app(load_classifier(os.environ.get("CONVSCOPE_WEIGHTS") or None),
-                 load_mnist_samples(os.environ.get("CONVSCOPE_DATA_DIR")), mlp=_mlp, robustness=_robustness,
-                 classroom=bool(os.environ.get("CONVSCOPE_CLASSROOM")))
+_weights = os.environ.get("CONVSCOPE_WEIGHTS") or str(DEFAULT_WEIGHTS)
+
+# The live workers are started with multiprocessing's "spawn", which imports the script run as ``python
+# demo/app.py`` once more in each worker, as "__mp_main__": a worker needs none of the page, so it skips building it.
+if __name__ != "__mp_main__":
+    _mlp, _robustness = load_lesson_extras()
+    _clf = load_classifier(_weights)
+    _workers = LiveService(_weights, default_workers(), _clf)
+    demo = build_app(_clf, load_mnist_samples(os.environ.get("CONVSCOPE_DATA_DIR")), mlp=_mlp, robustness=_robustness,
+                     classroom=bool(os.environ.get("CONVSCOPE_CLASSROOM")), workers=_workers)
 
 if __name__ == "__main__":
-    demo.launch(**LAUNCH_OPTIONS)
+    launch(demo, _workers)

@@ -15,8 +15,6 @@ return ``{component: new value}``, so no handler depends on the position of a va
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,18 +23,20 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from .assets import asset
 from .classifier import Classifier, Prediction
 from .lesson_views import architecture, convolution, model_card, network, one_value, pooling, saliency, versus
 from .lessons import architecture as stages
 from .lessons import convolution as conv_lessons
 from .lessons import pooling as pool_lessons
-from .live import ViewUpdate
+from .live import ViewUpdate, decode_input, encode_input
 from .model import CONV, stage_kind
 
 log = logging.getLogger("convscope")
 
 LAYERS = "layers"  # the always-live feature maps tab: nothing extra to compute
 NETWORK = "network"  # classroom mode's layer-by-layer tab
+RECOMPUTED = ["recomputed-lesson"]  # the class of tabs recomputed after each drawing (demo/static/pad.js looks)
 ERROR_HTML = ('<div class="lesson notice warning" data-state="error">This lesson could not be computed for these '
               'settings (the error is logged). Try other settings or another drawing.</div>')
 
@@ -64,7 +64,7 @@ class Lesson:
 class LessonTabs:
     """What the page needs to wire the lessons to drawing updates."""
 
-    current: gr.Textbox  # the (28, 28) model input now shown (encode_input), or ""
+    current: gr.HTML  # the (28, 28) model input now shown (encode_input), or "": held by the page, never drawn
     active: gr.Textbox  # name of the visible lesson
     lessons: dict[str, Lesson] = field(default_factory=dict)  # the lazily computed lessons, by name
 
@@ -93,28 +93,6 @@ class LessonTabs:
         if lesson is not None:
             out[lesson.html] = lesson.render(update.model_input, values)
         return out
-
-
-def encode_input(input28: np.ndarray | None) -> str:
-    """The model input as text the page can hold: base64 of its float32 bytes (exact; about 4 kB); "" for none."""
-    if input28 is None:
-        return ""
-    return base64.b64encode(np.ascontiguousarray(input28, dtype=np.float32).tobytes()).decode("ascii")
-
-
-def decode_input(text: str | None) -> np.ndarray | None:
-    """Back from the page: a (28, 28) input in [0, 1], or None for anything that is not one (a page can send any
-    text)."""
-    if not text or not isinstance(text, str):
-        return None
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (ValueError, binascii.Error):
-        return None
-    if len(data) != 28 * 28 * 4:
-        return None
-    image = np.frombuffer(data, dtype=np.float32).reshape(28, 28)
-    return np.clip(image, 0, 1) if np.isfinite(image).all() else None
 
 
 def _clamp(value: float | None, low: int, high: int) -> int:
@@ -202,11 +180,12 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
         probs, activations = clf.forward_staged(current)
         return network.network_html(Prediction(int(probs.argmax()), probs.tolist(), current, activations), model)
 
-    tabs = LessonTabs(current=gr.Textbox("", visible=False, elem_id="lesson-input"),
+    tabs = LessonTabs(current=gr.HTML("", html_template="<span hidden></span>", js_on_load=asset("lesson_input.js"),
+                                      elem_id="lesson-input", apply_default_css=False),
                       active=gr.Textbox(NETWORK if classroom else LAYERS, visible=False, elem_id="lesson-active"))
     with gr.Tabs(elem_id="lessons", selected=NETWORK if classroom else LAYERS):
         if classroom:
-            with gr.Tab("Layer by layer", id=NETWORK, elem_id="tab-network") as t:
+            with gr.Tab("Layer by layer", id=NETWORK, elem_id="tab-network", elem_classes=RECOMPUTED) as t:
                 from .classroom import CONTROLS_HTML, CONTROLS_JS
 
                 gr.HTML(CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False, elem_id="classroom-bar")
@@ -216,7 +195,7 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
             layers_tab()
         _plain_tab(tabs, LAYERS, t)
 
-        with gr.Tab("Convolution", id="conv", elem_id="tab-conv") as t:
+        with gr.Tab("Convolution", id="conv", elem_id="tab-conv", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
                     "kernel": gr.Dropdown(convolution.kernel_choices(model), value="vertical edges", label="kernel",
@@ -228,7 +207,7 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
             html = gr.HTML(conv(None, "vertical edges", 3, "valid", 1))
         _register(tabs, Lesson("conv", html, controls, conv), t)
 
-        with gr.Tab("Pooling", id="pool", elem_id="tab-pool") as t:
+        with gr.Tab("Pooling", id="pool", elem_id="tab-pool", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
                     "stage": gr.Dropdown(map_stages, value=map_stages[0], label="feature maps of",
@@ -251,7 +230,7 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
         _follow(controls, ["stage", "window", "stride"], ["channel", "row", "col"],
                 lambda stage, window, stride: (shapes[stage][0], *(pooled_side(stage, window, stride),) * 2))
 
-        with gr.Tab("One value", id="one", elem_id="tab-one") as t:
+        with gr.Tab("One value", id="one", elem_id="tab-one", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
                     "layer": gr.Dropdown(conv_layers, value=conv_layers[0], label="layer", elem_id="one-layer"),
@@ -266,7 +245,7 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
         _register(tabs, Lesson("one", html, controls, one), t)
         _follow(controls, ["layer"], ["channel", "row", "col"], lambda layer: shapes[layer])
 
-        with gr.Tab("CNN vs MLP", id="versus", elem_id="tab-versus") as t:
+        with gr.Tab("CNN vs MLP", id="versus", elem_id="tab-versus", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
                     "dx": gr.Slider(-8, 8, value=0, step=1, label="move right (px)", elem_id="versus-dx"),
@@ -276,7 +255,7 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
             html = gr.HTML(compare(None, 0, 0, 0))
         _register(tabs, Lesson("versus", html, controls, compare), t)
 
-        with gr.Tab("Saliency", id="saliency", elem_id="tab-saliency") as t:
+        with gr.Tab("Saliency", id="saliency", elem_id="tab-saliency", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
                     "target": gr.Dropdown(["predicted"] + [str(d) for d in range(10)], value="predicted",

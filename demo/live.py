@@ -7,8 +7,10 @@ user had is lost.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ log = logging.getLogger("convscope")
 
 # The live views, in the order of the /draw endpoint's outputs.
 LIVE_VIEWS = ("prediction", "probabilities", "model_input", "feature_maps", "pooled_maps", "notice")
+ALWAYS_SENT = ("prediction", "notice")  # small, and the page needs them (the answer, its data-seq; any problem)
 BUG_MESSAGE = ("Something went wrong inside ConvScope while reading this (the error is logged). Everything you had is "
                "still here: try again, or draw something else.")
 GONE_MESSAGE = "the uploaded file is no longer on the server: please send it again"
@@ -43,14 +46,44 @@ class ViewUpdate:
     kept: bool = False  # the input could not be used: the views, the lessons and their input stay as they were
 
 
-def updated_views(clf: Classifier, pred: Prediction | None, seq: int = 0, notice: str = "") -> ViewUpdate:
-    """Every live view for one prediction (None: the empty pad); ``seq`` is echoed for the page's pad."""
+def encode_input(input28: np.ndarray | None) -> str:
+    """The model input as text the page can hold: base64 of its float32 bytes (exact; about 4 kB); "" for none."""
+    if input28 is None:
+        return ""
+    return base64.b64encode(np.ascontiguousarray(input28, dtype=np.float32).tobytes()).decode("ascii")
+
+
+def decode_input(text: str | None) -> np.ndarray | None:
+    """Back from the page: a (28, 28) input in [0, 1], or None for anything that is not one (a page can send any
+    text)."""
+    if not text or not isinstance(text, str):
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    if len(data) != 28 * 28 * 4:
+        return None
+    image = np.frombuffer(data, dtype=np.float32).reshape(28, 28)
+    return np.clip(image, 0, 1) if np.isfinite(image).all() else None
+
+
+def updated_views(clf: Classifier, pred: Prediction | None, seq: int = 0, notice: str = "",
+                  wanted: Collection[str] | None = None) -> ViewUpdate:
+    """The live views for one prediction (None: the empty pad); ``seq`` is echoed for the page's pad.
+
+    ``wanted``: the views to make (names from LIVE_VIEWS; None: all of them). The prediction and the notice are
+    always made; a view not made is not sent, and the page keeps what it shows there.
+    """
     shown = pred.input28 if pred is not None and pred.label is not None else None
-    html = {"prediction": views.prediction_html(pred, seq), "probabilities": views.probabilities_html(pred),
-            "model_input": views.model_input_html(pred), "feature_maps": views.feature_maps_html(pred, clf.model),
-            "pooled_maps": views.pooled_maps_html(pred, clf.model),
-            "notice": views.notice_html(notice, "warning" if notice else "info")}
-    return ViewUpdate(html, shown)
+    makers = {"prediction": lambda: views.prediction_html(pred, seq),
+              "probabilities": lambda: views.probabilities_html(pred),
+              "model_input": lambda: views.model_input_html(pred),
+              "feature_maps": lambda: views.feature_maps_html(pred, clf.model),
+              "pooled_maps": lambda: views.pooled_maps_html(pred, clf.model),
+              "notice": lambda: views.notice_html(notice, "warning" if notice else "info")}
+    names = LIVE_VIEWS if wanted is None else [n for n in LIVE_VIEWS if n in wanted or n in ALWAYS_SENT]
+    return ViewUpdate({name: makers[name]() for name in names}, shown)
 
 
 def kept_views(message: str) -> ViewUpdate:
@@ -58,18 +91,19 @@ def kept_views(message: str) -> ViewUpdate:
     return ViewUpdate({"notice": views.notice_html(message, "warning")}, kept=True)
 
 
-def views_for_drawing(clf: Classifier, drawing_json: str | None) -> ViewUpdate:
-    """The pad's stroke JSON -> every view (the /draw endpoint): rasterise, preprocess, forward, pictures."""
+def views_for_drawing(clf: Classifier, drawing_json: str | None,
+                      wanted: Collection[str] | None = None) -> ViewUpdate:
+    """The pad's stroke JSON -> the views (all, or those ``wanted``): rasterise, preprocess, forward, pictures."""
     try:
         drawing = parse_drawing(drawing_json)
     except InvalidDrawingError as error:
         return kept_views(f"The drawing could not be used: {error}")
     if not drawing.strokes:
-        return updated_views(clf, None, drawing.seq)
-    pred = clf.predict(drawing.rasterize())
+        return updated_views(clf, None, drawing.seq, wanted=wanted)
+    pred = clf.predict(drawing.rasterize(), pen_width=drawing.pen)  # the pad's pen is known: no need to measure it
     # Ink that is not a digit (a speck, the whole pad painted over) says why instead of silently showing nothing.
     note = f"No digit to read yet: {pred.message}." if pred.label is None else ""
-    return updated_views(clf, pred, drawing.seq, note)
+    return updated_views(clf, pred, drawing.seq, note, wanted)
 
 
 def views_for_file(clf: Classifier, path: str | None) -> ViewUpdate:

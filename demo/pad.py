@@ -15,6 +15,7 @@ import json
 from . import theme
 from .assets import asset
 from .examples import EXAMPLES, example_strokes
+from .live_server import LIVE_ROUTE
 
 PAD_HTML = asset("pad.html")
 PAD_CSS = asset("pad.css")
@@ -39,6 +40,7 @@ def pad_props() -> dict:
     examples, buttons = pad_examples()
     return {"size": theme.PAD_SIZE, "pen": theme.PEN_DEFAULT, "pen_min": theme.PEN_MIN, "pen_max": theme.PEN_MAX,
             "send_interval": theme.SEND_INTERVAL_MS, "paper": theme.PAD_PAPER, "ink": theme.PAD_INK,
+            "live_url": LIVE_ROUTE.lstrip("/"),  # relative to the page, so a path prefix in front of the app works
             "examples": examples, "example_buttons": buttons}
 
 

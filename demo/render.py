@@ -111,9 +111,13 @@ def gray_picture(image: np.ndarray) -> Picture:
 
 
 def png_data_uri(indices: np.ndarray, scale: str) -> str:
-    """Palette indices (H, W) -> ``data:image/png;base64,...`` (a palette PNG, fast compression)."""
-    image = Image.fromarray(np.ascontiguousarray(indices), "P")
-    image.putpalette(palette(scale).tobytes())
+    """Palette indices (H, W) -> ``data:image/png;base64,...``, fast compression. The grey input scale is saved as
+    a plain greyscale PNG (a palette alone is 768 bytes, more than a small picture's pixels)."""
+    if scale == "input":
+        image = Image.fromarray(np.ascontiguousarray(palette(scale)[indices, 0]), "L")
+    else:
+        image = Image.fromarray(np.ascontiguousarray(indices), "P")
+        image.putpalette(palette(scale).tobytes())
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

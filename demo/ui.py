@@ -9,6 +9,8 @@ visible lesson (demo/lesson_tabs.py), computed in the same event so a drawing co
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import os
 from pathlib import Path
@@ -26,14 +28,17 @@ from .live import (
     LIVE_VIEWS,
     UnusableFileError,
     ViewUpdate,
+    decode_input,
     guarded_views,
     predict_file,
     views_for_drawing,
     views_for_file,
     views_for_image,
 )
+from .live_server import LiveService, add_live_routes
 from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
-from .uploads import UploadedFile, discard_upload
+from .sessions import use_lazy_sessions
+from .uploads import UploadedFile, count_uploads, discard_upload
 
 log = logging.getLogger("convscope")
 PAGE_CSS = asset("app.css")
@@ -53,9 +58,11 @@ GRADIO_SETTINGS = {"GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_ANALYTICS_MAX_EV
 # evicting one costs nothing, and a small cap bounds that memory.
 # max_file_size: a digit drawing is kilobytes; refusing big uploads early bounds disk and decode time.
 LAUNCH_OPTIONS = {"run_history": False, "state_session_capacity": 50, "max_file_size": "20mb"}
-# The queue: 4 events run at once (one small forward pass each; more would only fight over 2 cores). Beyond
-# QUEUE_SIZE waiting events a new one is refused at once with "busy, try again" (HTTP 503 for REST clients, a toast
-# in the page) rather than hanging. 50 users drawing at once keep well under it (bench/load.py).
+# Gradio's queue (uploads, samples, lessons, the API; the pad's live updates bypass it, demo/live_server.py): 4
+# events run at once. An upload's event mostly waits for a live worker, so a few more than the 2 cores keeps the
+# workers fed without piling up threads. Beyond QUEUE_SIZE waiting events a new one is refused at once with "busy,
+# try again" (HTTP 503 for REST clients, a toast in the page) rather than hanging. 50 users drawing at once keep
+# well under it (bench/load.py).
 CONCURRENCY = 4
 QUEUE_SIZE = 200
 # Uploads nobody read (posted to /gradio_api/upload only) are deleted after 5 minutes, checked every minute; the
@@ -65,18 +72,19 @@ DELETE_CACHE = (60, 300)
 
 def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | None = None, *,
               mlp: Classifier | None = None, robustness: dict[str, Any] | None = None,
-              classroom: bool = False) -> gr.Blocks:
+              classroom: bool = False, workers: LiveService | None = None) -> gr.Blocks:
     """The page for a loaded classifier.
 
     ``mnist_samples`` (uint8 image, label) adds clickable MNIST examples; ``mlp`` (a plain fully connected network)
     and ``robustness`` (weights/robustness.json) feed the CNN-vs-MLP lesson; ``classroom`` switches to large type,
-    high contrast and the layer-by-layer stepper.
+    high contrast and the layer-by-layer stepper; ``workers`` (the live route's pool, demo/live_server.py) computes
+    the uploads' work in its processes, so this process stays free for the class's requests.
     """
 
     def predict(image_file: str) -> dict[str, Any]:
         """Classify an image file: {"label": 0-9 or null (no digit), "probs": [10 floats]}."""
         try:
-            return predict_file(clf, image_file)
+            return workers.file_work("predict_file", image_file) if workers else predict_file(clf, image_file)
         except UnusableFileError as error:
             raise gr.Error(str(error)) from None
         except Exception:  # a bug: logged, and the caller gets a clear message, not a hang
@@ -89,11 +97,12 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
     if classroom:
         head += f"<style>{CLASSROOM_CSS}</style>"
     live: dict[str, gr.HTML] = {}  # the live views by name (demo.live.LIVE_VIEWS)
+    update_numbers = itertools.count(1)
 
     def layers_tab() -> None:
         gr.HTML(views.how_it_works_html(clf.model))  # static: never re-sent with the live updates
-        live["feature_maps"] = gr.HTML(views.feature_maps_html(None, clf.model))
-        live["pooled_maps"] = gr.HTML(views.pooled_maps_html(None, clf.model))
+        live["feature_maps"] = gr.HTML(views.feature_maps_html(None, clf.model), elem_id="live-feature-maps")
+        live["pooled_maps"] = gr.HTML(views.pooled_maps_html(None, clf.model), elem_id="live-pooled-maps")
         with gr.Accordion("Kernels: the weights the network learned", open=False):
             gr.HTML(views.kernels_html(clf.model))
 
@@ -108,11 +117,11 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
                 upload = UploadedFile(label="…or upload an image of a digit", file_types=["image"], type="filepath",
                                       elem_id="upload", height=120)
             with gr.Column(scale=3, min_width=220):
-                live["prediction"] = gr.HTML(views.prediction_html(None))
-                live["probabilities"] = gr.HTML(views.probabilities_html(None))
+                live["prediction"] = gr.HTML(views.prediction_html(None), elem_id="live-prediction")
+                live["probabilities"] = gr.HTML(views.probabilities_html(None), elem_id="live-probabilities")
             with gr.Column(scale=5, min_width=300):
-                live["model_input"] = gr.HTML(views.model_input_html(None))
-                live["notice"] = gr.HTML(views.notice_html())
+                live["model_input"] = gr.HTML(views.model_input_html(None), elem_id="live-model-input")
+                live["notice"] = gr.HTML(views.notice_html(), elem_id="live-notice")
         if mnist_samples:
             samples = gr.Gallery([img for img, _ in mnist_samples], label="Real MNIST test digits: click one",
                                  columns=len(mnist_samples), height=110, allow_preview=False, elem_id="mnist-samples",
@@ -128,16 +137,29 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
         page_outputs = [*live_views, *tabs.outputs]
 
         def page_update(update: ViewUpdate, values: dict[Any, Any]) -> dict[Any, Any]:
-            """One update of the page: the live views that changed, then the lessons (in the same event)."""
-            return {**{live[name]: html for name, html in update.html.items()}, **tabs.after_update(update, values)}
+            """One update of the page: the live views that changed, then the lessons (in the same event).
+
+            The live route also writes these views in the page, behind Gradio's back, so Gradio's copy of a view may
+            equal the new HTML while the page shows another drawing; a marker unique to this update makes Gradio
+            draw it in any case."""
+            marker = f"<!-- update {next(update_numbers)} -->"
+            views_html = {live[name]: html + marker for name, html in update.html.items()}
+            return {**views_html, **tabs.after_update(update, values)}
 
         def on_pad(values: dict[Any, Any]) -> dict[Any, Any]:
-            return page_update(guarded_views(views_for_drawing, clf, values[pad]), values)
+            text = values[pad]
+            model_input = lesson_input(text)
+            if model_input is not None:  # the views came from the live route; only the open lesson is left
+                return tabs.after_update(ViewUpdate({}, decode_input(model_input)), values)
+            return page_update(guarded_views(views_for_drawing, clf, text), values)
 
         def on_file(values: dict[Any, Any]) -> dict[Any, Any]:
             path = values[upload]
             try:
-                update = guarded_views(views_for_file, clf, path)
+                if workers is not None:
+                    update = guarded_views(workers.file_work, "views_for_file", path)
+                else:
+                    update = guarded_views(views_for_file, clf, path)
             finally:
                 discard_upload(path)
             # The file box is emptied again, so the next file can be dropped straight away.
@@ -163,10 +185,40 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
         # For programs (and bench/load.py): the same work as the pad's event, without the page's lesson state.
         api_draw_button.click(draw, inputs=api_drawing, outputs=live_views, api_name="draw", concurrency_limit=None)
         api_button.click(predict, inputs=api_file, outputs=api_result, api_name="predict")
+    count_uploads(demo)  # identical uploads share a path: each is answered before the file goes
+    use_lazy_sessions()  # a REST call's new session no longer snapshots every block (demo/sessions.py)
     for name, value in GRADIO_SETTINGS.items():
         os.environ.setdefault(name, value)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
+
+
+def launch(demo: gr.Blocks, service: LiveService | None = None, **options: Any) -> None:
+    """Serves the page until stopped, with the live route (demo/live_server.py) when ``service`` is given; the
+    workers start in the background while the page is already served."""
+    demo.launch(prevent_thread_lock=True, **{**LAUNCH_OPTIONS, **options})
+    if service is not None:
+        add_live_routes(demo.server_app, service)
+        service.warm_up_in_background()
+    try:
+        demo.block_thread()
+    finally:
+        if service is not None:
+            service.close()
+
+
+def lesson_input(text: str | None) -> str | None:
+    """The encoded model input when the pad's message is the lesson-input message it sends after a live update
+    (``{"kind": "lesson-input", "input": ...}``); None for a drawing (the pad without a live route sends those)."""
+    if not text or '"lesson-input"' not in text:
+        return None
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(message, dict) and message.get("kind") == "lesson-input" and isinstance(message.get("input"), str):
+        return message["input"]
+    return None
 
 
 def load_mnist_samples(data_dir: str | None) -> list[tuple[np.ndarray, int]] | None:

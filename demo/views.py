@@ -12,6 +12,7 @@ from collections import OrderedDict
 from functools import cache
 
 import numpy as np
+from PIL import Image
 from torch import nn
 
 from . import explanations, render, theme
@@ -60,24 +61,41 @@ def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
 def probabilities_html(pred: Prediction | None) -> str:
     """All ten class probabilities as bars (the softmax of the last fully connected layer)."""
     probs = pred.probs if pred is not None and pred.label is not None else [0.0] * 10
-    rows = probability_rows(probs, pred.label if pred is not None else None, theme.ACCENT, theme.BAR)
+    rows = probability_rows(probs, pred.label if pred is not None else None)
     note = ("softmax of fc2's 10 outputs: they add up to 100%" if pred is not None and pred.label is not None
             else "waiting for a drawing")
     return (f'<div id="probabilities" class="probabilities"><div class="view-title">Class probabilities</div>'
             f'{rows}<div class="view-note">{note}</div></div>')
 
 
-def probability_rows(probs: list[float], top: int | None, top_colour: str, colour: str) -> str:
-    """One bar per class; class ``top`` (if any) is bold and drawn in ``top_colour``."""
+def probability_rows(probs: list[float], top: int | None, top_colour: str = theme.ACCENT,
+                     colour: str = theme.BAR) -> str:
+    """One bar per class; class ``top`` (if any) is bold and drawn in ``top_colour``. The page's own colours come
+    from its style sheet; other colours (a comparison's) are written on each bar."""
     rows = []
     for digit, p in enumerate(probs):
         is_top = digit == top
+        bar_colour = top_colour if is_top else colour
+        paint = "" if bar_colour == (theme.ACCENT if is_top else theme.BAR) else f";background:{bar_colour}"
         rows.append(f'<div class="prob-row{" top" if is_top else ""}" data-digit="{digit}">'
                     f'<span class="prob-digit">{digit}</span>'
-                    f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%;'
-                    f'background:{top_colour if is_top else colour}"></span></span>'
-                    f'<span class="prob-value">{100 * p:.1f}%</span></div>')
+                    f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%{paint}">'
+                    f'</span></span><span class="prob-value">{100 * p:.1f}%</span></div>')
     return "".join(rows)
+
+
+STEP_PX = 84  # on-screen side of a preprocessing step's picture (demo/static/app.css): drawn no larger
+
+
+def _shrink(image: np.ndarray, side: int) -> np.ndarray:
+    """An image whose longest side exceeds ``side`` pixels, reduced to it (area average: no aliasing)."""
+    h, w = image.shape
+    if max(h, w) <= side:
+        return image
+    scale = side / max(h, w)
+    small = Image.fromarray(np.clip(image * 255, 0, 255).astype(np.uint8)).resize(
+        (max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
+    return np.asarray(small, np.float32) / 255
 
 
 def model_input_html(pred: Prediction | None) -> str:
@@ -87,9 +105,8 @@ def model_input_html(pred: Prediction | None) -> str:
                 '<div class="placeholder">the model input appears here</div></div>')
     steps = []
     for caption, image in pred.steps[:-1]:
-        shown = image if max(image.shape) <= 160 else image[::max(1, max(image.shape) // 160),
-                                                            ::max(1, max(image.shape) // 160)]
-        pixelated = ' class="pixelated"' if max(shown.shape) <= 64 else ""
+        shown = _shrink(image, STEP_PX)
+        pixelated = ' class="pixelated"' if max(image.shape) <= STEP_PX else ""
         steps.append(f'<figure class="step"><img{pixelated} src="{render.gray_picture(shown).data_uri()}" '
                      f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
     uri = render.gray_picture(pred.input28).data_uri()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import chromium_path
+from bench.harness import chromium_path, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +48,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    """One real ``python -m demo`` shared by the HTTP tests (starting one takes about 10 s). Tests that need other
+    flags, or that break a server on purpose, start their own."""
+    with running_app() as url:
+        yield url

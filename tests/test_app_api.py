@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 from PIL import Image
 
-from bench.harness import running_app
 from demo.examples import example_image
 from demo.pad import pad_examples
 
@@ -17,9 +17,8 @@ pytestmark = pytest.mark.server  # one real app for the module
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
+def app_url(app_server):
+    return app_server
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +100,62 @@ def test_draw_endpoint_empty_and_malformed(client):
     assert 'data-state="empty"' in prediction
     outputs = client.predict('{"strokes": [[[1, 2', api_name="/draw")
     assert "could not be used" in outputs[-1] and "malformed" in outputs[-1]
+
+
+def _rest_predict(http: httpx.Client, path: str) -> tuple[str, object]:
+    event = http.post("/gradio_api/call/predict", json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]})
+    event.raise_for_status()
+    stream = http.get(f"/gradio_api/call/predict/{event.json()['event_id']}").text
+    kind = "complete" if "event: complete" in stream else "error"
+    return kind, json.loads(stream.rsplit("data:", 1)[1]) if "data:" in stream else stream
+
+
+def test_identical_uploads_are_each_answered_and_none_is_left(app_url, tmp_path):
+    """The same file uploaded by many pupils at once gets one server path (Gradio names uploads by content): every
+    request is answered, and the file goes once the last of them has read it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _canvas_png(tmp_path / "worksheet.png", 7)
+    data = (tmp_path / "worksheet.png").read_bytes()
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        def upload_and_predict(_: int) -> tuple[str, str, object]:
+            path = http.post("/gradio_api/upload", files={"files": ("worksheet.png", data, "image/png")}).json()[0]
+            return (path, *_rest_predict(http, path))
+
+        with ThreadPoolExecutor(12) as pool:
+            results = list(pool.map(upload_and_predict, range(24)))
+    assert len({path for path, _, _ in results}) == 1  # the shared path the failure needs
+    assert [kind for _, kind, _ in results] == ["complete"] * 24, [r for r in results if r[1] != "complete"][:2]
+    assert all(payload[0]["label"] == 7 for _, _, payload in results)
+    assert not Path(results[0][0]).exists()  # the last reader removed it
+
+
+def test_an_upload_read_twice_is_refused_the_second_time_with_a_clear_message(app_url, tmp_path):
+    """Counting is per upload: one upload answers one request; nothing is kept for later."""
+    _canvas_png(tmp_path / "once.png", 2)
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        path = http.post("/gradio_api/upload", files={"files": ("once.png", (tmp_path / "once.png").read_bytes(),
+                                                                "image/png")}).json()[0]
+        assert _rest_predict(http, path)[0] == "complete"
+        kind, payload = _rest_predict(http, path)
+    assert kind == "error" and "no longer on the server" in str(payload)
+
+
+def test_live_route_answers_only_the_views_asked_for(app_url):
+    strokes = next(e for e in pad_examples()[0] if e["digit"] == 3)["strokes"]
+    drawing = {"w": 280, "h": 280, "pen": 20, "seq": 9, "strokes": strokes}
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        live = http.post("/convscope/live", json={**drawing, "views": ["probabilities"]})
+        settled = http.post("/convscope/live", json={**drawing, "input": True}, headers={"Accept-Encoding": "gzip"})
+        broken = http.post("/convscope/live", content=b'{"strokes": [[["x", 1]]]}')
+    assert live.status_code == settled.status_code == broken.status_code == 200
+    assert set(live.json()["html"]) == {"prediction", "probabilities", "notice"}
+    assert 'data-label="3"' in live.json()["html"]["prediction"] and 'data-seq="9"' in live.json()["html"]["prediction"]
+    assert set(settled.json()["html"]) == {"prediction", "probabilities", "model_input", "feature_maps",
+                                           "pooled_maps", "notice"}
+    assert settled.headers["content-encoding"] == "gzip" and len(settled.content) < len(json.dumps(settled.json()))
+    from demo.live import decode_input
+
+    assert decode_input(settled.json()["input"]).shape == (28, 28)
+    assert broken.json()["kept"] is True and "could not be used" in broken.json()["html"]["notice"]
+    assert set(broken.json()["html"]) == {"notice"}  # the page keeps every other view

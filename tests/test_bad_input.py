@@ -29,7 +29,7 @@ import pytest
 from PIL import Image
 from test_image_file import _bomb_png
 
-from bench.harness import chromium, draw_strokes, open_page, running_app, wait_settled
+from bench.harness import chromium, draw_strokes, open_page, wait_settled
 from demo.examples import example_image
 from demo.image_file import open_image
 from demo.pad import pad_examples
@@ -326,9 +326,8 @@ def assert_still_serving(http: httpx.Client) -> None:
 
 
 @pytest.fixture(scope="module")
-def server():
-    with running_app() as url:
-        yield url
+def server(app_server):
+    return app_server
 
 
 @pytest.fixture(scope="module")
@@ -419,25 +418,22 @@ def draw_a_six(page) -> None:
     assert page.locator("#notice").inner_text().strip() == ""
 
 
-QUEUE_JOIN = "**/gradio_api/queue/join*"
+LIVE_ROUTE = "**/convscope/live"
 
 
 def send_through_page(page, text: str) -> None:
     """Stroke JSON no mouse can make, sent by the page's own client: the pad's next update (an example button) is
-    rewritten on its way to the server, and the page shows whatever comes back."""
+    replaced on its way to the server's live route, and the page shows whatever comes back."""
     rewritten = []
 
     def rewrite(route) -> None:
-        body = json.loads(route.request.post_data or "{}")
-        data = body.get("data") or [None]
-        if not rewritten and isinstance(data[0], str) and '"strokes"' in data[0]:  # the pad's update (/draw)
-            body["data"][0] = text
+        if not rewritten:
             rewritten.append(True)
-            route.continue_(post_data=json.dumps(body))
+            route.continue_(post_data=text)
         else:
             route.continue_()
 
-    page.route(QUEUE_JOIN, rewrite)
+    page.route(LIVE_ROUTE, rewrite)
     try:
         page.click('.example-button[title="example: a 1 (style 1)"]')
         page.wait_for_function(
@@ -446,8 +442,8 @@ def send_through_page(page, text: str) -> None:
                               || document.querySelector('#notice').innerText.trim().length > 0; }""",
             timeout=SECONDS_PER_REQUEST * 1000)
     finally:
-        page.unroute(QUEUE_JOIN, rewrite)
-    assert rewritten, "the pad's update never went through /gradio_api/queue/join"
+        page.unroute(LIVE_ROUTE, rewrite)
+    assert rewritten, "the pad's update never went through the live route"
 
 
 @pytest.mark.parametrize("name", names(FILE, DRAWING))

@@ -35,8 +35,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from bench.harness import running_app
-
 pytestmark = pytest.mark.server  # one real app for the module
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +44,8 @@ DEPTH = 24  # more "../" than any install path has components, so a traversal wo
 # ---------------------------------------------------------------- fixtures and helpers
 
 @pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
+def app_url(app_server):
+    return app_server
 
 
 @pytest.fixture(scope="module")

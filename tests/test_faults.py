@@ -53,11 +53,11 @@ class FaultyClassifier:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def predict(self, image: Any) -> Any:
+    def predict(self, image: Any, **options: Any) -> Any:
         if _size(image) == FAULT_SIZE:
             self.faults += 1
             raise RuntimeError("injected fault")
-        return self._real.predict(image)
+        return self._real.predict(image, **options)
 
 
 class GatedClassifier:
@@ -71,11 +71,11 @@ class GatedClassifier:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def predict(self, image: Any) -> Any:
+    def predict(self, image: Any, **options: Any) -> Any:
         self.started.set()
         if not self.gate.wait(TIMEOUT):
             raise TimeoutError("the test never opened the gate")
-        return self._real.predict(image)
+        return self._real.predict(image, **options)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,13 @@
 // The drawing pad (demo/pad.py), run by Gradio's gr.HTML as js_on_load: `element` is the component's root and
-// `props` its template values (demo/pad.py: pad_props). The browser keeps the strokes and sends the whole drawing as
-// JSON by setting props.value, throttled while the pen moves and once more at pen-up; Gradio fires the component's
-// change event for each new value.
+// `props` its template values (demo/pad.py: pad_props). The browser keeps the strokes and sends the whole drawing
+// as JSON, at most every INTERVAL ms while the pen moves and once more, settled, at pen-up (and after Clear, Undo,
+// an example or a new pen width), never with more than one update in flight.
+//
+// Updates go to the app's live route (demo/live_server.py), which answers with the views' HTML; while the pen
+// moves only the views on screen are asked for, a settled update asks for all. Where the app has no live route
+// (`gradio demo/app.py`), the pad falls back to Gradio's own event: it sets props.value and Gradio fires the
+// component's change event. After a settled update, an open lesson tab is recomputed through that same event with
+// the new model input.
 const canvas = element.querySelector('canvas');
 const ctx = canvas.getContext('2d');
 const pen = element.querySelector('#pen-width');
@@ -36,17 +42,96 @@ function redraw() {
   ctx.lineWidth = +pen.value;
   for (const s of strokes) strokePath(s);
 }
-function send() {
+// The live views by name (demo/live.py LIVE_VIEWS) and the element id of each.
+const VIEWS = {prediction: 'prediction', probabilities: 'probabilities', model_input: 'model-input',
+               feature_maps: 'feature-maps', pooled_maps: 'pooled-maps', notice: 'notice'};
+const onScreen = new Set(['prediction', 'probabilities', 'model_input']);
+const watcher = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    const name = entry.target.dataset.liveView;
+    if (entry.isIntersecting) onScreen.add(name); else onScreen.delete(name);
+  }
+});
+function watchViews() {  // the views' Gradio containers stay put when their content is replaced
+  for (const name of Object.keys(VIEWS)) {
+    const box = document.getElementById('live-' + VIEWS[name]);
+    if (box && !box.dataset.liveView) { box.dataset.liveView = name; watcher.observe(box); }
+  }
+}
+function showView(html) {
+  // The new content goes into the element already on the page (same id), attributes and all: Gradio keeps
+  // track of the nodes it rendered, so they are updated, never swapped.
+  const t = document.createElement('template');
+  t.innerHTML = html.trim();
+  const fresh = t.content.firstElementChild;
+  const el = fresh && document.getElementById(fresh.id);
+  if (!el) return;
+  for (const a of [...el.attributes]) if (!fresh.hasAttribute(a.name)) el.removeAttribute(a.name);
+  for (const a of fresh.attributes) el.setAttribute(a.name, a.value);
+  el.innerHTML = fresh.innerHTML;
+}
+function lessonOpen() {  // a teaching tab that is recomputed for each drawing is on screen
+  return [...document.querySelectorAll('.recomputed-lesson')].some((tab) => tab.checkVisibility());
+}
+function notice(text) {
+  showView('<div id="notice" class="notice warning" role="status">' + text + '</div>');
+}
+let live = !!props.live_url;  // false once the app turns out to have no live route
+let inFlight = false;
+let next = null;      // the latest update waiting to be sent (only the latest matters: each is the whole drawing)
+let busyTries = 0;
+async function transmit() {
+  const job = next;
+  next = null;
+  inFlight = true;
+  const body = {...job.drawing, views: job.settled ? null : [...onScreen], input: job.settled};
+  try {
+    const r = await fetch(props.live_url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                           body: JSON.stringify(body)});
+    if (r.status === 404 || r.status === 405) {  // no live route here: Gradio's event from now on
+      live = false;
+      if (!next) props.value = JSON.stringify(job.drawing);
+    } else if (r.status === 503) {  // the class is drawing a lot at once: try again in a moment
+      notice('The server is busy with the whole class: your drawing will be read in a moment.');
+      if (!next && job.settled && busyTries < 20) {
+        busyTries += 1;
+        await new Promise((resolve) => setTimeout(resolve, 250 + 250 * Math.random()));
+        next = job;
+      }
+    } else {
+      busyTries = 0;
+      const answer = await r.json();
+      if (answer.html) {
+        for (const html of Object.values(answer.html)) showView(html);
+      } else {
+        notice('The server could not read this drawing: ' + (answer.error || r.status) + '. Please try again.');
+      }
+      if (answer.input !== undefined && !next) {
+        if (window.convscopeLessonInput) window.convscopeLessonInput(answer.input);  // for the lesson tabs
+        if (lessonOpen()) props.value = JSON.stringify({kind: 'lesson-input', input: answer.input, seq: job.drawing.seq});
+      }
+    }
+  } catch (err) {  // the network, not the drawing: keep the pad, say so
+    notice('The server could not be reached. Your drawing is still here: draw on to try again.');
+  }
+  inFlight = false;
+  if (next) transmit();
+}
+function send(settled = true) {
   if (timer !== null) { clearTimeout(timer); timer = null; }
   lastSent = performance.now();
   seq += 1;
   canvas.dataset.seq = seq;  // tests compare it with #prediction's data-seq
-  props.value = JSON.stringify({w: canvas.width, h: canvas.height, pen: +pen.value, seq: seq, strokes: strokes});
+  const drawing = {w: canvas.width, h: canvas.height, pen: +pen.value, seq: seq, strokes: strokes};
+  if (!live) { props.value = JSON.stringify(drawing); return; }
+  watchViews();
+  next = {drawing: drawing, settled: settled};
+  if (!inFlight) transmit();
 }
 function sendSoon() {  // throttle: at most one update per INTERVAL while the pen moves
   const wait = INTERVAL - (performance.now() - lastSent);
-  if (wait <= 0) send();
-  else if (timer === null) timer = setTimeout(() => { timer = null; if (drawing) send(); }, wait);
+  if (wait <= 0) send(false);
+  else if (timer === null) timer = setTimeout(() => { timer = null; if (drawing) send(false); }, wait);
 }
 // Classroom mode's "freeze" (demo/classroom.py) keeps the drawing on screen while the teacher talks.
 const frozen = () => document.body.classList.contains('convscope-frozen');
