@@ -29,7 +29,8 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -88,10 +89,6 @@ def answer(clf: Any, drawing_json: str, wanted: list[str] | None, want_input: bo
     return gzip.compress(data, compresslevel=6) if compress and len(data) > GZIP_ABOVE else data
 
 
-def _answer_in_worker(drawing_json: str, wanted: list[str] | None, want_input: bool, compress: bool) -> bytes:
-    return answer(_classifier, drawing_json, wanted, want_input, compress)
-
-
 def _file_work(clf: Any, function: str, path: str) -> Any:
     """The work on an uploaded file: ``predict_file`` (the /predict endpoint) or ``views_for_file`` (the page)."""
     if function == "predict_file":
@@ -101,8 +98,9 @@ def _file_work(clf: Any, function: str, path: str) -> Any:
     raise ValueError(f"unknown work {function!r}")
 
 
-def _file_work_in_worker(function: str, path: str) -> Any:
-    return _file_work(_classifier, function, path)
+def _in_worker(work: Callable[..., Any], *args: Any) -> Any:
+    """Runs ``work(classifier, *args)`` in a worker process, with that worker's own model."""
+    return work(_classifier, *args)
 
 
 class LiveService:
@@ -133,7 +131,7 @@ class LiveService:
     def warm_up(self) -> None:
         """Starts every worker now (loading torch and the model takes seconds) rather than on the first drawing."""
         empty = json.dumps({"w": 280, "h": 280, "pen": 20, "seq": 0, "strokes": []})
-        futures = [self._submit(self._pool, empty, [], False, False) for _ in range(max(self.workers, 1))]
+        futures = [self._submit(self._pool, answer, empty, [], False, False) for _ in range(max(self.workers, 1))]
         for future in futures:
             future.result(timeout=300)
         self.ready.set()
@@ -151,11 +149,12 @@ class LiveService:
         processes = getattr(self._pool, "_processes", None) or {}
         return sorted(processes)
 
-    def _submit(self, pool: Executor, drawing_json: str, wanted: list[str] | None, want_input: bool,
-                compress: bool):
+    def _submit(self, pool: Executor, work: Callable[..., Any], *args: Any) -> Future:
+        """``work(classifier, *args)`` on ``pool``: in a worker process with its model, or (workers=0) in a thread
+        with this process's."""
         if self.workers == 0:
-            return pool.submit(answer, self.clf, drawing_json, wanted, want_input, compress)
-        return pool.submit(_answer_in_worker, drawing_json, wanted, want_input, compress)
+            return pool.submit(work, self.clf, *args)
+        return pool.submit(_in_worker, work, *args)
 
     def _replace(self, broken: Executor) -> None:
         with self._lock:
@@ -173,9 +172,7 @@ class LiveService:
         for attempt in range(3):
             pool = self._pool
             try:
-                if self.workers == 0:
-                    return pool.submit(_file_work, self.clf, function, path).result()
-                return pool.submit(_file_work_in_worker, function, path).result()
+                return self._submit(pool, _file_work, function, path).result()
             except BrokenProcessPool:
                 self._replace(pool)
                 if attempt == 2:
@@ -192,7 +189,7 @@ class LiveService:
             for attempt in range(3):
                 pool = self._pool
                 try:
-                    future = self._submit(pool, drawing_json, wanted, want_input, compress)
+                    future = self._submit(pool, answer, drawing_json, wanted, want_input, compress)
                     body = await asyncio.wrap_future(future)
                     self.served += 1
                     return body
