@@ -10,7 +10,7 @@ its workers are ready, and runs ``--pupils`` simulated pupils at once. Each beha
   at PEN_SPEED pad pixels per second, lifting for STROKE_GAP_S between strokes;
 * while the pen moves, sends the whole drawing so far to ``POST /convscope/live`` at most every 60 ms, never with
   more than one update in flight (the next waits for the answer), asking for the views a 1280×720 screen shows
-  (``--views screen``: the prediction, the probabilities and the model input; ``all``: every view);
+  (``--views screen``: the prediction, the probabilities and the network overview; ``all``: every view);
 * at pen-up sends the settled drawing (every view, and the model input for the lessons), and measures the time
   from pen-up until its answer is in;
 * pauses 0.5-1.5 s to look at the answer, clears the pad (one more update), and draws the next digit.
@@ -59,7 +59,7 @@ from demo.theme import PAD_SIZE, PEN_DEFAULT, SEND_INTERVAL_MS
 PEN_SPEED = 460.0  # pad pixels per second: the median example digit (368 px of pen path) takes 0.8 s
 STROKE_GAP_S = 0.12  # pen lifted between two strokes
 THINK_S = (0.5, 1.5)  # looking at the answer before clearing and drawing the next digit
-SCREEN_VIEWS = ["prediction", "probabilities", "model_input"]  # what a 1280×720 first screen shows
+SCREEN_VIEWS = ["prediction", "probabilities", "overview"]  # what a 1280×720 first screen shows
 LABEL_RE = re.compile(r'data-label="(\d)"')
 HEADERS = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
 

@@ -186,9 +186,6 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
     with gr.Tabs(elem_id="lessons", selected=NETWORK if classroom else LAYERS):
         if classroom:
             with gr.Tab("Layer by layer", id=NETWORK, elem_id="tab-network", elem_classes=RECOMPUTED) as t:
-                from .classroom import CONTROLS_HTML, CONTROLS_JS
-
-                gr.HTML(CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False, elem_id="classroom-bar")
                 net = gr.HTML(layer_by_layer(None))
             _register(tabs, Lesson(NETWORK, net, {}, layer_by_layer), t)
         with gr.Tab("Feature maps", id=LAYERS, elem_id="tab-layers") as t:

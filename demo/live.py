@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import views
+from . import overview, views
 from .classifier import Classifier, Prediction
 from .image_file import open_image
 from .preprocess import InvalidImageError
@@ -26,7 +26,8 @@ from .strokes import InvalidDrawingError, parse_drawing
 log = logging.getLogger("convscope")
 
 # The live views, in the order of the /draw endpoint's outputs.
-LIVE_VIEWS = ("prediction", "probabilities", "model_input", "feature_maps", "pooled_maps", "notice")
+# The overview came last, so programs that read the first six by position still get the same views.
+LIVE_VIEWS = ("prediction", "probabilities", "model_input", "feature_maps", "pooled_maps", "notice", "overview")
 ALWAYS_SENT = ("prediction", "notice")  # small, and the page needs them (the answer, its data-seq; any problem)
 BUG_MESSAGE = ("Something went wrong inside ConvScope while reading this (the error is logged). Everything you had is "
                "still here: try again, or draw something else.")
@@ -81,7 +82,8 @@ def updated_views(clf: Classifier, pred: Prediction | None, seq: int = 0, notice
               "model_input": lambda: views.model_input_html(pred),
               "feature_maps": lambda: views.feature_maps_html(pred, clf.model),
               "pooled_maps": lambda: views.pooled_maps_html(pred, clf.model),
-              "notice": lambda: views.notice_html(notice, "warning" if notice else "info")}
+              "notice": lambda: views.notice_html(notice, "warning" if notice else "info"),
+              "overview": lambda: overview.overview_html(pred, clf.model)}
     names = LIVE_VIEWS if wanted is None else [n for n in LIVE_VIEWS if n in wanted or n in ALWAYS_SENT]
     return ViewUpdate({name: makers[name]() for name in names}, shown)
 

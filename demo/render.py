@@ -123,6 +123,31 @@ def png_data_uri(indices: np.ndarray, scale: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def sprite_data_uri(parts: list[tuple[np.ndarray, str]], levels: int = theme.OVERVIEW_LEVELS) -> tuple[str, list[int]]:
+    """Several pictures (palette indices, scale) in one PNG, stacked top to bottom, each scale cut to ``levels``
+    colours: one encode and one small palette instead of one per picture (many thumbnails sent with every live
+    update). Returns the data URI and the top row of each picture; gaps keep the gap colour."""
+    scales = sorted({scale for _, scale in parts})
+    width = max(indices.shape[1] for indices, _ in parts)
+    height = sum(indices.shape[0] + 1 for indices, _ in parts)  # a gap row under each: no bleed when scaled
+    sheet = np.full((height, width), len(scales) * levels, np.uint8)  # the gap colour, after every scale's levels
+    tops, y = [], 0
+    for indices, scale in parts:
+        h, w = indices.shape
+        quantised = (indices.astype(np.int32) * (levels - 1) + (LEVELS - 1) // 2) // (LEVELS - 1)
+        offset = scales.index(scale) * levels
+        sheet[y:y + h, :w] = np.where(indices == GAP_INDEX, len(scales) * levels, quantised + offset)
+        tops.append(y)
+        y += h + 1
+    steps = np.linspace(0, LEVELS - 1, levels).round().astype(int)
+    colours = [palette(scale)[steps] for scale in scales] + [palette(scales[0])[GAP_INDEX:]]
+    image = Image.fromarray(sheet, "P")
+    image.putpalette(np.concatenate(colours).tobytes())
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=6)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"), tops
+
+
 def rgb_data_uri(rgb: np.ndarray) -> str:
     """An RGB uint8 image (H, W, 3) -> ``data:image/png;base64,...``."""
     buffer = io.BytesIO()

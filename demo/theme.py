@@ -21,6 +21,12 @@ INPUT_ANCHORS = [(0.0, (0, 0, 0)), (1.0, (255, 255, 255))]
 TILE_GAP = 1  # pixels between tiles in a layer's picture (drawn in GAP_COLOUR)
 GAP_COLOUR = (90, 90, 90)
 TILE_COLUMNS = 8  # maps per row in a layer's picture
+# The network overview (demo/overview.py) rides in every live update, so it is small: the most active maps of each
+# layer only, drawn with a short colour scale.
+OVERVIEW_MAPS = 6  # maps per layer in the overview
+OVERVIEW_COLUMNS = 3  # of them per row
+OVERVIEW_LEVELS = 24  # colours along a scale in the overview's pictures
+OVERVIEW_PICTURE_PX = 84  # a stage's picture in the overview is drawn about this wide (CSS may zoom the whole)
 
 # The drawing pad: internal canvas size (pixels), and the pen in those pixels.
 PAD_SIZE = 280
@@ -79,6 +85,9 @@ PAGE_COLOURS = {
     "projector-accent": "#ffb000",  # the answer: orange washes out on many projectors, amber does not
     "frozen": "#38bdf8",  # the pad's frame while the drawing is frozen
     "pressed": "#0369a1",  # a toggle button that is on
+    "panel-bg": "#ffffff",  # the inspector's panel over the page
+    "panel-text": "#0f172a",
+    "shadow": "rgba(15, 23, 42, 0.35)",
 }
 
 

@@ -3,8 +3,12 @@
 ``build_app(classifier)`` returns the ``gr.Blocks``; ``demo/app.py`` and ``python -m demo`` launch it. The model is
 loaded once by the caller; the event handlers are pure functions of their inputs (no per-user data in module
 globals). Named API endpoints, for programs: ``/predict`` (an image file -> ``{"label", "probs"}``) and ``/draw``
-(the pad's stroke JSON -> the six live views as HTML). The page's own events are private: they also carry the
+(the pad's stroke JSON -> the seven live views as HTML). The page's own events are private: they also carry the
 visible lesson (demo/lesson_tabs.py), computed in the same event so a drawing costs one round trip.
+
+The first screen holds the pad, the answer and the network at a glance (demo/overview.py); a click on any value
+there or in the feature maps asks, through a private event, how it was made (the inspector,
+demo/lesson_views/inspector.py, on the model input the page holds for the lessons).
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import numpy as np
 from . import theme, views
 from .assets import asset
 from .classifier import Classifier
-from .classroom import CLASSROOM_CSS
+from .classroom import CLASSROOM_CSS, CONTROLS_HTML, CONTROLS_JS
 from .lesson_tabs import add_lesson_tabs
+from .lesson_views.inspector import inspector_html
 from .live import (
     LIVE_VIEWS,
     UnusableFileError,
@@ -36,12 +41,15 @@ from .live import (
     views_for_image,
 )
 from .live_server import LiveService, add_live_routes
+from .overview import overview_html
 from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
 from .sessions import use_lazy_sessions
 from .uploads import UploadedFile, count_uploads, discard_upload
 
 log = logging.getLogger("convscope")
-PAGE_CSS = asset("app.css")
+PAGE_CSS = "\n".join(asset(name) for name in ("app.css", "overview.css", "inspector.css"))
+INSPECTOR_JS = asset("inspector.js")
+INSPECTOR_CLOSED = '<div id="inspector" class="inspector" data-state="closed" hidden></div>'
 TITLE = "ConvScope: watch a CNN read your handwriting"
 # Gradio 6's queue rebuilds a pandas summary of its last GRADIO_ANALYTICS_MAX_EVENTS (default 10,000) events after
 # *every* event (GRADIO_ANALYTICS_CACHE_FREQUENCY default 1), so each event costs more the more were served: with the
@@ -110,18 +118,26 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
         gr.HTML('<div class="header"><h1>ConvScope</h1><p>Draw a digit. A convolutional network trained on '
                 'MNIST reads it live, and every layer shows what it made of your drawing.</p></div>', head=head,
                 elem_classes=["classroom"] if classroom else None)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=4, min_width=300):
+        # The first screen: the pad, the answer and the whole network at a glance side by side (on a phone: one
+        # under the other, in that order).
+        with gr.Row(equal_height=False, elem_id="first-screen"):
+            with gr.Column(scale=3, min_width=280, elem_id="pad-column"):
                 pad = gr.HTML(value=empty_drawing(), html_template=PAD_HTML, css_template=PAD_CSS, js_on_load=PAD_JS,
                               elem_id="pad-component", apply_default_css=False, **pad_props())
-                upload = UploadedFile(label="…or upload an image of a digit", file_types=["image"], type="filepath",
-                                      elem_id="upload", height=120)
-            with gr.Column(scale=3, min_width=220):
+                upload = UploadedFile(label="Upload an image of a digit", file_types=["image"], type="filepath",
+                                      elem_id="upload", height=56)
+            with gr.Column(scale=2, min_width=200, elem_id="answer-column"):
                 live["prediction"] = gr.HTML(views.prediction_html(None), elem_id="live-prediction")
                 live["probabilities"] = gr.HTML(views.probabilities_html(None), elem_id="live-probabilities")
-            with gr.Column(scale=5, min_width=300):
-                live["model_input"] = gr.HTML(views.model_input_html(None), elem_id="live-model-input")
                 live["notice"] = gr.HTML(views.notice_html(), elem_id="live-notice")
+            with gr.Column(scale=8, min_width=300, elem_id="overview-column"):
+                if classroom:  # the layer-by-layer stepper works on the overview (and the Layer by layer tab)
+                    gr.HTML(CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False, elem_id="classroom-bar")
+                live["overview"] = gr.HTML(overview_html(None, clf.model), elem_id="live-overview")
+        inspect_request = gr.HTML("", html_template="<span hidden></span>", js_on_load=INSPECTOR_JS,
+                                  elem_id="inspect-request", apply_default_css=False)
+        inspector = gr.HTML(INSPECTOR_CLOSED, elem_id="live-inspector")
+        live["model_input"] = gr.HTML(views.model_input_html(None), elem_id="live-model-input")
         if mnist_samples:
             samples = gr.Gallery([img for img, _ in mnist_samples], label="Real MNIST test digits: click one",
                                  columns=len(mnist_samples), height=110, allow_preview=False, elem_id="mnist-samples",
@@ -169,9 +185,18 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
             image, _ = mnist_samples[evt.index]
             return page_update(guarded_views(views_for_image, clf, image), values)
 
+        def on_inspect(values: dict[Any, Any]) -> str:
+            """A click on a value of the overview or the feature maps -> how that value was made."""
+            request = inspect_request_from(values[inspect_request])
+            if request is None:
+                return INSPECTOR_CLOSED
+            # A marker unique to this answer: the page may have closed the panel showing the same HTML.
+            marker = f"<!-- inspection {next(update_numbers)} -->"
+            return inspector_html(clf.model, decode_input(values[tabs.current]), *request) + marker
+
         def draw(drawing_json: str) -> dict[Any, Any]:
-            """The pad's stroke JSON -> the six live views (prediction, probabilities, model input, feature maps,
-            pooled maps, notice), as HTML; a view that does not change is skipped."""
+            """The pad's stroke JSON -> the seven live views (prediction, probabilities, model input, feature maps,
+            pooled maps, notice, the network overview), as HTML; a view that does not change is skipped."""
             update = guarded_views(views_for_drawing, clf, drawing_json)
             return {live[name]: html for name, html in update.html.items()}
 
@@ -179,6 +204,8 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
                    trigger_mode="always_last", show_progress="hidden", concurrency_limit=None)
         upload.upload(on_file, inputs={upload, *tabs.inputs}, outputs=[*page_outputs, upload],
                       api_visibility="private", show_progress="hidden")
+        inspect_request.change(on_inspect, inputs={inspect_request, tabs.current}, outputs=inspector,
+                               api_visibility="private", trigger_mode="always_last", show_progress="hidden")
         if mnist_samples:
             samples.select(on_sample, inputs=tabs.inputs, outputs=page_outputs, api_visibility="private",
                            show_progress="hidden")
@@ -219,6 +246,17 @@ def lesson_input(text: str | None) -> str | None:
     if isinstance(message, dict) and message.get("kind") == "lesson-input" and isinstance(message.get("input"), str):
         return message["input"]
     return None
+
+
+def inspect_request_from(text: str | None) -> tuple[str, int, int, int] | None:
+    """The page's inspector request (``{"stage": "conv2", "unit": 5, "row": 3, "col": 7, ...}``) as (stage, unit,
+    row, col); None for anything else (a page can send any text; the inspector then closes)."""
+    try:
+        message = json.loads(text or "")
+        values = (str(message["stage"]), *(int(message[key]) for key in ("unit", "row", "col")))
+    except (ValueError, TypeError, KeyError, RecursionError, OverflowError):
+        return None
+    return values if len(values[0]) <= 40 else None
 
 
 def load_mnist_samples(data_dir: str | None) -> list[tuple[np.ndarray, int]] | None:

@@ -27,10 +27,18 @@ def _display_width(picture: render.Picture, target: int = 520) -> int:
     return min(target, width * max(1, target // width))
 
 
-def _figure(title: str, uri: str, caption: str, width_px: int, cls: str = "") -> str:
+def _figure(title: str, uri: str, caption: str, width_px: int, cls: str = "", attributes: str = "") -> str:
     return (f'<figure class="layer {cls}"><figcaption class="layer-title">{title}</figcaption>'
-            f'<img class="pixelated" src="{uri}" alt="{html.escape(title)}" style="width:{width_px}px">'
+            f'<img class="pixelated" src="{uri}" alt="{html.escape(title)}" style="width:{width_px}px"{attributes}>'
             f'<div class="layer-caption">{caption}</div></figure>')
+
+
+def inspect_attributes(stage: str, maps: np.ndarray, columns: int = theme.TILE_COLUMNS) -> str:
+    """What the page needs to turn a click on a tiled picture of ``maps`` (C, H, W) into a map and a cell, for the
+    inspector (demo/static/inspector.js)."""
+    c, h, w = maps.shape
+    return (f' data-inspect="{stage}" data-layout="maps" data-count="{c}" data-cols="{min(columns, c)}" '
+            f'data-h="{h}" data-w="{w}" data-gap="{theme.TILE_GAP}"')
 
 
 @cache
@@ -147,9 +155,10 @@ def _maps_html(element_id: str, title: str, note: str, pred: Prediction | None, 
         caption = (legend("activation", "0", signed(picture.vmax))
                    + f'<span class="shape">{c} maps of {h}×{w}</span>')
         figures.append(_figure(f'{label} <span class="shape">{c}×{h}×{w}</span>', picture.data_uri(), caption,
-                               _display_width(picture)))
+                               _display_width(picture), attributes=inspect_attributes(name, maps)))
     return (f'<div id="{element_id}" class="maps"><div class="view-title">{title}</div>'
-            f'<div class="view-note">{note}</div><div class="layers">{"".join(figures)}</div></div>')
+            f'<div class="view-note">{note} Click a map to see how a value was made.</div>'
+            f'<div class="layers">{"".join(figures)}</div></div>')
 
 
 def feature_maps_html(pred: Prediction | None, model: nn.Sequential) -> str:

@@ -86,12 +86,13 @@ def test_predict_over_plain_rest(app_url, tmp_path):
 def test_draw_endpoint_returns_every_view(client):
     example = next(e for e in pad_examples()[0] if e["digit"] == 5)
     drawing = json.dumps({"w": 280, "h": 280, "pen": 20, "seq": 41, "strokes": example["strokes"]})
-    prediction, probabilities, model_input, feature_maps, pooled_maps, notice = client.predict(drawing,
-                                                                                               api_name="/draw")
+    prediction, probabilities, model_input, feature_maps, pooled_maps, notice, overview = client.predict(
+        drawing, api_name="/draw")
     assert 'data-seq="41"' in prediction and '<div class="digit">5</div>' in prediction
     assert probabilities.count("prob-row") == 10
     assert 'id="model-input"' in model_input and "data:image/png" in model_input
     assert "relu1" in feature_maps and "pool2" in pooled_maps
+    assert 'id="overview"' in overview and 'data-stage="fc2"' in overview
     assert 'class="notice' in notice and "warning" not in notice
 
 
@@ -99,7 +100,7 @@ def test_draw_endpoint_empty_and_malformed(client):
     prediction = client.predict(json.dumps({"seq": 2, "strokes": []}), api_name="/draw")[0]
     assert 'data-state="empty"' in prediction
     outputs = client.predict('{"strokes": [[[1, 2', api_name="/draw")
-    assert "could not be used" in outputs[-1] and "malformed" in outputs[-1]
+    assert "could not be used" in outputs[5] and "malformed" in outputs[5]
 
 
 def _rest_predict(http: httpx.Client, path: str) -> tuple[str, object]:
@@ -152,7 +153,7 @@ def test_live_route_answers_only_the_views_asked_for(app_url):
     assert set(live.json()["html"]) == {"prediction", "probabilities", "notice"}
     assert 'data-label="3"' in live.json()["html"]["prediction"] and 'data-seq="9"' in live.json()["html"]["prediction"]
     assert set(settled.json()["html"]) == {"prediction", "probabilities", "model_input", "feature_maps",
-                                           "pooled_maps", "notice"}
+                                           "pooled_maps", "notice", "overview"}
     assert settled.headers["content-encoding"] == "gzip" and len(settled.content) < len(json.dumps(settled.json()))
     from demo.live import decode_input
 

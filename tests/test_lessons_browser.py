@@ -183,10 +183,14 @@ def test_classroom_mode_at_projector_size(browser):
         draw_strokes(page, example_strokes_unit(4))
         wait_settled(page)
         page.wait_for_function("() => +(document.querySelector('#network')?.dataset.steps || 0) > 3")
-        steps = int(page.locator("#network").get_attribute("data-steps"))
+        steps = int(page.locator("#overview").get_attribute("data-steps"))
 
         def visible() -> int:
-            return page.locator("#network .net-step:visible").count()
+            """Stages shown on the first screen's overview; the Layer by layer tab shows the same ones."""
+            shown = page.locator("#overview .ov-stage:visible").evaluate_all("(s) => s.map((e) => e.dataset.stage)")
+            tab = page.locator("#network .net-step:visible").evaluate_all("(s) => s.map((e) => e.dataset.stage)")
+            assert set(tab) <= set(shown) | {"answer"} and tab, (tab, shown)
+            return len(shown)
 
         assert visible() == 1  # the input only: the class sees the network one layer at a time
         page.click("#step-forward")
@@ -198,6 +202,8 @@ def test_classroom_mode_at_projector_size(browser):
         assert visible() == 2 and "step 2 of" in page.locator("#step-label").inner_text()
         page.click("#step-all")
         assert visible() == steps
+        assert page.locator("#network .net-step:visible").count() == int(
+            page.locator("#network").get_attribute("data-steps"))
         # Freeze: the pad ignores new strokes until unfrozen.
         seq = page.locator("#pad canvas").get_attribute("data-seq")
         page.click("#freeze")

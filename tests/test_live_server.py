@@ -60,14 +60,17 @@ def test_an_answer_carries_the_views_asked_for_and_the_input_when_asked(clf):
 
 def test_the_average_update_of_a_drawing_stays_within_the_byte_budget(clf):
     """What a drawing costs on the wire, as the page sends it: six updates while the pen moves (the views a 1280×720
-    screen shows), then one settled update with every view. The classroom budget is 16 KiB per update on average."""
+    screen shows: the answer, the probabilities and the network overview), then one settled update with every view.
+    The classroom budget is 16 KiB per update on average."""
     sizes = []
     for example in EXAMPLES:
         digit = example["digit"]
         for step in range(1, 7):
-            sizes.append(len(answer(clf, drawing(digit, step / 6), ["probabilities", "model_input"], False, True)))
+            sizes.append(len(answer(clf, drawing(digit, step / 6), ["probabilities", "overview"], False, True)))
         sizes.append(len(answer(clf, drawing(digit), None, True, True)))
     assert np.mean(sizes) <= 16 * 1024, np.mean(sizes) / 1024
+    assert all('id="overview"' in decoded(answer(clf, drawing(d), ["overview"], False, True))["html"]["overview"]
+               for d in (0, 7))
 
 
 def test_over_capacity_is_refused_at_once_not_queued(clf, monkeypatch):

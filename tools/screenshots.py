@@ -4,11 +4,14 @@
 
 Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with the mouse and saves:
 
-* ``screenshot.png``: the whole normal page, with MNIST samples when ``--data-dir`` has MNIST;
+* ``screenshot.png``: the first screen at 1280×720 (a laptop, a projector): the pad, the answer and the network at a
+  glance;
+* ``inspector.png``: the same after clicking a value of conv2: how it was made;
+* ``phone.png``: the first screen on a 390×844 phone;
 * ``lesson_<name>.png``: each teaching tab (convolution, pooling, one value, CNN vs MLP, saliency, architecture,
-  model card) after the drawing;
-* ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720 (a projector), first the top of the
-  page, then the layer-by-layer stepper with three stages revealed.
+  model card) after the drawing, with MNIST samples when ``--data-dir`` has MNIST;
+* ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720, first the first screen with the
+  network revealed up to pool1, then the Layer by layer tab with the same stages.
 """
 
 from __future__ import annotations
@@ -40,9 +43,17 @@ def draw_a_three(page) -> None:
 
 def normal_page(browser, out: Path, data_dir: str | None) -> None:
     with running_app(["--data-dir", data_dir] if data_dir else []) as url:
-        page = open_page(browser, url)
+        page = open_page(browser, url, width=1280, height=720)
         draw_a_three(page)
-        page.screenshot(path=str(out / "screenshot.png"), full_page=True)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(out / "screenshot.png"))
+        box = page.locator('#overview .ov-stage[data-stage="conv2"] [data-inspect]').bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3)
+        page.wait_for_function("() => document.querySelector('#inspector')?.dataset.state === 'ready'")
+        page.screenshot(path=str(out / "inspector.png"))
+        page.keyboard.press("Escape")
+        print("  screenshot.png, inspector.png")
+        page.set_viewport_size({"width": 1400, "height": 1000})
         for tab, (name, element) in LESSONS.items():
             page.get_by_role("tab", name=tab).click()
             page.wait_for_function(f"() => {{ const e = document.querySelector('#{element}');"
@@ -50,6 +61,11 @@ def normal_page(browser, out: Path, data_dir: str | None) -> None:
                                    timeout=30_000)
             page.locator("#lessons").screenshot(path=str(out / f"{name}.png"))
             print(f"  {name}.png")
+        phone = open_page(browser, url, width=390, height=844)
+        draw_a_three(phone)
+        phone.evaluate("() => window.scrollTo(0, 0)")
+        phone.screenshot(path=str(out / "phone.png"))
+        print("  phone.png")
 
 
 def classroom_page(browser, out: Path) -> None:
@@ -57,12 +73,11 @@ def classroom_page(browser, out: Path) -> None:
         page = open_page(browser, url, width=1280, height=720)
         draw_a_three(page)
         page.wait_for_function("() => +(document.querySelector('#network')?.dataset.steps || 0) > 3")
+        for _ in range(4):
+            page.locator("body").press("ArrowRight")
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(out / "classroom.png"))
-        for _ in range(3):
-            page.click("#step-forward")
-        page.evaluate("() => window.scrollBy(0, "
-                      "document.querySelector('#classroom-controls').getBoundingClientRect().top - 10)")
+        page.evaluate("() => window.scrollBy(0, document.querySelector('#lessons').getBoundingClientRect().top - 10)")
         page.screenshot(path=str(out / "classroom_layers.png"))
         print("  classroom.png, classroom_layers.png")
 

@@ -13,4 +13,5 @@ numbers, for tests. No Gradio here.
 - :mod:`.architecture`: the stages, shapes and parameters
 - :mod:`.model_card`: accuracy, confusion matrix, training curves
 - :mod:`.network`: classroom mode's layer-by-layer forward pass
+- :mod:`.inspector`: how one clicked value of any stage was made
 """

@@ -13,4 +13,5 @@ of its arguments (numpy and torch only), tested against PyTorch in tests/test_le
 - :mod:`.one_value`: one feature-map value computed by hand (patch × kernel, sum, bias, ReLU)
 - :mod:`.saliency`: gradient × input and Grad-CAM
 - :mod:`.architecture`: every stage of a model with its output shape and parameters
+- :mod:`.inspector`: any one value of any stage, computed step by step from the stage's input
 """

@@ -1,43 +1,58 @@
 // Classroom mode's toolbar (demo/classroom.py), run by Gradio's gr.HTML as js_on_load (`element` is the toolbar).
-// Everything runs in the browser, so stepping through the layers is instant. The stepper hides the steps after the
-// current one with one global style rule, which survives each re-render of the layer-by-layer view.
+// Everything runs in the browser, so stepping through the layers is instant. The stepper reveals the network's
+// stages in the order data flows: those of the overview on the first screen (#overview, demo/overview.py) and the
+// same stages of the Layer by layer tab (#network). Later stages are hidden by one global style rule, which
+// survives each re-render of those views. Keys: → or N next, ← or B back, A show all, F freeze, D dark/light.
 let step = 1;
 const style = document.createElement('style');
 style.id = 'reveal-style';
 document.head.appendChild(style);
 const label = element.querySelector('#step-label');
-function total() {
-  const net = document.querySelector('#network');
-  return net ? +(net.dataset.steps || 0) : 0;
+function stages() {  // the overview's stage names, in order (the empty overview lists them too)
+  return [...document.querySelectorAll('#overview .ov-stage')].map((s) => s.dataset.stage);
 }
 function show() {
-  const n = total();
+  const names = stages();
+  const n = names.length;
   if (n && step > n) step = n;
-  style.textContent = `#network .net-step:nth-child(n+${step + 1}) { display: none; }`;
-  const current = document.querySelector(`#network .net-step[data-step="${step}"] figcaption`);
-  label.textContent = n ? `step ${step} of ${n}` + (current ? `: ${current.innerText.replace(/^\d+\s*/, '')}` : '')
-                        : 'draw a digit first';
+  const hidden = names.slice(step);
+  // The Layer by layer tab calls the probabilities 'answer'.
+  const rules = hidden.flatMap((name) => [`#overview .ov-stage[data-stage="${name}"]`,
+                                          `#network .net-step[data-stage="${name === 'probabilities' ? 'answer' : name}"]`]);
+  style.textContent = rules.length ? `${rules.join(', ')} { display: none; }` : '';
+  const drawn = document.querySelector('#overview')?.dataset.state === 'ready';
+  const current = document.querySelector(`#overview .ov-stage[data-stage="${names[step - 1]}"] figcaption`);
+  label.textContent = !drawn ? 'draw a digit first'
+    : `step ${step} of ${n}` + (current ? `: ${current.innerText.replace(/\s+/g, ' ')}` : '');
   document.body.dataset.revealStep = step;
 }
-element.querySelector('#step-forward').addEventListener('click', () => {
-  step = Math.min(step + 1, total() || 1);
-  show();
-});
-element.querySelector('#step-back').addEventListener('click', () => {
-  step = Math.max(step - 1, 1);
-  show();
-});
-element.querySelector('#step-all').addEventListener('click', () => {
-  step = total() || 1;
-  show();
-});
+function forward() { step = Math.min(step + 1, stages().length || 1); show(); }
+function back() { step = Math.max(step - 1, 1); show(); }
+function all() { step = stages().length || 1; show(); }
 const freeze = element.querySelector('#freeze');
-freeze.addEventListener('click', () => {
+function toggleFreeze() {
   const on = document.body.classList.toggle('convscope-frozen');
   freeze.setAttribute('aria-pressed', on ? 'true' : 'false');
-  freeze.textContent = on ? 'Frozen: click to draw again' : 'Freeze drawing';
+  freeze.querySelector('.freeze-text').textContent = on ? 'Frozen: click to draw' : 'Freeze';
+}
+function toggleTheme() { document.body.classList.toggle('dark'); }
+element.querySelector('#step-forward').addEventListener('click', forward);
+element.querySelector('#step-back').addEventListener('click', back);
+element.querySelector('#step-all').addEventListener('click', all);
+freeze.addEventListener('click', toggleFreeze);
+element.querySelector('#theme-toggle').addEventListener('click', toggleTheme);
+const KEYS = {ArrowRight: forward, n: forward, N: forward, ArrowLeft: back, b: back, B: back, a: all, A: all,
+              f: toggleFreeze, F: toggleFreeze, d: toggleTheme, D: toggleTheme};
+document.addEventListener('keydown', (e) => {
+  if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented) return;
+  const t = e.target;  // typing in a field or moving a slider keeps its keys
+  if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+  if (t && t.closest && t.closest('[role="tablist"]')) return;  // arrow keys move between the tabs there
+  const action = KEYS[e.key];
+  if (!action) return;
+  e.preventDefault();
+  action();
 });
-element.querySelector('#theme-toggle').addEventListener('click', () => { document.body.classList.toggle('dark'); });
 // Classroom mode starts dark (high contrast on a projector). The label follows re-rendered views by polling twice
 // a second: a MutationObserver on the page would also see Gradio's own constant DOM updates.
 document.body.classList.add('dark');

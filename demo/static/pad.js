@@ -44,8 +44,8 @@ function redraw() {
 }
 // The live views by name (demo/live.py LIVE_VIEWS) and the element id of each.
 const VIEWS = {prediction: 'prediction', probabilities: 'probabilities', model_input: 'model-input',
-               feature_maps: 'feature-maps', pooled_maps: 'pooled-maps', notice: 'notice'};
-const onScreen = new Set(['prediction', 'probabilities', 'model_input']);
+               feature_maps: 'feature-maps', pooled_maps: 'pooled-maps', notice: 'notice', overview: 'overview'};
+const onScreen = new Set(['prediction', 'probabilities', 'overview']);  // the first screen, until the watcher says
 const watcher = new IntersectionObserver((entries) => {
   for (const entry of entries) {
     const name = entry.target.dataset.liveView;
