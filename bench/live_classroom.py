@@ -10,7 +10,8 @@ its workers are ready, and runs ``--pupils`` simulated pupils at once. Each beha
   at PEN_SPEED pad pixels per second, lifting for STROKE_GAP_S between strokes;
 * while the pen moves, sends the whole drawing so far to ``POST /convscope/live`` at most every 60 ms, never with
   more than one update in flight (the next waits for the answer), asking for the views a 1280×720 screen shows
-  (``--views screen``: the prediction, the probabilities and the network overview; ``all``: every view);
+  (``--views screen``: the prediction, the probabilities and, as the page asks for it (at most every
+  OVERVIEW_INTERVAL_MS and never in two updates in a row), the network overview; ``all``: every view);
 * at pen-up sends the settled drawing (every view, and the model input for the lessons), and measures the time
   from pen-up until its answer is in;
 * pauses 0.5-1.5 s to look at the answer, clears the pad (one more update), and draws the next digit.
@@ -54,7 +55,7 @@ from bench.harness import (
     wait_for_live_workers,
 )
 from demo.pad import pad_examples
-from demo.theme import PAD_SIZE, PEN_DEFAULT, SEND_INTERVAL_MS
+from demo.theme import OVERVIEW_INTERVAL_MS, PAD_SIZE, PEN_DEFAULT, SEND_INTERVAL_MS
 
 PEN_SPEED = 460.0  # pad pixels per second: the median example digit (368 px of pen path) takes 0.8 s
 STROKE_GAP_S = 0.12  # pen lifted between two strokes
@@ -130,8 +131,9 @@ async def pupil(http: KeepAliveConnection, number: int, args: argparse.Namespace
         example = rng.choice(examples)
         strokes, points = example["strokes"], timeline(example["strokes"])
         pen_up = points[-1][0]
-        views = SCREEN_VIEWS if args.views == "screen" else None
         start = time.perf_counter()
+        # As the page does: the overview at most every OVERVIEW_INTERVAL_MS while drawing, never twice in a row.
+        overview_sent, overview_last = -1.0, False
         live = 0
         while True:  # while the pen moves: the latest drawing, at most every 60 ms, one update in flight
             elapsed = time.perf_counter() - start
@@ -139,6 +141,12 @@ async def pupil(http: KeepAliveConnection, number: int, args: argparse.Namespace
                 break
             seq += 1
             sent = time.perf_counter()
+            views = None
+            if args.views == "screen":
+                due = sent - overview_sent >= OVERVIEW_INTERVAL_MS / 1000 and not overview_last
+                views = SCREEN_VIEWS if due else [v for v in SCREEN_VIEWS if v != "overview"]
+                overview_last = due
+                overview_sent = sent if due else overview_sent
             answer, wire = await post(http, {"w": PAD_SIZE, "h": PAD_SIZE, "pen": PEN_DEFAULT, "seq": seq,
                                              "strokes": drawn_by(strokes, points, elapsed), "views": views},
                                       stats, args.timeout)

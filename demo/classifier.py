@@ -2,13 +2,16 @@
 
     from demo import load_classifier
     clf = load_classifier()
-    r = clf.predict(image)   # r.label, r.probs, r.input28, r.activations, r.steps, r.message
+    r = clf.predict(image)   # r.label, r.probs, r.input28, r.activations, r.steps, r.message,
+                             # r.looks_like_digit, r.digit_score
 
 Never imports training code.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +23,12 @@ from PIL import Image
 from torch import nn
 
 from .checkpoint import WEIGHTS_DIR, load_checkpoint
+from .digitness import DEFAULT_PATH as DIGITNESS_PATH
+from .digitness import Digitness, DigitnessError, load_digitness
 from .model import ACTIVATION, CONV, POOL, stage_kind, staged_forward
 from .preprocess import preprocess
+
+log = logging.getLogger("convscope")
 
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "cnn.safetensors"
 UNIFORM = [0.1] * 10
@@ -35,6 +42,11 @@ class Prediction:
     activations: OrderedDict[str, np.ndarray]  # stage name -> (C, H, W), every conv / activation / pool stage
     steps: list[tuple[str, np.ndarray]] = field(default_factory=list)  # preprocessing steps, for display
     message: str = "ok"
+    # Does the drawing look like a digit at all (demo/digitness.py)? The label stays the network's own top class
+    # either way: softmax must share 100 % among the ten digits. True for an empty canvas (nothing to flag) and for
+    # networks without digitness statistics; digit_score is then None.
+    looks_like_digit: bool = True
+    digit_score: float | None = None  # higher = more digit-like; below the threshold in weights/ = not a digit
 
     @property
     def empty(self) -> bool:
@@ -44,11 +56,13 @@ class Prediction:
 class Classifier:
     """A loaded model plus its config and training report; ``predict`` is safe to call from many threads."""
 
-    def __init__(self, model: nn.Sequential, config: dict[str, Any], report: dict[str, Any], path: Path) -> None:
+    def __init__(self, model: nn.Sequential, config: dict[str, Any], report: dict[str, Any], path: Path,
+                 digitness: Digitness | None = None) -> None:
         self.model = model.eval()
         self.config = config
         self.report = report
         self.path = path
+        self.digitness = digitness  # statistics fitted on this network's own features, or None
         # Stages whose outputs are pictures (C, H, W); the fully connected ReLU is kept as (C, 1, 1).
         self.recorded_stages = [name for name, m in model.named_children() if stage_kind(m) in (CONV, ACTIVATION, POOL)]
 
@@ -72,7 +86,10 @@ class Classifier:
         if prep.empty:
             return Prediction(None, list(UNIFORM), prep.input28, OrderedDict(), prep.steps, prep.message)
         probs, activations = self.forward_staged(prep.input28)
-        return Prediction(int(probs.argmax()), probs.tolist(), prep.input28, activations, prep.steps, prep.message)
+        score = self.digitness.score(activations) if self.digitness is not None else None
+        looks = score is None or score >= self.digitness.threshold
+        return Prediction(int(probs.argmax()), probs.tolist(), prep.input28, activations, prep.steps, prep.message,
+                          looks, score)
 
     @torch.inference_mode()
     def predict_mnist(self, images: np.ndarray | torch.Tensor, batch_size: int = 1000) -> np.ndarray:
@@ -91,4 +108,19 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     """Loads ``weights/cnn.safetensors`` (or ``path``). Raises ``WeightsError`` naming the file and the fix."""
     weights = Path(path) if path is not None else DEFAULT_WEIGHTS
     model, config, report = load_checkpoint(weights)
-    return Classifier(model, config, report, weights)
+    return Classifier(model, config, report, weights, matching_digitness(weights))
+
+
+def matching_digitness(weights: Path, path: Path = DIGITNESS_PATH) -> Digitness | None:
+    """The digitness statistics beside the weights when they were fitted on exactly this weights file (its SHA-256
+    is in their metadata); None otherwise, so another network never gets statistics of features it does not have."""
+    if not path.is_file():
+        return None
+    try:
+        digitness = load_digitness(path)
+    except DigitnessError as error:
+        log.warning("not-a-digit detection is off: %s", error)
+        return None
+    if digitness.info.get("classifier_sha256") != hashlib.sha256(weights.read_bytes()).hexdigest():
+        return None
+    return digitness

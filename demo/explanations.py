@@ -175,3 +175,13 @@ def training_loss_note(label_smoothing: float, floor: float) -> str:
 CONFIDENCE_NOTE = (
     "The percentage is the softmax probability of the top class, not a calibrated confidence: softmax must share "
     "100 % among the ten digits, so even a scribble gets a large share.")
+NOT_A_DIGIT = (
+    "Softmax shares 100 % among the ten digits whatever was drawn; inside, this drawing's features are unlike any "
+    "training digit's (a low digit score: see the Digit or not? tab).")
+DIGIT_OR_NOT = (
+    "The network only ever saw digits, so its last step, softmax, always shares 100 % among the ten of them: a "
+    "letter, a star or a scribble still gets a digit, often with a large percentage. The <b>digit score</b> looks "
+    "inside instead: how far the drawing's features (the average response of every filter of relu1, relu2 and "
+    "relu3, and the values of relu4, the last hidden layer) are from those of the nearest digit class in the "
+    "training digits, plus how strongly the last layer responds at all. Digits score high; drawings that are not "
+    "digits score low. Below the line, the page says \"this does not look like a digit\".")

@@ -25,7 +25,17 @@ import numpy as np
 
 from .assets import asset
 from .classifier import Classifier, Prediction
-from .lesson_views import architecture, convolution, model_card, network, one_value, pooling, saliency, versus
+from .lesson_views import (
+    architecture,
+    convolution,
+    digit_or_not,
+    model_card,
+    network,
+    one_value,
+    pooling,
+    saliency,
+    versus,
+)
 from .lessons import architecture as stages
 from .lessons import convolution as conv_lessons
 from .lessons import pooling as pool_lessons
@@ -262,6 +272,10 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
                 }
             html = gr.HTML(explain(None, "predicted", "gradient × input"))
         _register(tabs, Lesson("saliency", html, controls, explain), t)
+
+        with gr.Tab("Digit or not?", id="digit", elem_id="tab-digit", elem_classes=RECOMPUTED) as t:
+            html = gr.HTML(digit_or_not.digit_or_not_html(None, clf))
+        _register(tabs, Lesson("digit", html, {}, lambda current: digit_or_not.digit_or_not_html(current, clf)), t)
 
         with gr.Tab("Architecture", id="architecture", elem_id="tab-architecture") as t:
             gr.HTML(architecture.architecture_html(model, mlp.model if mlp else None))  # fixed: built once

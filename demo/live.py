@@ -137,7 +137,9 @@ def guarded_views(work: Callable[..., ViewUpdate], *args: Any) -> ViewUpdate:
 
 
 def predict_file(clf: Classifier, image_file: str | None) -> dict[str, Any]:
-    """An image file -> {"label": 0-9 or null (no digit), "probs": [10 floats]}; raises UnusableFileError."""
+    """An image file -> {"label": 0-9 or null (no digit), "probs": [10 floats], "looks_like_digit": bool,
+    "digit_score": float (when the network has digitness statistics and there is ink)}; raises UnusableFileError.
+    The label is the network's top class even when the drawing does not look like a digit."""
     if not image_file:
         raise UnusableFileError("send an image file")
     if not Path(image_file).exists():
@@ -146,7 +148,10 @@ def predict_file(clf: Classifier, image_file: str | None) -> dict[str, Any]:
         pred = clf.predict(open_image(image_file, name=Path(image_file).name))
     except InvalidImageError as error:
         raise UnusableFileError(str(error)) from None
-    result: dict[str, Any] = {"label": pred.label, "probs": [round(p, 6) for p in pred.probs]}
+    result: dict[str, Any] = {"label": pred.label, "probs": [round(p, 6) for p in pred.probs],
+                              "looks_like_digit": pred.looks_like_digit}
+    if pred.digit_score is not None:
+        result["digit_score"] = round(pred.digit_score, 4)
     if pred.label is None:
         result["message"] = pred.message
     return result

@@ -39,7 +39,8 @@ def pad_props() -> dict:
     """Template values for :data:`PAD_HTML` and the JS (``props.*``)."""
     examples, buttons = pad_examples()
     return {"size": theme.PAD_SIZE, "pen": theme.PEN_DEFAULT, "pen_min": theme.PEN_MIN, "pen_max": theme.PEN_MAX,
-            "send_interval": theme.SEND_INTERVAL_MS, "paper": theme.PAD_PAPER, "ink": theme.PAD_INK,
+            "send_interval": theme.SEND_INTERVAL_MS, "overview_interval": theme.OVERVIEW_INTERVAL_MS,
+            "paper": theme.PAD_PAPER, "ink": theme.PAD_INK,
             "live_url": LIVE_ROUTE.lstrip("/"),  # relative to the page, so a path prefix in front of the app works
             "examples": examples, "example_buttons": buttons}
 

@@ -144,7 +144,7 @@ def sprite_data_uri(parts: list[tuple[np.ndarray, str]], levels: int = theme.OVE
     image = Image.fromarray(sheet, "P")
     image.putpalette(np.concatenate(colours).tobytes())
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=6)
+    image.save(buffer, format="PNG", compress_level=2)  # 0.5 ms against 1.5 ms at level 6, for 15 % more bytes
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"), tops
 
 

@@ -33,6 +33,10 @@ PAD_SIZE = 280
 PEN_DEFAULT = 20
 PEN_MIN, PEN_MAX = 4, 48
 SEND_INTERVAL_MS = 60  # while the pen moves, at most one update per interval
+# ... and the network overview (demo/overview.py) with at most one every OVERVIEW_INTERVAL_MS, never with two in
+# a row: the answer and the probabilities follow the pen at full rate, the overview's pictures (the costliest
+# view to make) a little behind, which keeps the cost of a class's updates down.
+OVERVIEW_INTERVAL_MS = 180
 
 ACCENT = "#f97316"  # the predicted class
 BAR = "#64748b"  # the other classes

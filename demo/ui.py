@@ -90,7 +90,8 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
     """
 
     def predict(image_file: str) -> dict[str, Any]:
-        """Classify an image file: {"label": 0-9 or null (no digit), "probs": [10 floats]}."""
+        """Classify an image file: {"label": 0-9 or null (no digit), "probs": [10 floats], "looks_like_digit": bool,
+        "digit_score": float}; the label is the network's top class even for a drawing that is not a digit."""
         try:
             return workers.file_work("predict_file", image_file) if workers else predict_file(clf, image_file)
         except UnusableFileError as error:

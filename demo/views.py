@@ -60,8 +60,17 @@ def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
                 '<div class="invite">Draw a digit</div>'
                 '<div class="hint">on the pad, or pick an example, and watch the network read it</div></div>')
     confidence = 100 * pred.probs[pred.label]
-    return (f'<div id="prediction" class="prediction" data-state="ready" data-seq="{seq}" data-label="{pred.label}">'
-            f'<div class="digit">{pred.label}</div>'
+    start = (f'<div id="prediction" class="prediction{"" if pred.looks_like_digit else " not-digit"}" '
+             f'data-state="ready" data-seq="{seq}" data-label="{pred.label}" '
+             f'data-digit-like="{"true" if pred.looks_like_digit else "false"}"')
+    if pred.digit_score is not None:
+        start += f' data-digit-score="{pred.digit_score:.3f}"'
+    if not pred.looks_like_digit:  # say so plainly, and still show the network's forced choice
+        return (f'{start}><div class="verdict">This does not look like a digit</div>'
+                f'<div class="forced">the network must still pick one: <span class="digit">{pred.label}</span> '
+                f'<span class="confidence">{confidence:.1f}% softmax probability</span></div>'
+                f'<div class="why">{html.escape(explanations.NOT_A_DIGIT)}</div></div>')
+    return (f'{start}><div class="digit">{pred.label}</div>'
             f'<div class="confidence" title="{html.escape(explanations.CONFIDENCE_NOTE)}">{confidence:.1f}% '
             'softmax probability</div></div>')
 

@@ -60,8 +60,9 @@ def test_an_answer_carries_the_views_asked_for_and_the_input_when_asked(clf):
 
 def test_the_average_update_of_a_drawing_stays_within_the_byte_budget(clf):
     """What a drawing costs on the wire, as the page sends it: six updates while the pen moves (the views a 1280×720
-    screen shows: the answer, the probabilities and the network overview), then one settled update with every view.
-    The classroom budget is 16 KiB per update on average."""
+    screen shows: the answer, the probabilities and the network overview, here in every one although the page asks
+    for it at most every theme.OVERVIEW_INTERVAL_MS), then one settled update with every view. The classroom budget
+    is 16 KiB per update on average."""
     sizes = []
     for example in EXAMPLES:
         digit = example["digit"]

@@ -8,8 +8,9 @@ Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with 
   glance;
 * ``inspector.png``: the same after clicking a value of conv2: how it was made;
 * ``phone.png``: the first screen on a 390×844 phone;
+* ``not_a_digit.png``: the first screen after drawing a star: the answer box says it does not look like a digit;
 * ``lesson_<name>.png``: each teaching tab (convolution, pooling, one value, CNN vs MLP, saliency, architecture,
-  model card) after the drawing, with MNIST samples when ``--data-dir`` has MNIST;
+  model card, digit or not) after the drawing, with MNIST samples when ``--data-dir`` has MNIST;
 * ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720, first the first screen with the
   network revealed up to pool1, then the Layer by layer tab with the same stages.
 """
@@ -30,7 +31,10 @@ LESSONS = {  # tab name -> (file name, the lesson's element that must be compute
     "Saliency": ("lesson_saliency", "saliency"),
     "Architecture": ("lesson_architecture", "architecture"),
     "Model card": ("lesson_model_card", "model-card"),
+    "Digit or not?": ("lesson_digit_or_not", "digit-or-not"),
 }
+# A drawing that is not a digit (a five-pointed star, in 0-1 pad coordinates): the answer box says so.
+STAR = [[(0.5, 0.12), (0.27, 0.85), (0.86, 0.38), (0.14, 0.38), (0.73, 0.85), (0.5, 0.12)]]
 
 
 def draw_a_three(page) -> None:
@@ -61,6 +65,16 @@ def normal_page(browser, out: Path, data_dir: str | None) -> None:
                                    timeout=30_000)
             page.locator("#lessons").screenshot(path=str(out / f"{name}.png"))
             print(f"  {name}.png")
+        page.set_viewport_size({"width": 1280, "height": 720})
+        page.click("#clear")
+        draw_strokes(page, STAR)
+        wait_settled(page)
+        if page.locator("#prediction").get_attribute("data-digit-like") != "false":
+            raise RuntimeError("the star was not flagged: not_a_digit.png would not show what it claims")
+        page.get_by_role("tab", name="Digit or not?").click()
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(out / "not_a_digit.png"))
+        print("  not_a_digit.png")
         phone = open_page(browser, url, width=390, height=844)
         draw_a_three(phone)
         phone.evaluate("() => window.scrollTo(0, 0)")

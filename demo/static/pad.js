@@ -4,7 +4,8 @@
 // an example or a new pen width), never with more than one update in flight.
 //
 // Updates go to the app's live route (demo/live_server.py), which answers with the views' HTML; while the pen
-// moves only the views on screen are asked for, a settled update asks for all. Where the app has no live route
+// moves only the views on screen are asked for (the network overview at most every OVERVIEW_INTERVAL ms and in
+// every other update), a settled update asks for all. Where the app has no live route
 // (`gradio demo/app.py`), the pad falls back to Gradio's own event: it sets props.value and Gradio fires the
 // component's change event. After a settled update, an open lesson tab is recomputed through that same event with
 // the new model input.
@@ -13,6 +14,7 @@ const ctx = canvas.getContext('2d');
 const pen = element.querySelector('#pen-width');
 
 const INTERVAL = props.send_interval;
+const OVERVIEW_INTERVAL = props.overview_interval;  // the overview's pictures follow the pen a little behind
 const PAPER = props.paper;  // read once: props is reactive, and redraw() runs on every pen move
 const INK = props.ink;
 let strokes = [];      // finished and current strokes, each a list of [x, y] in canvas pixels
@@ -80,11 +82,24 @@ let live = !!props.live_url;  // false once the app turns out to have no live ro
 let inFlight = false;
 let next = null;      // the latest update waiting to be sent (only the latest matters: each is the whole drawing)
 let busyTries = 0;
+let overviewSent = -Infinity;  // when a moving update last asked for the overview
+let overviewLast = false;      // did the previous moving update ask for it?
 async function transmit() {
   const job = next;
   next = null;
   inFlight = true;
-  const body = {...job.drawing, views: job.settled ? null : [...onScreen], input: job.settled};
+  let views = null;  // settled: every view
+  if (!job.settled) {
+    views = [...onScreen];
+    const now = performance.now();
+    // At most every OVERVIEW_INTERVAL ms, and never in two moving updates in a row (when the server is slow to
+    // answer, the updates are further apart than that: this halves the overview's cost for a busy class).
+    const due = now - overviewSent >= OVERVIEW_INTERVAL && !overviewLast;
+    if (!due) views = views.filter((v) => v !== 'overview');
+    overviewLast = due && onScreen.has('overview');
+    if (overviewLast) overviewSent = now;
+  }
+  const body = {...job.drawing, views: views, input: job.settled};
   try {
     const r = await fetch(props.live_url, {method: 'POST', headers: {'Content-Type': 'application/json'},
                                            body: JSON.stringify(body)});
