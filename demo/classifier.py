@@ -87,7 +87,7 @@ class Classifier:
             return Prediction(None, list(UNIFORM), prep.input28, OrderedDict(), prep.steps, prep.message)
         probs, activations = self.forward_staged(prep.input28)
         score = self.digitness.score(activations) if self.digitness is not None else None
-        looks = score is None or score >= self.digitness.threshold
+        looks = self.digitness is None or self.digitness.digit_like(score)
         return Prediction(int(probs.argmax()), probs.tolist(), prep.input28, activations, prep.steps, prep.message,
                           looks, score)
 

@@ -101,10 +101,13 @@ class Digitness:
             return None
         return float(self.score_features(stage_features(activations, self.stages)))
 
+    def digit_like(self, score: float | None) -> bool:
+        """False only for a score below the threshold; None (an empty canvas) is not flagged."""
+        return score is None or score >= self.threshold
+
     def looks_like_digit(self, activations: Mapping[str, np.ndarray]) -> bool:
         """False only for a drawing scored below the threshold; an empty canvas is not flagged."""
-        score = self.score(activations)
-        return score is None or score >= self.threshold
+        return self.digit_like(self.score(activations))
 
 
 def load_digitness(path: str | Path | None = None) -> Digitness:

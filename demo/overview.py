@@ -4,7 +4,7 @@
 pool1, ..., flatten, fc1, relu4, dropout, fc2), then the probabilities. Each stage is a ``<figure>`` with
 ``data-stage`` (the model's own stage name; ``input`` and ``probabilities`` at the ends) and ``data-step`` (its
 place in the flow, from 1), labelled with its name and output shape. The overview rides in every live update, so
-it is small (about 6 KiB gzipped): for a layer of maps it shows the few most active ones (the same channels at the
+it is small (about 8 KiB gzipped): for a layer of maps it shows the few most active ones (the same channels at the
 conv, its ReLU and the pooling after it), on a short colour scale.
 
 Every picture carries what the page needs to turn a click into a position (``data-inspect`` and the layout), for
@@ -184,10 +184,8 @@ def overview_html(pred: Prediction | None, model: nn.Sequential) -> str:
     sheet = ""
     tops: dict[str, int] = {}
     if drawn:
-        uri, rows_top = render.sprite_data_uri([(s.picture.indices, s.picture.scale) for s in drawn])
+        uri, rows_top, (width, height) = render.sprite_data_uri([(s.picture.indices, s.picture.scale) for s in drawn])
         tops = {s.name: top for s, top in zip(drawn, rows_top, strict=True)}
-        width = max(s.picture.indices.shape[1] for s in drawn)
-        height = sum(s.picture.indices.shape[0] + 1 for s in drawn)
         sheet = f' style="--ov-sheet:url({uri});--sw:{width};--sh:{height}"'
     rows: list[list[str]] = [[]]
     previous = None

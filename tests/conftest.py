@@ -50,6 +50,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium under playwright, one per test module (its pages are the users)."""
+    from bench.harness import chromium
+
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture(scope="session")
 def app_server():
     """One real ``python -m demo`` shared by the HTTP tests (starting one takes about 10 s). Tests that need other

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench.harness import chromium, draw_strokes, example_strokes_unit, open_page, running_app, wait_settled
+from bench.harness import draw_strokes, example_strokes_unit, open_page, running_app, wait_settled
 from demo.live import decode_input
 from demo.model import staged_forward
 from demo.pad import pad_examples
@@ -29,12 +29,6 @@ BOXES = """(selectors) => {
     .map((e) => [e.dataset.stage, ...box(e)]);
   out.width = document.documentElement.scrollWidth;
   return out; }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

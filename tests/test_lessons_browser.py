@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 
 from bench.harness import (
-    chromium,
     draw_strokes,
     example_strokes_unit,
     open_page,
@@ -41,12 +40,6 @@ def set_number(page, elem_id: str, value: int) -> None:
     box = page.locator(f"#{elem_id} input[type=number]")
     box.fill(str(value))
     box.press("Enter")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

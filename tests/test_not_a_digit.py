@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from safetensors.numpy import load_file, save_file
 
-from bench.harness import chromium, draw_strokes, open_page, wait_settled
+from bench.harness import draw_strokes, open_page, wait_settled
 from demo import views
 from demo.classifier import load_classifier, matching_digitness
 from demo.digitness import DEFAULT_PATH, META_KEY
@@ -108,18 +108,18 @@ def test_http_predict_reports_looks_like_digit(app_server, tmp_path):
 
 
 @pytest.mark.browser
-def test_the_page_says_not_a_digit_for_a_line(app_server):
-    with chromium() as browser:
-        page = open_page(browser, app_server, width=1280, height=720)
-        draw_strokes(page, [[(0.1, 0.5), (0.9, 0.5)]])
-        wait_settled(page)
-        prediction = page.locator("#prediction")
-        assert prediction.get_attribute("data-digit-like") == "false"
-        assert "does not look like a digit" in prediction.inner_text()
-        page.get_by_role("tab", name="Digit or not?").click()
-        page.wait_for_function("() => document.querySelector('#digit-or-not')?.dataset.state === 'ready'")
-        assert page.locator("#digit-or-not").get_attribute("data-digit-like") == "false"
-        page.click("#clear")
-        wait_settled(page)
-        assert prediction.get_attribute("data-state") == "empty"
-        assert prediction.get_attribute("data-digit-like") is None
+def test_the_page_says_not_a_digit_for_a_line(app_server, browser):
+    page = open_page(browser, app_server, width=1280, height=720)
+    draw_strokes(page, [[(0.1, 0.5), (0.9, 0.5)]])
+    wait_settled(page)
+    prediction = page.locator("#prediction")
+    assert prediction.get_attribute("data-digit-like") == "false"
+    assert "does not look like a digit" in prediction.inner_text()
+    page.get_by_role("tab", name="Digit or not?").click()
+    page.wait_for_function("() => document.querySelector('#digit-or-not')?.dataset.state === 'ready'")
+    assert page.locator("#digit-or-not").get_attribute("data-digit-like") == "false"
+    page.click("#clear")
+    wait_settled(page)
+    assert prediction.get_attribute("data-state") == "empty"
+    assert prediction.get_attribute("data-digit-like") is None
+    page.close()

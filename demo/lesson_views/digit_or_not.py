@@ -75,7 +75,7 @@ def digit_or_not_html(input28: np.ndarray | None, clf: Classifier) -> str:
     score = clf.digitness.score(activations)
     threshold = clf.digitness.threshold
     label = int(np.argmax(probs))
-    digit_like = score >= threshold
+    digit_like = clf.digitness.digit_like(score)
     verdict = ("looks like a digit" if digit_like else "does not look like a digit")
     body = (f'<div class="formula">digit score {signed(score, 1)} · line at {signed(threshold, 1)} → this drawing '
             f'{verdict}</div><div class="view-note">softmax still says {label} with '
