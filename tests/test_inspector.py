@@ -243,6 +243,10 @@ def test_pooling_keeps_the_largest_value_of_its_window(clf, input28, reference):
     assert np.array_equal(ins.window.values, window) and ins.value == window.max()
     r, c = ins.window.kept_at
     assert window[r, c] == ins.value and (ins.window.top, ins.window.left) == (2 * row, 2 * col)
+    # The explanation names the network's own pooling, read from its module, not a figure written in the text.
+    side = clf.model.pool1.kernel_size
+    assert f"Max pooling</b> keeps the largest value of each {side}×{side} window" in inspector_html(
+        clf.model, input28, "pool1", unit, row, col)
 
 
 def test_flatten_names_the_map_row_and_column(clf, input28, reference):

@@ -29,8 +29,7 @@ EXPLAIN = {
             "plus the bias. The same kernel is used at every position.",
     "activation": "<b>ReLU</b> keeps positive values and turns negative ones into 0: max(0, x). Without this "
                   "nonlinearity the layers would add up to one linear map.",
-    "pool": "<b>Max pooling</b> keeps the largest value of each 2×2 window: the map shrinks to half its width and "
-            "height, and a feature that moves a little inside a window gives the same answer.",
+    # "pool" is written from the pooling window itself: _explanation.
     "flatten": "<b>Flatten</b> lays the feature maps end to end as one long list of numbers, map by map and row by "
                "row, so fully connected layers can read them. Nothing is computed.",
     "fc": "A <b>fully connected</b> layer gives every input its own weight: each output is the sum of weight × "
@@ -40,6 +39,16 @@ EXPLAIN = {
     "softmax": "<b>Softmax</b> turns the ten scores of the last layer into probabilities: each exp(score) divided by "
                "the sum of all ten, so they are positive and add up to 1.",
 }
+
+
+def _explanation(ins: Inspection) -> str:
+    """The tutorial's words for this kind of step; pooling's name the network's own window and function."""
+    if ins.kind != "pool":
+        return EXPLAIN[ins.kind]
+    size = ins.window.values.shape[0]
+    kept = "the largest value" if ins.window.kind == "max" else "the mean"
+    return (f"<b>{ins.window.kind.capitalize()} pooling</b> keeps {kept} of each {size}×{size} window: the map "
+            "shrinks, and a feature that moves a little inside a window gives the same answer.")
 
 
 def _attr(value: object) -> str:
@@ -252,4 +261,4 @@ def inspector_html(model: nn.Sequential, input28: np.ndarray | None, stage: str,
         return _frame("error", stage, unit, row, col, "How a value was made",
                       f'<div class="inspector-error">{html.escape(str(error))}</div>')
     return _frame("ready", stage, unit, row, col, html.escape(title_text(model, ins)), _body(ins) + _result(ins),
-                  EXPLAIN[ins.kind], ins.kind)
+                  _explanation(ins), ins.kind)
