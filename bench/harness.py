@@ -31,6 +31,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 OBSERVER_JS = (Path(__file__).resolve().with_name("observer.js")).read_text(encoding="utf-8")
 
 
+# Classroom mode with a fixed teacher token, so a test or a benchmark can open the teacher's page.
+CLASSROOM_TOKEN = "teacher-token-for-tests"
+CLASSROOM_ARGS = ("--classroom", "--teacher-token", CLASSROOM_TOKEN)
+
+
+def teacher_url(url: str, token: str = CLASSROOM_TOKEN) -> str:
+    """The teacher's (projector's) page of an app started with :data:`CLASSROOM_ARGS`; ``url`` is the pupils'."""
+    return f"{url.rstrip('/')}/?teacher={token}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -280,6 +290,32 @@ def draw_strokes(page, strokes: Sequence[Sequence[Sequence[float]]], step_ms: fl
                 if step_ms:
                     page.wait_for_timeout(step_ms)
         page.mouse.up()
+
+
+def touch_strokes(page, strokes: Sequence[Sequence[Sequence[float]]], step_ms: float = 8.0,
+                  points_per_segment: int = 4) -> None:
+    """Draws strokes given in 0-1 pad coordinates with a finger: real touch events through Chromium's DevTools
+    protocol (the page gets pointer events of type "touch", as on a phone). The page's context needs has_touch."""
+    page.locator("#pad canvas").scroll_into_view_if_needed()
+    box = page.locator("#pad canvas").bounding_box()
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for stroke in strokes:
+            def touch(kind: str, x: float, y: float) -> None:
+                points = [] if kind == "touchEnd" else [{"x": x0 + x * w, "y": y0 + y * h, "id": 1}]
+                cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+            touch("touchStart", *stroke[0])
+            for (ax, ay), (bx, by) in itertools.pairwise(stroke):
+                for k in range(1, points_per_segment + 1):
+                    t = k / points_per_segment
+                    touch("touchMove", ax + (bx - ax) * t, ay + (by - ay) * t)
+                    if step_ms:
+                        page.wait_for_timeout(step_ms)
+            touch("touchEnd", 0, 0)
+    finally:
+        cdp.detach()
 
 
 def wait_settled(page, timeout_ms: float = 10_000) -> dict:

@@ -17,12 +17,14 @@ import sys
 from pathlib import Path
 
 from bench.harness import (
+    CLASSROOM_ARGS,
     chromium,
     draw_strokes,
     example_strokes_unit,
     open_page,
     reset_observer,
     running_app,
+    teacher_url,
     wait_settled,
 )
 from demo.examples import EXAMPLES
@@ -44,11 +46,11 @@ def main() -> int:
     p.add_argument("--lesson", help="teaching tab to open first, by its label, e.g. 'CNN vs MLP' (default: none)")
     p.add_argument("--classroom", action="store_true", help="start the app in classroom mode (default: off)")
     args = p.parse_args()
-    extra = (["--weights", args.weights] if args.weights else []) + (["--classroom"] if args.classroom else [])
+    extra = (["--weights", args.weights] if args.weights else []) + (list(CLASSROOM_ARGS) if args.classroom else [])
     styles = [(d, s) for d in EXAMPLES for s in range(len(EXAMPLES[d]))]
     latencies, during, clears, correct = [], [], [], 0
     with running_app(extra) as url, chromium() as browser:
-        page = open_page(browser, url)
+        page = open_page(browser, teacher_url(url) if args.classroom else url)  # the projector's page
         if args.lesson:
             page.get_by_role("tab", name=args.lesson).click()
         draw_strokes(page, example_strokes_unit(0))  # warm-up: first request, first pictures

@@ -1,7 +1,10 @@
 """python -m demo: start the ConvScope app.
 
     python -m demo [--host 127.0.0.1] [--port 7860] [--weights weights/cnn.safetensors] [--data-dir DIR] [--share]
-                   [--classroom] [--mlp-weights weights/mlp.safetensors]
+                   [--classroom [--room-db PATH] [--teacher-token TOKEN]] [--mlp-weights weights/mlp.safetensors]
+
+With --classroom the app prints two addresses: "Students:" for the pupils (their phones draw and send drawings to
+the class room) and "Teacher:" for the projector (the network layer by layer, and the class's drawings).
 """
 
 from __future__ import annotations
@@ -9,7 +12,10 @@ from __future__ import annotations
 import argparse
 import ctypes
 import errno
+import re
+import signal
 import socket
+import sqlite3
 import sys
 
 from .checkpoint import WeightsError
@@ -58,16 +64,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--classroom", action="store_true",
                         help="projector mode: large type, high contrast, the network revealed layer by layer, "
                              "freeze and dark/light buttons (default: off)")
+    parser.add_argument("--room-db", metavar="PATH",
+                        help="with --classroom: the class room's SQLite file, kept across restarts and shared by "
+                             "every copy of the app on this machine (default: a temporary file removed at exit)")
+    parser.add_argument("--teacher-token", metavar="TOKEN",
+                        help="with --classroom: the secret in the teacher's address, at least 8 letters, digits, "
+                             "'-' or '_' (default: a new random one at each start)")
+    parser.add_argument("--public-url", metavar="URL",
+                        help="with --classroom: the address pupils open when it is not this server's own, e.g. a "
+                             "load balancer's (default: this server's address, or the share link)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes that compute the live pad's updates, each with its own copy of the model; "
                              "0 computes them in this process (default: one per CPU core)")
     parser.add_argument("--mlp-weights", help="the plain fully connected net for the CNN-vs-MLP lesson "
                                               "(default: weights/mlp.safetensors)")
     args = parser.parse_args(argv)
+    if (args.room_db or args.teacher_token or args.public_url) and not args.classroom:
+        parser.error("--room-db, --teacher-token and --public-url belong to the class room: add --classroom")
+    if args.public_url is not None and not re.fullmatch(r"https?://[^\s?#]+", args.public_url):
+        parser.error("--public-url must be an address such as http://192.168.1.5:8080/")
+    if args.teacher_token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,128}", args.teacher_token):
+        parser.error("--teacher-token must be 8-128 letters, digits, '-' or '_'")
     limit_malloc_arenas()  # before any worker thread exists
 
     from .classifier import load_classifier  # heavy imports after argument parsing, so --help is instant
     from .live_server import LiveService, default_workers
+    from .room import Room
     from .ui import build_app, launch, load_lesson_extras, load_mnist_samples
 
     try:
@@ -84,14 +106,28 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: no internet connection, so no public share link can be made; serving locally only.",
               file=sys.stderr)
         share = False
-    import torch
+    # SIGTERM (a service manager, a test) ends the app as Ctrl-C does: the workers stop, a temporary room goes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    room = None
+    if args.classroom:
+        try:
+            room = Room(args.room_db, args.teacher_token)
+        except (OSError, sqlite3.Error) as error:
+            print(f"error: the class room's database {args.room_db} cannot be used: {error}", file=sys.stderr)
+            return 2
+    try:
+        import torch
 
-    torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
-    mlp, robustness = load_lesson_extras(args.mlp_weights)
-    workers = LiveService(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
-    demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness, workers=workers,
-                     classroom=args.classroom)  # its queue settings are in demo/ui.py
-    launch(demo, workers, server_name=args.host, server_port=args.port, share=share, show_error=False)
+        torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
+        mlp, robustness = load_lesson_extras(args.mlp_weights)
+        workers = LiveService(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
+        demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness, workers=workers,
+                         classroom=args.classroom, room=room)  # its queue settings are in demo/ui.py
+        launch(demo, workers, room, args.public_url, server_name=args.host, server_port=args.port, share=share,
+               show_error=False)
+    finally:
+        if room is not None:
+            room.close()
     return 0
 
 

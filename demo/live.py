@@ -155,3 +155,19 @@ def predict_file(clf: Classifier, image_file: str | None) -> dict[str, Any]:
     if pred.label is None:
         result["message"] = pred.message
     return result
+
+
+def read_drawing(clf: Classifier, drawing_json: str) -> dict[str, Any]:
+    """A drawing sent to the class room -> what the network reads in it: ``{"label": 0-9, "confidence": float,
+    "digit_like": bool, "drawing": the pad's JSON as stored}``, or ``{"label": None, "message": why}`` when there
+    is no digit to read. Raises InvalidDrawingError for malformed JSON (the pad's own limits)."""
+    drawing = parse_drawing(drawing_json)
+    if not drawing.strokes:
+        return {"label": None, "message": "the pad is empty: draw a digit first"}
+    pred = clf.predict(drawing.rasterize(), pen_width=drawing.pen)
+    if pred.label is None:
+        return {"label": None, "message": f"no digit to read: {pred.message}"}
+    stored = {"w": drawing.width, "h": drawing.height, "pen": drawing.pen,
+              "strokes": [[[round(x, 1), round(y, 1)] for x, y in s] for s in drawing.strokes]}
+    return {"label": pred.label, "confidence": float(pred.probs[pred.label]), "digit_like": pred.looks_like_digit,
+            "drawing": stored}

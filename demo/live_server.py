@@ -45,6 +45,7 @@ HEALTH_ROUTE = "/convscope/health"
 BUSY = {"error": "busy, try again"}
 WAITING_PER_WORKER = 48  # requests waiting per worker before new ones are refused: a class of 60 on 2 cores fits
 GZIP_ABOVE = 1024  # bytes; smaller answers are sent as they are
+OVER_CAPACITY = object()  # LiveService.compute's answer when the workers are full
 
 _classifier: Any = None  # in a worker process: its own copy of the model
 
@@ -179,20 +180,19 @@ class LiveService:
                     raise
         raise AssertionError("unreachable")
 
-    async def update(self, drawing_json: str, wanted: list[str] | None, want_input: bool,
-                     compress: bool) -> bytes | None:
-        """The answer's body, or None when over capacity (the caller says busy)."""
+    async def compute(self, work: Callable[..., Any], *args: Any) -> Any:
+        """``work(classifier, *args)`` in a worker (``work`` a module-level function, so it can be sent there);
+        :data:`OVER_CAPACITY` at once when more requests wait than the workers can soon serve."""
         if self.pending >= self.capacity:
-            return None
+            return OVER_CAPACITY
         self.pending += 1
         try:
             for attempt in range(3):
                 pool = self._pool
                 try:
-                    future = self._submit(pool, answer, drawing_json, wanted, want_input, compress)
-                    body = await asyncio.wrap_future(future)
+                    result = await asyncio.wrap_future(self._submit(pool, work, *args))
                     self.served += 1
-                    return body
+                    return result
                 except BrokenProcessPool:
                     self._replace(pool)
                     if attempt == 2:
@@ -200,6 +200,12 @@ class LiveService:
             raise AssertionError("unreachable")
         finally:
             self.pending -= 1
+
+    async def update(self, drawing_json: str, wanted: list[str] | None, want_input: bool,
+                     compress: bool) -> bytes | None:
+        """The answer's body, or None when over capacity (the caller says busy)."""
+        body = await self.compute(answer, drawing_json, wanted, want_input, compress)
+        return None if body is OVER_CAPACITY else body
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -92,7 +92,16 @@ PAGE_COLOURS = {
     "panel-bg": "#ffffff",  # the inspector's panel over the page
     "panel-text": "#0f172a",
     "shadow": "rgba(15, 23, 42, 0.35)",
+    # The class room (demo/static/room.css).
+    "mistake": "rgb(239, 68, 68)",  # a drawing the network read as another digit than the pupil meant
+    "mistake-cell": "rgba(239, 68, 68, 0.3)",  # the tally's off-diagonal cells
+    "qr-light": "#ffffff",  # behind the QR code: its quiet zone must stay light in the dark theme
 }
+# The class room's QR code: dark modules on light, as scanners expect, whatever the page's theme.
+QR_DARK, QR_LIGHT = "#000000", "#ffffff"
+# A pupil's drawing whose reading is below this confidence counts as unsure in the teacher's gallery.
+ROOM_UNSURE_BELOW = 0.7
+ROOM_POLL_MS = 1000  # the teacher's page asks for new drawings once a second
 
 
 def css_variables() -> str:

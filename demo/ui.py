@@ -26,7 +26,7 @@ import numpy as np
 from . import theme, views
 from .assets import asset
 from .classifier import Classifier
-from .classroom import CLASSROOM_CSS, CONTROLS_HTML, CONTROLS_JS
+from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar
 from .lesson_tabs import add_lesson_tabs
 from .lesson_views.inspector import inspector_html
 from .live import (
@@ -43,6 +43,8 @@ from .live import (
 from .live_server import LiveService, add_live_routes
 from .overview import overview_html
 from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
+from .room import Room, room_urls
+from .room_routes import add_room_routes
 from .sessions import use_lazy_sessions
 from .uploads import UploadedFile, count_uploads, discard_upload
 
@@ -80,13 +82,14 @@ DELETE_CACHE = (60, 300)
 
 def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | None = None, *,
               mlp: Classifier | None = None, robustness: dict[str, Any] | None = None,
-              classroom: bool = False, workers: LiveService | None = None) -> gr.Blocks:
+              classroom: bool = False, workers: LiveService | None = None, room: Room | None = None) -> gr.Blocks:
     """The page for a loaded classifier.
 
     ``mnist_samples`` (uint8 image, label) adds clickable MNIST examples; ``mlp`` (a plain fully connected network)
     and ``robustness`` (weights/robustness.json) feed the CNN-vs-MLP lesson; ``classroom`` switches to large type,
     high contrast and the layer-by-layer stepper; ``workers`` (the live route's pool, demo/live_server.py) computes
-    the uploads' work in its processes, so this process stays free for the class's requests.
+    the uploads' work in its processes, so this process stays free for the class's requests; ``room`` (classroom
+    mode's class room, demo/room.py) adds the pupils' send bar and the teacher's gallery (served by :func:`launch`).
     """
 
     def predict(image_file: str) -> dict[str, Any]:
@@ -103,8 +106,11 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
             discard_upload(image_file)
 
     head = f"<style>{theme.css_variables()}\n{PAGE_CSS}</style>"
+    room = room if classroom else None
     if classroom:
         head += f"<style>{CLASSROOM_CSS}</style>"
+    if room is not None:
+        head += f"<style>{ROOM_CSS}</style>"
     live: dict[str, gr.HTML] = {}  # the live views by name (demo.live.LIVE_VIEWS)
     update_numbers = itertools.count(1)
 
@@ -129,12 +135,16 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
                                       elem_id="upload", height=56)
             with gr.Column(scale=2, min_width=200, elem_id="answer-column"):
                 live["prediction"] = gr.HTML(views.prediction_html(None), elem_id="live-prediction")
+                if room is not None:  # a pupil sends the drawing the answer is about
+                    send_bar(room)
                 live["probabilities"] = gr.HTML(views.probabilities_html(None), elem_id="live-probabilities")
                 live["notice"] = gr.HTML(views.notice_html(), elem_id="live-notice")
             with gr.Column(scale=8, min_width=300, elem_id="overview-column"):
                 if classroom:  # the layer-by-layer stepper works on the overview (and the Layer by layer tab)
-                    gr.HTML(CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False, elem_id="classroom-bar")
+                    toolbar(room)
                 live["overview"] = gr.HTML(overview_html(None, clf.model), elem_id="live-overview")
+        if room is not None:
+            room_panel()
         inspect_request = gr.HTML("", html_template="<span hidden></span>", js_on_load=INSPECTOR_JS,
                                   elem_id="inspect-request", apply_default_css=False)
         inspector = gr.HTML(INSPECTOR_CLOSED, elem_id="live-inspector")
@@ -221,14 +231,23 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
     return demo
 
 
-def launch(demo: gr.Blocks, service: LiveService | None = None, **options: Any) -> None:
-    """Serves the page until stopped, with the live route (demo/live_server.py) when ``service`` is given; the
-    workers start in the background while the page is already served."""
-    demo.launch(prevent_thread_lock=True, **{**LAUNCH_OPTIONS, **options})
-    if service is not None:
-        add_live_routes(demo.server_app, service)
-        service.warm_up_in_background()
+def launch(demo: gr.Blocks, service: LiveService | None = None, room: Room | None = None,
+           public_url: str | None = None, **options: Any) -> None:
+    """Serves the page until stopped, with the live route (demo/live_server.py) when ``service`` is given, and the
+    class room's routes (demo/room_routes.py) when ``room`` is too, printing the pupils' and the teacher's
+    addresses (``public_url``, else the share link, else this server's); the workers start in the background
+    while the page is already served. The caller owns ``room`` (and closes it)."""
     try:
+        demo.launch(prevent_thread_lock=True, **{**LAUNCH_OPTIONS, **options})
+        if service is not None:
+            if room is not None:  # before the live routes: once /convscope/health answers, these are there too
+                add_room_routes(demo.server_app, room, service)
+                students, teacher = room_urls(options.get("server_name") or "127.0.0.1", demo.server_port,
+                                              public_url or demo.share_url, room.token)
+                room.join_url = students
+                print(f"Students: {students}\nTeacher: {teacher}", flush=True)
+            add_live_routes(demo.server_app, service)
+            service.warm_up_in_background()
         demo.block_thread()
     finally:
         if service is not None:

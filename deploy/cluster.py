@@ -10,6 +10,12 @@ connections, a copy that stops answering its health check gets no new pupils. Th
 for copies already running on other machines (``python -m demo --host 0.0.0.0`` on each). Flags after ``--`` go to
 every copy (``--classroom``, ``--data-dir DIR``, ...).
 
+With ``--classroom`` the copies share one class room: one SQLite file (``--room-db``, default: one in a temporary
+folder, removed at exit) and one teacher token (``--teacher-token``, default: a new random one), and they give the
+balancer's address to pupils (``--public-url``); the pupils' and the teacher's addresses are printed. With
+``--servers``, the class room's requests all go to the first server, the machine holding the file (the others
+should be started with the same ``--teacher-token`` and ``--public-url``).
+
 Everything started is stopped together on Ctrl-C or SIGTERM, and if any part exits on its own.
 """
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -30,9 +37,29 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def haproxy_config(bind: str, servers: list[str]) -> str:
-    lines = "\n".join(f"    server copy{i} {address} cookie copy{i}" for i, address in enumerate(servers, start=1))
-    return (HERE / "haproxy.cfg.in").read_text().format(bind=bind, servers=lines)
+def haproxy_config(bind: str, servers: list[str], room_servers: int | None = None) -> str:
+    """The configuration for ``servers``; the class room's requests go to the first ``room_servers`` of them (all
+    by default: copies on one machine share the room's file)."""
+    lines = [f"    server copy{i} {address} cookie copy{i}" for i, address in enumerate(servers, start=1)]
+    return (HERE / "haproxy.cfg.in").read_text().format(bind=bind, servers="\n".join(lines),
+                                                        room_servers="\n".join(lines[:room_servers]))
+
+
+def class_room_flags(demo_flags: list[str], temp: Path, public_url: str) -> tuple[list[str], str]:
+    """The flags that make every copy share one class room, and the teacher's token."""
+    def given(flag: str) -> str | None:
+        for i, arg in enumerate(demo_flags):
+            if arg == flag and i + 1 < len(demo_flags):
+                return demo_flags[i + 1]
+            if arg.startswith(flag + "="):
+                return arg.split("=", 1)[1]
+        return None
+
+    token = given("--teacher-token") or secrets.token_urlsafe(12)
+    extra = [] if given("--teacher-token") else ["--teacher-token", token]
+    extra += [] if given("--room-db") else ["--room-db", str(temp / "room.db")]
+    extra += [] if given("--public-url") else ["--public-url", public_url]
+    return [*demo_flags, *extra], token
 
 
 def answers(url: str) -> bool:
@@ -73,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
 
     processes: list[subprocess.Popen] = []
     temp = Path(tempfile.mkdtemp(prefix="convscope-cluster-"))
+    sys.path.insert(0, str(ROOT))  # this script runs from deploy/
+    from demo.room import room_urls  # (importing the package loads torch: a few seconds, once)
+
+    public = room_urls(args.host, args.port, None, "")[0]
+    token = None
+    if "--classroom" in demo_flags and not args.servers:
+        demo_flags, token = class_room_flags(demo_flags, temp, public)
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -98,11 +132,14 @@ def main(argv: list[str] | None = None) -> int:
                         return 2
                     time.sleep(0.5)
         config = temp / "haproxy.cfg"
-        config.write_text(haproxy_config(f"{args.host}:{args.port}", servers))
+        config.write_text(haproxy_config(f"{args.host}:{args.port}", servers, 1 if args.servers else None))
         balancer = subprocess.Popen([args.haproxy, "-f", str(config), "-db"])
         processes.append(balancer)
         print(f"ConvScope: http://{args.host}:{args.port}  ({len(servers)} copies: {', '.join(servers)})",
               flush=True)
+        if token is not None:
+            students, teacher = room_urls(args.host, args.port, None, token)
+            print(f"Students: {students}\nTeacher: {teacher}", flush=True)
         while all(proc.poll() is None for proc in processes):
             time.sleep(0.5)
         print("a part of the cluster stopped; stopping the rest", file=sys.stderr)

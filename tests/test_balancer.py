@@ -1,5 +1,6 @@
-"""Two copies of the app behind HAProxy (deploy/cluster.py): pupils in real Chromium keep their session on one copy
-(Gradio events work, no "session not found"), every answer is their own drawing's, and both copies take pupils."""
+"""Two copies of the app behind HAProxy (deploy/cluster.py), in classroom mode: pupils in real Chromium keep their
+session on one copy (Gradio events work, no "session not found"), every answer is their own drawing's, both copies
+take pupils, and both share one class room."""
 
 from __future__ import annotations
 
@@ -35,12 +36,14 @@ def cluster(tmp_path_factory):
     env = {**os.environ, "GRADIO_TEMP_DIR": str(tmp_path_factory.mktemp("uploads")), "PYTHONUNBUFFERED": "1"}
     log = open(tmp_path_factory.mktemp("log") / "cluster.log", "w+")
     proc = subprocess.Popen([sys.executable, "deploy/cluster.py", "--copies", "2", "--port", str(port),
-                             "--workers", "1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                             "--workers", "1", "--", "--classroom"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 300
         while True:
             log.seek(0)
-            if "ConvScope: http://" in log.read():
+            printed = log.read()
+            if "Teacher: http://" in printed:
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)
@@ -51,10 +54,16 @@ def cluster(tmp_path_factory):
         while not _answers(url):
             assert time.monotonic() < deadline, "HAProxy did not answer"
             time.sleep(0.3)
+        global TEACHER
+        TEACHER = re.search(r"^Teacher: (\S+)$", printed, re.M).group(1)
+        assert re.search(r"^Students: (\S+)$", printed, re.M).group(1) == url + "/"  # the balancer's address
         yield url, [f"http://127.0.0.1:{port + i}" for i in (1, 2)]
     finally:
         stop_process(proc, timeout=30)
         log.close()
+
+
+TEACHER = ""  # the teacher's address the cluster printed
 
 
 def _free(port: int) -> bool:
@@ -126,3 +135,23 @@ def test_pupils_keep_their_copy_and_get_their_own_answers(cluster, tmp_path):
             assert not re.search(r"session not found", text, re.I)
         for _, context, _ in pupils:
             context.close()
+
+
+def test_both_copies_share_one_class_room(cluster):
+    """Sends spread over both copies land in one room, which the teacher's page reads through either copy."""
+    url, copies = cluster
+    token = TEACHER.split("?teacher=")[1]
+    assert TEACHER == f"{url}/?teacher={token}"
+    headers = {"X-Teacher-Token": token}
+    httpx.post(url + "/convscope/room/teacher", json={"action": "clear"}, headers=headers, timeout=30)
+    before = served(copies)
+    drawing = {"w": 280, "h": 280, "pen": 20, "strokes": [[[140, 40], [140, 240]]]}
+    for i in range(6):  # six pupils, no cookie yet: the balancer spreads them
+        answer = httpx.post(url + "/convscope/room/send", json={"drawing": drawing, "meant": 1, "pupil": f"p{i}"},
+                            timeout=60)
+        assert answer.status_code == 200 and answer.json()["label"] == 1, answer.text
+    gained = [a - b for a, b in zip(served(copies), before, strict=True)]
+    assert sum(gained) == 6 and min(gained) > 0, gained  # each copy read some of the drawings
+    rooms = [httpx.get(base + "/convscope/room/state", headers=headers, timeout=30).json() for base in copies]
+    assert rooms[0] == rooms[1] and len(rooms[0]["drawings"]) == 6
+    assert httpx.get(copies[1] + "/convscope/room/state", headers={"X-Teacher-Token": "x" * 16}).status_code == 403

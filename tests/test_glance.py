@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from bench.harness import draw_strokes, example_strokes_unit, open_page, running_app, wait_settled
+from bench.harness import (
+    CLASSROOM_ARGS,
+    draw_strokes,
+    example_strokes_unit,
+    open_page,
+    running_app,
+    teacher_url,
+    wait_settled,
+)
 from demo.live import decode_input
 from demo.model import staged_forward
 from demo.pad import pad_examples
@@ -33,8 +41,9 @@ BOXES = """(selectors) => {
 
 @pytest.fixture(scope="module")
 def classroom_url():
-    with running_app(["--classroom"]) as url:
-        yield url
+    """The teacher's (projector's) page of an app in classroom mode; its pupils' pages are plain (test_class_room)."""
+    with running_app(CLASSROOM_ARGS) as url:
+        yield teacher_url(url)
 
 
 def stage_names(clf) -> list[str]:
@@ -74,13 +83,13 @@ def test_the_first_screen_shows_the_pad_the_answer_and_every_stage(browser, app_
         assert boxes["width"] <= width  # nothing sticks out sideways
 
 
-@pytest.mark.parametrize("mode", ["normal", "classroom"])
+@pytest.mark.parametrize("mode", ["normal", "projector"])
 def test_on_a_phone_the_pad_comes_first_then_the_answer_then_the_overview(browser, app_server, classroom_url, clf,
                                                                           mode):
     """390×844: everything is one column as wide as the screen; the pad and the answer share the first screen, the
-    probabilities and the overview follow when scrolling."""
-    boxes, width, height = first_screen(browser, classroom_url if mode == "classroom" else app_server, "phone",
-                                        mode == "classroom")
+    probabilities and the overview follow when scrolling (a pupil's phone in a class room: tests/test_class_room)."""
+    boxes, width, height = first_screen(browser, classroom_url if mode == "projector" else app_server, "phone",
+                                        mode == "projector")
     assert inside(boxes["#pad canvas"], width, height) and inside(boxes["#prediction"], width, height), boxes
     assert boxes["#pad canvas"][3] <= boxes["#prediction"][1] <= boxes["#probabilities"][1]
     assert [s[0] for s in boxes["stages"]] == stage_names(clf)

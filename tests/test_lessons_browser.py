@@ -15,10 +15,12 @@ import torch
 import torch.nn.functional as F
 
 from bench.harness import (
+    CLASSROOM_ARGS,
     draw_strokes,
     example_strokes_unit,
     open_page,
     running_app,
+    teacher_url,
     wait_settled,
 )
 from demo.model import count_parameters
@@ -169,8 +171,8 @@ def test_architecture_and_model_card(page, clf):
 
 
 def test_classroom_mode_at_projector_size(browser):
-    with running_app(["--classroom"]) as url:
-        page = open_page(browser, url, width=1280, height=720)
+    with running_app(CLASSROOM_ARGS) as url:
+        page = open_page(browser, teacher_url(url), width=1280, height=720)
         assert page.evaluate("() => document.body.classList.contains('dark')")
         assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 20
         draw_strokes(page, example_strokes_unit(4))

@@ -11,17 +11,33 @@ Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with 
 * ``not_a_digit.png``: the first screen after drawing a star: the answer box says it does not look like a digit;
 * ``lesson_<name>.png``: each teaching tab (convolution, pooling, one value, CNN vs MLP, saliency, architecture,
   model card, digit or not) after the drawing, with MNIST samples when ``--data-dir`` has MNIST;
-* ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720, first the first screen with the
-  network revealed up to pool1, then the Layer by layer tab with the same stages.
+* ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720 (the teacher's page), first the first
+  screen with the network revealed up to pool1, then the Layer by layer tab with the same stages;
+* ``class_room.png``: the teacher's class room at 1280×720 after twelve pupils sent a drawing (the project's
+  example digits in their several styles, one with a mistaken "meant", one star), and ``pupil_phone.png``: a
+  pupil's 390×844 phone after sending one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import urllib.request
 from pathlib import Path
 
-from bench.harness import ROOT, chromium, draw_strokes, example_strokes_unit, open_page, running_app, wait_settled
+from bench.harness import (
+    CLASSROOM_ARGS,
+    ROOT,
+    chromium,
+    draw_strokes,
+    example_strokes_unit,
+    open_page,
+    running_app,
+    teacher_url,
+    wait_for_live_workers,
+    wait_settled,
+)
 
 LESSONS = {  # tab name -> (file name, the lesson's element that must be computed first)
     "Convolution": ("lesson_convolution", "conv-playground"),
@@ -83,8 +99,8 @@ def normal_page(browser, out: Path, data_dir: str | None) -> None:
 
 
 def classroom_page(browser, out: Path) -> None:
-    with running_app(["--classroom"]) as url:
-        page = open_page(browser, url, width=1280, height=720)
+    with running_app(CLASSROOM_ARGS) as url:
+        page = open_page(browser, teacher_url(url), width=1280, height=720)
         draw_a_three(page)
         page.wait_for_function("() => +(document.querySelector('#network')?.dataset.steps || 0) > 3")
         for _ in range(4):
@@ -94,6 +110,44 @@ def classroom_page(browser, out: Path) -> None:
         page.evaluate("() => window.scrollBy(0, document.querySelector('#lessons').getBoundingClientRect().top - 10)")
         page.screenshot(path=str(out / "classroom_layers.png"))
         print("  classroom.png, classroom_layers.png")
+
+
+# What twelve pupils sent: (digit drawn, example style, digit meant, nickname); None draws the star.
+SENDS = [(0, 0, 0, "Ana"), (1, 1, 1, ""), (2, 0, 2, "Ben"), (3, 1, 3, "Chloé"), (4, 0, 4, ""), (5, 1, 5, "Dev"),
+         (6, 0, 6, "Eli"), (7, 1, 1, "Fay"), (8, 0, 8, ""), (9, 1, 9, "Gus"), (None, 0, None, "Hal"),
+         (2, 1, 2, "Ivy")]
+
+
+def class_room_page(browser, out: Path) -> None:
+    with running_app(CLASSROOM_ARGS) as url:
+        wait_for_live_workers(url)
+        for i, (digit, style, meant, nickname) in enumerate(SENDS):
+            unit = STAR if digit is None else example_strokes_unit(digit, style)
+            drawing = {"w": 280, "h": 280, "pen": 20, "strokes": [[[x * 280, y * 280] for x, y in s] for s in unit]}
+            body = json.dumps({"drawing": drawing, "meant": meant, "nickname": nickname, "pupil": f"pupil{i}"})
+            request = urllib.request.Request(f"{url}/convscope/room/send", data=body.encode(),
+                                             headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(request, timeout=60).close()
+        page = open_page(browser, teacher_url(url), width=1280, height=720)
+        page.wait_for_function("() => document.querySelectorAll('#class-gallery [data-drawing]').length === 12",
+                               timeout=30_000)
+        page.evaluate("() => window.scrollBy(0, document.querySelector('#class-room').getBoundingClientRect().top"
+                      " - 8)")
+        page.screenshot(path=str(out / "class_room.png"))
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                    device_scale_factor=1).new_page()
+        phone.goto(url)
+        phone.wait_for_selector("#send-to-class", timeout=30_000)
+        phone.locator('.example-button[title^="example: a 7"]').first.click()
+        phone.click(".meant-button[data-digit='7']")
+        phone.fill("#nickname", "Jo")
+        phone.click("#send-to-class")
+        phone.wait_for_function("() => document.querySelector('#send-status').dataset.kind === 'sent'",
+                                timeout=30_000)
+        phone.evaluate("() => window.scrollBy(0, document.querySelector('#pad').getBoundingClientRect().top - 8)")
+        phone.screenshot(path=str(out / "pupil_phone.png"))
+        phone.context.close()
+        print("  class_room.png, pupil_phone.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     with chromium() as browser:
         normal_page(browser, args.out, data_dir)
         classroom_page(browser, args.out)
+        class_room_page(browser, args.out)
     print(f"screenshots written to {args.out}")
     return 0
 

@@ -3,6 +3,12 @@
 // stages in the order data flows: those of the overview on the first screen (#overview, demo/overview.py) and the
 // same stages of the Layer by layer tab (#network). Later stages are hidden by one global style rule, which
 // survives each re-render of those views. Keys: → or N next, ← or B back, A show all, F freeze, D dark/light.
+//
+// With a class room (props.room, demo/room.py) only the teacher's page (opened with ?teacher=TOKEN; room.js keeps
+// the token in sessionStorage) is the projector's: pupils get the plain page and none of this.
+const teacherPage = !props.room || new URLSearchParams(location.search).has('teacher')
+  || sessionStorage.getItem('convscope-teacher') !== null;
+if (teacherPage) document.body.classList.add('projector');
 let step = 1;
 const style = document.createElement('style');
 style.id = 'reveal-style';
@@ -17,8 +23,8 @@ function show() {
   if (n && step > n) step = n;
   const hidden = names.slice(step);
   // The Layer by layer tab calls the probabilities 'answer'.
-  const rules = hidden.flatMap((name) => [`#overview .ov-stage[data-stage="${name}"]`,
-                                          `#network .net-step[data-stage="${name === 'probabilities' ? 'answer' : name}"]`]);
+  const rules = hidden.flatMap((name) => [`body.projector #overview .ov-stage[data-stage="${name}"]`,
+    `body.projector #network .net-step[data-stage="${name === 'probabilities' ? 'answer' : name}"]`]);
   style.textContent = rules.length ? `${rules.join(', ')} { display: none; }` : '';
   const drawn = document.querySelector('#overview')?.dataset.state === 'ready';
   const current = document.querySelector(`#overview .ov-stage[data-stage="${names[step - 1]}"] figcaption`);
@@ -41,9 +47,15 @@ element.querySelector('#step-back').addEventListener('click', back);
 element.querySelector('#step-all').addEventListener('click', all);
 freeze.addEventListener('click', toggleFreeze);
 element.querySelector('#theme-toggle').addEventListener('click', toggleTheme);
+const toRoom = element.querySelector('#to-room');
+function goToRoom() { document.getElementById('class-room')?.scrollIntoView({behavior: 'smooth'}); }
+toRoom.hidden = !props.room;
+toRoom.addEventListener('click', goToRoom);
 const KEYS = {ArrowRight: forward, n: forward, N: forward, ArrowLeft: back, b: back, B: back, a: all, A: all,
-              f: toggleFreeze, F: toggleFreeze, d: toggleTheme, D: toggleTheme};
+              f: toggleFreeze, F: toggleFreeze, d: toggleTheme, D: toggleTheme,
+              ...(props.room ? {c: goToRoom, C: goToRoom} : {})};
 document.addEventListener('keydown', (e) => {
+  if (!teacherPage) return;
   if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented) return;
   const t = e.target;  // typing in a field or moving a slider keeps its keys
   if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
@@ -55,6 +67,8 @@ document.addEventListener('keydown', (e) => {
 });
 // Classroom mode starts dark (high contrast on a projector). The label follows re-rendered views by polling twice
 // a second: a MutationObserver on the page would also see Gradio's own constant DOM updates.
-document.body.classList.add('dark');
-setInterval(show, 500);
-show();
+if (teacherPage) {
+  document.body.classList.add('dark');
+  setInterval(show, 500);
+  show();
+}

@@ -197,4 +197,16 @@ element.querySelectorAll('.example-button').forEach((b) => b.addEventListener('c
   redraw();
   send();
 }));
+// For the class room (demo/static/send.js, room.js): the drawing as it would be sent, and a sent drawing loaded
+// into this pad (the teacher's click on a pupil's drawing; it is read like any drawing, even while frozen).
+window.convscopePad = {
+  drawing: () => ({w: canvas.width, h: canvas.height, pen: +pen.value, strokes: strokes}),
+  load: (d) => {
+    const sx = canvas.width / d.w, sy = canvas.height / d.h;
+    strokes = d.strokes.map((s) => s.map(([x, y]) => [Math.round(x * sx * 10) / 10, Math.round(y * sy * 10) / 10]));
+    pen.value = Math.round(d.pen * Math.min(sx, sy));
+    redraw();
+    send();
+  },
+};
 redraw();
