@@ -127,6 +127,11 @@ def test_three_pupils_sends_arrive_with_the_networks_readings_and_the_tally(room
         assert pupil.locator("#class-room").is_hidden() and pupil.locator("#classroom-bar").is_hidden()
         assert "Zeddo-9" not in pupil.locator("body").inner_text() or pupil is pupils[2]
         assert pupil.locator("#send-to-class").is_visible()
+    # The phone's page: the pad, then the answer, then the send bar, one column, nothing sticking out sideways.
+    boxes = pupils[0].evaluate("""() => Object.fromEntries(['#pad canvas', '#prediction', '#send-bar'].map((s) =>
+        [s, document.querySelector(s).getBoundingClientRect().toJSON()]))""")
+    assert boxes["#pad canvas"]["bottom"] <= boxes["#prediction"]["top"] <= boxes["#send-bar"]["top"]
+    assert pupils[0].evaluate("() => document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
 
 
 def test_a_wrong_token_sees_no_drawing_and_changes_nothing(room, app, browser):
