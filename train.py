@@ -29,6 +29,7 @@ from demo.checkpoint import WEIGHTS_DIR, save_checkpoint
 from demo.data import DEFAULT_CACHE, MnistNotFoundError, load_mnist
 from demo.model import build_model, count_parameters, default_config, fold_batchnorm, inference_config
 from demo.preprocess import disk
+from demo.snapshots import DEFAULT_EPOCHS, DEFAULT_STEPS, SnapshotRecorder
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The shipped CNN: accuracy first.
@@ -161,6 +162,8 @@ def train_one_epoch(model: nn.Module, data: dict[str, torch.Tensor], optimizer: 
         optimizer.step()
         scheduler.step()
         log["train_seconds"] += time.perf_counter() - tick
+        if log["snapshots"] is not None:  # outside the timed part: evaluating a snapshot is not training
+            log["snapshots"].after_step(model, (epoch - 1) * steps + step + 1)
 
         seen += len(y)
         correct += (logits.argmax(1) == y).sum().item()
@@ -219,6 +222,16 @@ def library_versions() -> dict[str, str]:
             "numpy": np.__version__}
 
 
+def _numbers(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(sorted({int(v) for v in text.split(",") if v.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected numbers of 0 or more, got {text!r}")
+    return values
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default="../shared/data/mnist",
@@ -245,6 +258,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out-dir", default=str(WEIGHTS_DIR), help=f"output folder (default: {WEIGHTS_DIR})")
     p.add_argument("--name", help="output file stem (default: the arch, e.g. cnn -> cnn.safetensors; fast: cnn_fast)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (default: off)")
+    p.add_argument("--snapshots", action=argparse.BooleanOptionalAction, default=True,
+                   help="save snapshots of the weights during training to <name>_snapshots.safetensors, for the "
+                        "Watch it learn tab (default: on)")
+    p.add_argument("--snapshot-steps", type=_numbers, default=DEFAULT_STEPS,
+                   help="optimizer steps after which to take a snapshot, 0 = before the first (default: "
+                        f"{','.join(map(str, DEFAULT_STEPS))})")
+    p.add_argument("--snapshot-epochs", type=_numbers, default=DEFAULT_EPOCHS,
+                   help=f"epochs at whose end to take a snapshot (default: {','.join(map(str, DEFAULT_EPOCHS))})")
     args = p.parse_args(argv)
     preset = PRESETS[args.preset]
     args.model = preset.get("arch", args.arch) if args.arch == "cnn" else args.arch
@@ -288,7 +309,14 @@ def main(argv: list[str] | None = None) -> int:
                                                     steps_per_epoch=steps_per_epoch, pct_start=0.2)
     print(f"training {args.model} ({count_parameters(model):,} parameters) on {len(train_images):,} images for "
           f"{args.epochs} epochs, {torch.get_num_threads()} threads", file=sys.stderr)
-    log: dict[str, Any] = {"start": start, "train_seconds": 0.0, "curve": [], "reached_99": None}
+    recorder = None
+    if args.snapshots:
+        recorder = SnapshotRecorder(config, steps_per_epoch,
+                                    lambda m: evaluate(m, mnist.test_images, mnist.test_labels)[:2],
+                                    args.snapshot_steps, args.snapshot_epochs)
+        recorder.after_step(model, 0)
+    log: dict[str, Any] = {"start": start, "train_seconds": 0.0, "curve": [], "reached_99": None,
+                           "snapshots": recorder}
     for epoch in range(1, args.epochs + 1):
         train_one_epoch(model, data, optimizer, scheduler, args, generator, log, epoch)
     wall = time.perf_counter() - start
@@ -312,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = Path(args.out_dir)
     path = save_checkpoint(shipped, shipped_config, out / f"{args.name}.safetensors", report)
+    if recorder is not None:
+        recorder.save(out / f"{args.name}_snapshots.safetensors", path, log["curve"])
     plot_curves(log["curve"], out / f"{args.name}_curves.png",
                 f"{args.name}: {100 * acc:.2f}% test accuracy, {args.epochs} epochs")
     reached = log["reached_99"]

@@ -318,6 +318,17 @@ def touch_strokes(page, strokes: Sequence[Sequence[Sequence[float]]], step_ms: f
         cdp.detach()
 
 
+def open_tab(page, name: str) -> None:
+    """Opens the lesson tab ``name`` as a user does: its tab, or, when the tab bar has no room for it, Gradio's
+    "More tabs" menu and the entry there."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+        return
+    page.locator("#lessons .overflow-menu button[aria-label='More tabs']").click()
+    page.locator("#lessons .overflow-dropdown button", has_text=name).first.click()
+
+
 def wait_settled(page, timeout_ms: float = 10_000) -> dict:
     """Waits until #prediction answers the pad's latest drawing; returns the timing of the last pen-up."""
     page.wait_for_function(

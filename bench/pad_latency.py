@@ -22,6 +22,7 @@ from bench.harness import (
     draw_strokes,
     example_strokes_unit,
     open_page,
+    open_tab,
     reset_observer,
     running_app,
     teacher_url,
@@ -52,7 +53,7 @@ def main() -> int:
     with running_app(extra) as url, chromium() as browser:
         page = open_page(browser, teacher_url(url) if args.classroom else url)  # the projector's page
         if args.lesson:
-            page.get_by_role("tab", name=args.lesson).click()
+            open_tab(page, args.lesson)
         draw_strokes(page, example_strokes_unit(0))  # warm-up: first request, first pictures
         wait_settled(page)
         for i in range(args.rounds):

@@ -88,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     limit_malloc_arenas()  # before any worker thread exists
 
     from .classifier import load_classifier  # heavy imports after argument parsing, so --help is instant
+    from .extras import load_insights, load_lesson_extras, load_mnist_samples
     from .live_server import LiveService, default_workers
     from .room import Room
-    from .ui import build_app, launch, load_lesson_extras, load_mnist_samples
+    from .ui import build_app, launch
 
     try:
         clf = load_classifier(args.weights)
@@ -121,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
         mlp, robustness = load_lesson_extras(args.mlp_weights)
         workers = LiveService(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
+        insights = load_insights(clf, args.data_dir)  # the nearest digits' index builds in the background
         demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness, workers=workers,
-                         classroom=args.classroom, room=room)  # its queue settings are in demo/ui.py
+                         classroom=args.classroom, room=room, insights=insights)  # queue settings: demo/ui.py
         launch(demo, workers, room, args.public_url, server_name=args.host, server_port=args.port, share=share,
                show_error=False)
     finally:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 
 from demo.classifier import DEFAULT_WEIGHTS, load_classifier
+from demo.extras import load_insights, load_lesson_extras, load_mnist_samples
 from demo.live_server import LiveService, default_workers
-from demo.ui import build_app, launch, load_lesson_extras, load_mnist_samples
+from demo.ui import build_app, launch
 
 _weights = os.environ.get("CONVSCOPE_WEIGHTS") or str(DEFAULT_WEIGHTS)
 
@@ -25,8 +26,10 @@ if __name__ != "__mp_main__":
     _mlp, _robustness = load_lesson_extras()
     _clf = load_classifier(_weights)
     _workers = LiveService(_weights, default_workers(), _clf)
-    demo = build_app(_clf, load_mnist_samples(os.environ.get("CONVSCOPE_DATA_DIR")), mlp=_mlp, robustness=_robustness,
-                     classroom=bool(os.environ.get("CONVSCOPE_CLASSROOM")), workers=_workers)
+    _data_dir = os.environ.get("CONVSCOPE_DATA_DIR")
+    demo = build_app(_clf, load_mnist_samples(_data_dir), mlp=_mlp, robustness=_robustness,
+                     classroom=bool(os.environ.get("CONVSCOPE_CLASSROOM")), workers=_workers,
+                     insights=load_insights(_clf, _data_dir))
 
 if __name__ == "__main__":
     launch(demo, _workers)

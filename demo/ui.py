@@ -17,7 +17,6 @@ import itertools
 import json
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -27,6 +26,7 @@ from . import theme, views
 from .assets import asset
 from .classifier import Classifier
 from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar
+from .insight_tabs import Insights
 from .lesson_tabs import add_lesson_tabs
 from .lesson_views.inspector import inspector_html
 from .live import (
@@ -49,7 +49,7 @@ from .sessions import use_lazy_sessions
 from .uploads import UploadedFile, count_uploads, discard_upload
 
 log = logging.getLogger("convscope")
-PAGE_CSS = "\n".join(asset(name) for name in ("app.css", "overview.css", "inspector.css"))
+PAGE_CSS = "\n".join(asset(name) for name in ("app.css", "overview.css", "inspector.css", "insights.css"))
 INSPECTOR_JS = asset("inspector.js")
 INSPECTOR_CLOSED = '<div id="inspector" class="inspector" data-state="closed" hidden></div>'
 TITLE = "ConvScope: watch a CNN read your handwriting"
@@ -82,14 +82,16 @@ DELETE_CACHE = (60, 300)
 
 def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | None = None, *,
               mlp: Classifier | None = None, robustness: dict[str, Any] | None = None,
-              classroom: bool = False, workers: LiveService | None = None, room: Room | None = None) -> gr.Blocks:
+              classroom: bool = False, workers: LiveService | None = None, room: Room | None = None,
+              insights: Insights | None = None) -> gr.Blocks:
     """The page for a loaded classifier.
 
     ``mnist_samples`` (uint8 image, label) adds clickable MNIST examples; ``mlp`` (a plain fully connected network)
     and ``robustness`` (weights/robustness.json) feed the CNN-vs-MLP lesson; ``classroom`` switches to large type,
     high contrast and the layer-by-layer stepper; ``workers`` (the live route's pool, demo/live_server.py) computes
     the uploads' work in its processes, so this process stays free for the class's requests; ``room`` (classroom
-    mode's class room, demo/room.py) adds the pupils' send bar and the teacher's gallery (served by :func:`launch`).
+    mode's class room, demo/room.py) adds the pupils' send bar and the teacher's gallery (served by :func:`launch`);
+    ``insights`` (demo/insight_tabs.py) feed Watch it learn, Nearest digits and What filters look for.
     """
 
     def predict(image_file: str) -> dict[str, Any]:
@@ -153,7 +155,7 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
             samples = gr.Gallery([img for img, _ in mnist_samples], label="Real MNIST test digits: click one",
                                  columns=len(mnist_samples), height=110, allow_preview=False, elem_id="mnist-samples",
                                  object_fit="contain", buttons=[], interactive=False)
-        tabs = add_lesson_tabs(clf, mlp, robustness, layers_tab, classroom)
+        tabs = add_lesson_tabs(clf, mlp, robustness, layers_tab, classroom, insights)
         api_file = UploadedFile(visible=False)
         api_result = gr.JSON(visible=False)
         api_button = gr.Button(visible=False)
@@ -277,41 +279,3 @@ def inspect_request_from(text: str | None) -> tuple[str, int, int, int] | None:
     except (ValueError, TypeError, KeyError, RecursionError, OverflowError):
         return None
     return values if len(values[0]) <= 40 else None
-
-
-def load_mnist_samples(data_dir: str | None) -> list[tuple[np.ndarray, int]] | None:
-    """The first test image of each digit, for the clickable examples; None (with a log line) if unavailable."""
-    if not data_dir:
-        return None
-    from demo.data import MnistNotFoundError, load_mnist_test
-
-    try:
-        images, labels = load_mnist_test(data_dir, download=False)
-    except MnistNotFoundError as error:
-        log.warning("MNIST samples left out: %s", error)
-        return None
-    return [(images[int((labels == d).nonzero()[0, 0])].numpy(), d) for d in range(10)]
-
-
-def load_lesson_extras(mlp_path: str | Path | None = None,
-                       robustness_path: str | Path | None = None) -> tuple[Classifier | None, dict[str, Any] | None]:
-    """The MLP (for CNN vs MLP) and the shipped robustness measurements; each None (with a log line) if unusable,
-    so a missing extra costs one lesson its comparison, never the app."""
-    import json
-
-    from .checkpoint import WEIGHTS_DIR, WeightsError
-    from .classifier import load_classifier
-
-    mlp_path = Path(mlp_path) if mlp_path else WEIGHTS_DIR / "mlp.safetensors"
-    robustness_path = Path(robustness_path) if robustness_path else WEIGHTS_DIR / "robustness.json"
-    try:
-        mlp: Classifier | None = load_classifier(mlp_path)
-    except WeightsError as error:
-        log.warning("CNN vs MLP lesson without the MLP: %s", error)
-        mlp = None
-    try:
-        robustness = json.loads(robustness_path.read_text())
-    except (OSError, ValueError) as error:
-        log.warning("CNN vs MLP lesson without the robustness chart: %s: %s", robustness_path, error)
-        robustness = None
-    return mlp, robustness

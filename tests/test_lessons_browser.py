@@ -19,6 +19,7 @@ from bench.harness import (
     draw_strokes,
     example_strokes_unit,
     open_page,
+    open_tab,
     running_app,
     teacher_url,
     wait_settled,
@@ -160,11 +161,11 @@ def test_lessons_survive_server_session_eviction(page):
 
 
 def test_architecture_and_model_card(page, clf):
-    page.get_by_role("tab", name="Architecture").click()
+    open_tab(page, "Architecture")
     page.wait_for_selector("#architecture", state="visible")
     assert int(page.locator("#architecture").get_attribute("data-total")) == count_parameters(clf.model)
     assert "conv1" in page.locator("#architecture table").inner_text()
-    page.get_by_role("tab", name="Model card").click()
+    open_tab(page, "Model card")
     page.wait_for_selector("#model-card", state="visible")
     assert float(page.locator("#model-card").get_attribute("data-accuracy")) == clf.report["test_accuracy"]
     assert page.locator("#model-card table.confusion tr").count() == 11

@@ -11,6 +11,9 @@ Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with 
 * ``not_a_digit.png``: the first screen after drawing a star: the answer box says it does not look like a digit;
 * ``lesson_<name>.png``: each teaching tab (convolution, pooling, one value, CNN vs MLP, saliency, architecture,
   model card, digit or not) after the drawing, with MNIST samples when ``--data-dir`` has MNIST;
+* ``insight_<name>.png``: the tabs beyond the tutorial on the same 3: Watch it learn at 200 steps, Nearest digits,
+  What filters look for (conv2's channel 5 clicked), Break it (half of conv1's filters switched off), and
+  ``handout.png``, the printable handout of that 3 (A4 at 200 dpi);
 * ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720 (the teacher's page), first the first
   screen with the network revealed up to pool1, then the Layer by layer tab with the same stages;
 * ``class_room.png``: the teacher's class room at 1280×720 after twelve pupils sent a drawing (the project's
@@ -33,6 +36,7 @@ from bench.harness import (
     draw_strokes,
     example_strokes_unit,
     open_page,
+    open_tab,
     running_app,
     teacher_url,
     wait_for_live_workers,
@@ -75,7 +79,7 @@ def normal_page(browser, out: Path, data_dir: str | None) -> None:
         print("  screenshot.png, inspector.png")
         page.set_viewport_size({"width": 1400, "height": 1000})
         for tab, (name, element) in LESSONS.items():
-            page.get_by_role("tab", name=tab).click()
+            open_tab(page, tab)
             page.wait_for_function(f"() => {{ const e = document.querySelector('#{element}');"
                                    " return e && e.offsetParent !== null && e.dataset.state !== 'empty'; }",
                                    timeout=30_000)
@@ -96,6 +100,49 @@ def normal_page(browser, out: Path, data_dir: str | None) -> None:
         phone.evaluate("() => window.scrollTo(0, 0)")
         phone.screenshot(path=str(out / "phone.png"))
         print("  phone.png")
+
+
+def insights_page(browser, out: Path, data_dir: str | None) -> None:
+    with running_app(["--data-dir", data_dir] if data_dir else []) as url:
+        page = open_page(browser, url, width=1400, height=1000)
+        draw_a_three(page)
+
+        def shot(tab: str, element: str, name: str, act=None, condition: str = "true") -> None:
+            open_tab(page, tab)
+            if act is not None:
+                act()
+            page.wait_for_function(f"() => {{ const e = document.querySelector('#{element}'); if (!e) return false;"
+                                   f" const d = e.dataset; return d.state === 'ready' && ({condition}); }}",
+                                   timeout=240_000)  # the nearest digits' first start builds their index
+            page.locator("#lessons").screenshot(path=str(out / f"insight_{name}.png"))
+            print(f"  insight_{name}.png")
+
+        def reopen_until_ready() -> None:  # the nearest digits' index may still be building: ask again
+            for _ in range(80):
+                if page.locator("#nearest").get_attribute("data-state") != "preparing":
+                    return
+                page.wait_for_timeout(3000)
+                open_tab(page, "Watch it learn")
+                open_tab(page, "Nearest digits")
+
+        shot("Watch it learn", "learning", "watch_it_learn", lambda: page.click("#learning [data-snapshot='3']"),
+             "d.index === '3'")
+        shot("Nearest digits", "nearest", "nearest", reopen_until_ready)
+        shot("What filters look for", "filter-atlas", "filters",
+             lambda: (page.click("#filter-atlas .atlas-layer[data-layer='conv2']"),
+                      page.wait_for_function("() => document.querySelector('#filter-atlas').dataset.layer === "
+                                             "'conv2'"),
+                      page.click("#filter-atlas .atlas-channel[data-channel='5']")), "d.channel === '5'")
+        shot("Break it", "break-it", "break_it",
+             lambda: page.locator("#break-channels textarea, #break-channels input").first.fill("0-15"),
+             "d.channelsOff.split(',').length === 16")
+    from demo import load_classifier
+    from demo.examples import example_image
+    from demo.handout import handout_png
+
+    clf = load_classifier()
+    (out / "handout.png").write_bytes(handout_png(clf, clf.predict(example_image(3)).input28))
+    print("  handout.png")
 
 
 def classroom_page(browser, out: Path) -> None:
@@ -155,13 +202,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the pictures (default: docs)")
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data" / "mnist"),
                         help="MNIST folder, for the clickable samples (default: ../shared/data/mnist)")
+    parser.add_argument("--parts", default="normal,insights,classroom,class_room",
+                        help="which pages to photograph (default: normal,insights,classroom,class_room)")
     args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
     data_dir = args.data_dir if Path(args.data_dir).is_dir() else None
     with chromium() as browser:
-        normal_page(browser, args.out, data_dir)
-        classroom_page(browser, args.out)
-        class_room_page(browser, args.out)
+        if "normal" in parts:
+            normal_page(browser, args.out, data_dir)
+        if "insights" in parts:
+            insights_page(browser, args.out, data_dir)
+        if "classroom" in parts:
+            classroom_page(browser, args.out)
+        if "class_room" in parts:
+            class_room_page(browser, args.out)
     print(f"screenshots written to {args.out}")
     return 0
 
