@@ -1,5 +1,6 @@
-"""Training snapshots (demo/snapshots.py, train.py --snapshots) and the Watch it learn view: taking them leaves
-training unchanged, they load back as the networks they were, the last is the shipped network itself."""
+"""Training snapshots (demo/snapshots.py, train.py --snapshots) and the Watch it learn view: they load back as the
+networks they were, and the last is the shipped network itself. That taking them leaves training unchanged is
+tests/test_training.py's reproducibility test."""
 
 from __future__ import annotations
 
@@ -9,12 +10,21 @@ import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 import train
 from demo.checkpoint import load_checkpoint
 from demo.lesson_views.learning import learning_html
 from demo.snapshots import DEFAULT_PATH, SNAPSHOTS_KEY, dequantize, load_snapshots, quantize, snapshots_path
+
+
+def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, batch: int = 1000) -> float:
+    """Test accuracy of ``model`` on uint8 images, in batches (10,000 at once would need 1 GB for conv1's maps)."""
+    with torch.inference_mode():
+        right = sum(int((model(torch.from_numpy(images[i:i + batch]).float()[:, None] / 255).argmax(1).numpy()
+                         == labels[i:i + batch]).sum()) for i in range(0, len(images), batch))
+    return right / len(images)
+
 
 SMALL = ["--limit", "512", "--epochs", "2", "--evals-per-epoch", "1", "--quiet", "--preset", "fast", "--threads", "1",
          "--snapshot-steps", "0,1,3", "--snapshot-epochs", "1"]
@@ -22,18 +32,10 @@ SMALL = ["--limit", "512", "--epochs", "2", "--evals-per-epoch", "1", "--quiet",
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory, mnist_dir):
-    """Two short runs, with and without snapshots."""
+    """A short run with snapshots (that they leave training unchanged: tests/test_training.py)."""
     root = tmp_path_factory.mktemp("snapshots")
     assert train.main(["--data-dir", str(mnist_dir), *SMALL, "--out-dir", str(root / "with")]) == 0
-    assert train.main(["--data-dir", str(mnist_dir), *SMALL, "--no-snapshots", "--out-dir", str(root / "without")]) == 0
     return root
-
-
-def test_snapshots_do_not_change_training(small_run):
-    a = load_file(small_run / "with" / "cnn_fast.safetensors")
-    b = load_file(small_run / "without" / "cnn_fast.safetensors")
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert not (small_run / "without" / "cnn_fast_snapshots.safetensors").exists()
 
 
 def test_small_run_snapshots_load_back(small_run, mnist_test):
@@ -50,11 +52,9 @@ def test_small_run_snapshots_load_back(small_run, mnist_test):
     # Each stored snapshot, dequantized, scores on the 10,000 test digits what it scored in float32 when it was taken
     # (these barely trained networks put many digits near a boundary, where rounding a weight can tip them).
     images, labels = mnist_test
-    x = torch.from_numpy(images).float()[:, None] / 255
     for info, m in zip(snaps.infos[:-1], snaps.models[:-1], strict=True):
-        with torch.inference_mode():
-            accuracy = (m(x).argmax(1).numpy() == labels).mean()
-        assert abs(accuracy - info.test_accuracy) < 0.01, (info, accuracy)
+        measured = accuracy(m, images, labels)
+        assert abs(measured - info.test_accuracy) < 0.01, (info, measured)
 
 
 def test_quantization_rounds_each_weight_by_at_most_half_a_step():
@@ -81,16 +81,16 @@ def test_shipped_snapshots(clf, mnist_test):
     steps = [i.step for i in snaps.infos]
     assert steps == sorted(set(steps)) and steps[0] == 0
     images, labels = mnist_test
-    x = torch.from_numpy(images).float()[:, None] / 255
-    accuracies = []
-    for info, m in zip(snaps.infos, snaps.models, strict=True):
-        with torch.inference_mode():
-            accuracies.append((m(x).argmax(1).numpy() == labels).mean())
-        # Stored as int8 rows, each scores on the 10,000 test digits what its float32 original did (measured:
-        # within 0.2 points, the largest gap at the barely trained early steps); the last is the network itself.
-        assert abs(accuracies[-1] - info.test_accuracy) < 0.003, (info, accuracies[-1])
-    assert accuracies[0] < 0.3 and accuracies[-1] > 0.99  # from a guess to the trained network
-    assert accuracies[1:] != sorted(accuracies[1:])[::-1]  # it learns: not a decline
+    # Stored as int8 rows, a snapshot scores on the 10,000 test digits what its float32 original did when training
+    # took it (all of them measured: within 0.2 points, the largest gaps at the barely trained early steps). Three
+    # are checked here, early, middle and late: each takes ~8 s on 2 cores.
+    for i in (1, len(snaps) // 2, len(snaps) - 2):
+        measured = accuracy(snaps.models[i], images, labels)
+        assert abs(measured - snaps.infos[i].test_accuracy) < 0.003, (snaps.infos[i], measured)
+    # Along the way, on the first 1,000: from a guess to the trained network, better and better on the whole.
+    accuracies = [accuracy(m, images[:1000], labels[:1000]) for m in snaps.models]
+    assert accuracies[0] < 0.3 and accuracies[-1] > 0.99
+    assert accuracies[3] > accuracies[1] > accuracies[0] and min(accuracies[4:]) > 0.98
 
 
 def test_missing_or_broken_snapshots_turn_the_tab_off(tmp_path, clf):

@@ -37,8 +37,12 @@ def test_training_smoke_run(tmp_path, mnist_dir):
 def test_training_is_reproducible(tmp_path, mnist_dir):
     args = ["--data-dir", str(mnist_dir), "--limit", "256", "--epochs", "1", "--evals-per-epoch", "1", "--quiet",
             "--preset", "fast", "--threads", "1"]
-    train.main(args + ["--out-dir", str(tmp_path / "a")])
-    train.main(args + ["--out-dir", str(tmp_path / "b")])
+    # The second run takes no snapshots (the first takes them, by default, several within its few steps): equal
+    # weights show both that a run is reproducible and that taking snapshots changes nothing in it.
+    train.main(args + ["--snapshot-steps", "0,1,2", "--out-dir", str(tmp_path / "a")])
+    train.main(args + ["--no-snapshots", "--out-dir", str(tmp_path / "b")])
+    assert (tmp_path / "a" / "cnn_fast_snapshots.safetensors").is_file()
+    assert not (tmp_path / "b" / "cnn_fast_snapshots.safetensors").exists()
     a = load_classifier(tmp_path / "a" / "cnn_fast.safetensors").model.state_dict()
     b = load_classifier(tmp_path / "b" / "cnn_fast.safetensors").model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
