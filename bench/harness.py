@@ -318,6 +318,22 @@ def touch_strokes(page, strokes: Sequence[Sequence[Sequence[float]]], step_ms: f
         cdp.detach()
 
 
+def lesson_ready(page, element_id: str, condition: str = "true", timeout: int = 20_000) -> dict:
+    """Waits until the view #element_id is computed (data-state=ready) and ``condition`` (JS over ``d``, its
+    dataset) holds; returns that dataset."""
+    page.wait_for_function(
+        f"() => {{ const e = document.querySelector('#{element_id}'); if (!e) return false; const d = e.dataset;"
+        f" return d.state === 'ready' && ({condition}); }}", timeout=timeout)
+    return page.evaluate(f"() => ({{...document.querySelector('#{element_id}').dataset}})")
+
+
+def set_number(page, elem_id: str, value: float) -> None:
+    """Sets a Gradio slider through its number box (what a keyboard user does)."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
 def open_tab(page, name: str) -> None:
     """Opens the lesson tab ``name`` as a user does: its tab, or, when the tab bar has no room for it, Gradio's
     "More tabs" menu and the entry there."""

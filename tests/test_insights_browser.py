@@ -8,25 +8,20 @@ import time
 
 import pytest
 
-from bench.harness import draw_strokes, example_strokes_unit, open_page, open_tab, running_app, wait_settled
+from bench.harness import (
+    draw_strokes,
+    example_strokes_unit,
+    open_page,
+    open_tab,
+    running_app,
+    set_number,
+    wait_settled,
+)
+from bench.harness import lesson_ready as ready
 from demo.lessons import break_it
 from demo.snapshots import DEFAULT_PATH as SNAPSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-
-
-def ready(page, element_id: str, condition: str = "true", timeout: int = 20_000) -> dict:
-    """Waits until #element_id is computed (data-state=ready) and ``condition`` (JS over ``d``, its dataset) holds."""
-    page.wait_for_function(
-        f"() => {{ const e = document.querySelector('#{element_id}'); if (!e) return false; const d = e.dataset;"
-        f" return d.state === 'ready' && ({condition}); }}", timeout=timeout)
-    return page.evaluate(f"() => ({{...document.querySelector('#{element_id}').dataset}})")
-
-
-def set_number(page, elem_id: str, value: float) -> None:
-    box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def live_answer(page) -> tuple[str, list[str]]:

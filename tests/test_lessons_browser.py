@@ -21,28 +21,17 @@ from bench.harness import (
     open_page,
     open_tab,
     running_app,
+    set_number,
     teacher_url,
     wait_settled,
 )
+from bench.harness import lesson_ready as ready
 from demo.model import count_parameters
 from demo.ui import LAUNCH_OPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]  # real Chromium against a real app
 
 
-def ready(page, element_id: str, condition: str = "true", timeout: int = 15_000) -> dict:
-    """Waits until #element_id is computed (data-state=ready) and ``condition`` (JS over ``d``, its dataset) holds."""
-    page.wait_for_function(
-        f"() => {{ const e = document.querySelector('#{element_id}'); if (!e) return false; const d = e.dataset;"
-        f" return d.state === 'ready' && ({condition}); }}", timeout=timeout)
-    return page.evaluate(f"() => ({{...document.querySelector('#{element_id}').dataset}})")
-
-
-def set_number(page, elem_id: str, value: int) -> None:
-    """Sets a Gradio slider through its number box (what a keyboard user does)."""
-    box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
 
 
 @pytest.fixture(scope="module")
