@@ -11,7 +11,6 @@ No side effects at import: nothing is read until :func:`load_atlas` is called.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -21,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from torch import nn
 
-from .checkpoint import WEIGHTS_DIR
+from .checkpoint import WEIGHTS_DIR, read_safetensors
+from .data import sha256_file
 from .model import CONV, POOL, stage_kind
 
 if TYPE_CHECKING:  # for the type hint only: the classifier module imports far more than this one needs
@@ -119,22 +119,16 @@ class Atlas:
     path: Path | None = None
 
 
-def sha256_of(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def read_atlas(path: str | Path = DEFAULT_PATH) -> Atlas:
     """Reads an atlas file whatever weights it was made for. Raises :class:`AtlasError` naming the fix."""
-    from safetensors import SafetensorError, safe_open
+    from safetensors import SafetensorError
 
     path = Path(path)
     fix = f"Rebuild it with: {REBUILD}"
     if not path.is_file():
         raise AtlasError(f"filter atlas {path} does not exist. {fix}")
     try:
-        with safe_open(str(path), framework="numpy") as f:
-            header = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}
+        header, tensors = read_safetensors(path)
         info = json.loads(header[META_KEY])
         layers = {}
         for name in info["layers"]:
@@ -163,7 +157,7 @@ def load_atlas(clf: Classifier, path: str | Path | None = None) -> Atlas | None:
     except AtlasError as error:
         log.warning("the filter atlas is off: %s", error)
         return None
-    if atlas.info.get("weights_sha256") != sha256_of(clf.path):
+    if atlas.info.get("weights_sha256") != sha256_file(Path(clf.path)):
         log.warning("the filter atlas is off: %s was computed for other weights than %s. Rebuild it with: %s "
                     "--weights %s", atlas.path, clf.path, REBUILD, clf.path)
         return None

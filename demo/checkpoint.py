@@ -56,21 +56,28 @@ def save_checkpoint(model: nn.Module, config: dict[str, Any], path: str | Path,
     return path
 
 
+def read_safetensors(path: str | Path, framework: str = "numpy") -> tuple[dict[str, str], dict[str, Any]]:
+    """A safetensors file's header metadata and every tensor (``framework``: "numpy" or "pt"); the reader's own
+    errors (SafetensorError, OSError...) pass through for the caller to explain."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework=framework) as f:
+        return f.metadata() or {}, {key: f.get_tensor(key) for key in f.keys()}
+
+
 def load_checkpoint(path: str | Path) -> tuple[nn.Sequential, dict[str, Any], dict[str, Any]]:
     """Rebuilds the eval-mode model stored at ``path``; returns ``(model, config, report)``.
 
     ``report`` is the JSON beside the weights, or ``{}`` when that file is absent.
     """
-    from safetensors import SafetensorError, safe_open
+    from safetensors import SafetensorError
 
     path = Path(path)
     fix = f"Rebuild it with: {rebuild_command(path)}"
     if not path.is_file():
         raise WeightsError(f"weights file {path} does not exist. {fix}")
     try:
-        with safe_open(str(path), framework="pt") as f:
-            header = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}
+        header, tensors = read_safetensors(path, "pt")
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
         raise WeightsError(f"weights file {path} is not a readable safetensors file ({error}); it may be truncated "
                            f"or corrupted. {fix}") from error

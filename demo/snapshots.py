@@ -14,7 +14,6 @@ accuracy of a snapshot by a few hundredths of a percent (tests/test_snapshots.py
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -25,7 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import WEIGHTS_DIR
+from .checkpoint import WEIGHTS_DIR, read_safetensors
+from .data import sha256_file
 from .model import build_model, fold_batchnorm, inference_config
 
 log = logging.getLogger("convscope")
@@ -140,7 +140,7 @@ class SnapshotRecorder:
             "config": inference_config(self.config),
             "steps_per_epoch": self.steps_per_epoch,
             "snapshots": [vars(info) for info, _ in self.taken],
-            "final_sha256": hashlib.sha256(Path(final_weights).read_bytes()).hexdigest(),
+            "final_sha256": sha256_file(Path(final_weights)),
             "curve": [[round(p["epoch"], 4), round(p["test_acc"], 4)] for p in curve],
         }
         path = Path(path)
@@ -170,16 +170,13 @@ def load_snapshots(model: nn.Sequential, weights: str | Path, report: dict[str, 
 
     None, logged, when the file is missing, unreadable or made for another architecture: the tab then says how to
     make it, and nothing else in the app depends on it."""
-    from safetensors import safe_open
-
     path = Path(path) if path is not None else snapshots_path(weights)
     if not path.is_file():
         log.info("no training snapshots at %s: the Watch it learn tab is off", path)
         return None
     try:
-        with safe_open(str(path), framework="pt") as f:
-            header = json.loads((f.metadata() or {})[SNAPSHOTS_KEY])
-            tensors = {name: f.get_tensor(name) for name in f.keys()}
+        metadata, tensors = read_safetensors(path, "pt")
+        header = json.loads(metadata[SNAPSHOTS_KEY])
         config = header["config"]
         names = list(model.state_dict())
         models = []
@@ -195,7 +192,7 @@ def load_snapshots(model: nn.Sequential, weights: str | Path, report: dict[str, 
     steps_per_epoch = int(header["steps_per_epoch"])
     final = SnapshotInfo(epochs * steps_per_epoch, float(epochs), report.get("test_accuracy", float("nan")),
                          report.get("test_loss", float("nan")))
-    same_run = header["final_sha256"] == hashlib.sha256(Path(weights).read_bytes()).hexdigest()
+    same_run = header["final_sha256"] == sha256_file(Path(weights))
     return Snapshots([*infos, final], [*models, model], [tuple(p) for p in header["curve"]], steps_per_epoch,
                      same_run)
 

@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 from demo import load_classifier
-from demo.atlas import DEFAULT_PATH, META_KEY, TOP, crop, receptive_fields, sha256_of
+from demo.atlas import DEFAULT_PATH, META_KEY, TOP, crop, receptive_fields
 from demo.classifier import DEFAULT_WEIGHTS
-from demo.data import load_mnist
+from demo.data import load_mnist, sha256_file
 
 
 def channel_maxima(model: torch.nn.Sequential, images: torch.Tensor, layers: list[str],
@@ -115,7 +115,7 @@ def main() -> int:
                              for name, f in fields.items()},
         "images": f"MNIST training set, all {len(images)} images, uint8 / 255 as stored",
         "weights": weights_path.name,
-        "weights_sha256": sha256_of(weights_path),
+        "weights_sha256": sha256_file(Path(weights_path)),
         "mnist_sha256": mnist.sha256,
         "batch": args.batch,
         "command": shlex.join(["python", *sys.argv]),
