@@ -318,6 +318,16 @@ def touch_strokes(page, strokes: Sequence[Sequence[Sequence[float]]], step_ms: f
         cdp.detach()
 
 
+def reload_with_example(page, digit: int = 3) -> str | None:
+    """Reloads the page (no tab open, every control at its default) and draws the pad's example ``digit`` (one
+    update: its button); returns the digit the page then reads."""
+    page.reload()
+    page.wait_for_selector("#pad canvas", timeout=30_000)
+    page.locator(f'.example-button[title^="example: a {digit}"]').first.click()
+    wait_settled(page)
+    return page.locator("#prediction").get_attribute("data-label")
+
+
 def lesson_ready(page, element_id: str, condition: str = "true", timeout: int = 20_000) -> dict:
     """Waits until the view #element_id is computed (data-state=ready) and ``condition`` (JS over ``d``, its
     dataset) holds; returns that dataset."""

@@ -72,3 +72,13 @@ def app_server():
     flags, or that break a server on purpose, start their own."""
     with running_app() as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def module_page(browser, app_url):
+    """One page of the module's app (the module defines ``app_url``), shared by its tests and closed after them."""
+    from bench.harness import open_page
+
+    page = open_page(browser, app_url)
+    yield page
+    page.close()

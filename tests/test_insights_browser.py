@@ -13,6 +13,7 @@ from bench.harness import (
     example_strokes_unit,
     open_page,
     open_tab,
+    reload_with_example,
     running_app,
     set_number,
     wait_settled,
@@ -48,19 +49,8 @@ def app_url(mnist_dir, nearest_cache):
 
 def fresh(page, digit: int = 3):
     """The page reloaded, with the pad's example ``digit`` drawn (one update)."""
-    page.reload()
-    page.wait_for_selector("#pad canvas", timeout=30_000)
-    page.locator(f'.example-button[title^="example: a {digit}"]').first.click()
-    wait_settled(page)
-    assert page.locator("#prediction").get_attribute("data-label") == str(digit)
+    assert reload_with_example(page, digit) == str(digit)
     return page
-
-
-@pytest.fixture(scope="module")
-def module_page(browser, app_url):
-    page = open_page(browser, app_url)
-    yield page
-    page.close()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from bench.harness import (
     example_strokes_unit,
     open_page,
     open_tab,
+    reload_with_example,
     running_app,
     set_number,
     teacher_url,
@@ -40,23 +41,12 @@ def app_url():
         yield url
 
 
-@pytest.fixture(scope="module")
-def module_page(browser, app_url):
-    page = open_page(browser, app_url)
-    yield page
-    page.close()
-
-
 @pytest.fixture
 def page(module_page):
     """The module's page freshly loaded, with a 3 on the pad (the pad's example button: one update; drawing with the
     mouse is covered by test_lessons_follow_the_drawing and test_browser.py): no tab open, no
     lesson computed, every control at its default, whatever the tests before did."""
-    module_page.reload()
-    module_page.wait_for_selector("#pad canvas", timeout=30_000)
-    module_page.locator('.example-button[title^="example: a 3"]').first.click()
-    wait_settled(module_page)
-    assert module_page.locator("#prediction").get_attribute("data-label") == "3"
+    assert reload_with_example(module_page, 3) == "3"
     return module_page
 
 
