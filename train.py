@@ -25,11 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from demo.checkpoint import WEIGHTS_DIR, save_checkpoint
-from demo.data import DEFAULT_CACHE, MnistNotFoundError, load_mnist
-from demo.model import build_model, count_parameters, default_config, fold_batchnorm, inference_config
-from demo.preprocess import disk
-from demo.snapshots import DEFAULT_EPOCHS, DEFAULT_STEPS, SnapshotRecorder
+from demo.core.checkpoint import WEIGHTS_DIR, save_checkpoint
+from demo.core.data import DEFAULT_CACHE, MnistNotFoundError, load_mnist
+from demo.core.model import build_model, count_parameters, default_config, fold_batchnorm, inference_config
+from demo.core.preprocess import disk
+from demo.teaching.snapshots import DEFAULT_EPOCHS, DEFAULT_STEPS, SnapshotRecorder
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The shipped CNN: accuracy first.

@@ -8,10 +8,10 @@ for its live workers and warms them up (one pupil, two digits; not reported). On
 bench/live_classroom.py's class (``--pupils`` pupils drawing ``--drawings`` digits each, sending what the pad sends)
 alone. Then ``--rounds`` rounds, the room cleared before each (the teacher's "clear"): the same class, and meanwhile
 each pupil presses "Send to class" once at a uniformly random moment in the first ``--window`` s and does what
-demo/static/send.js does (an example digit of the project with that digit as "meant", a nickname, a random pupil
+demo/page/static/send.js does (an example digit of the project with that digit as "meant", a nickname, a random pupil
 id; after a 503, or a 429 with limit "room", it waits max(1, retry_after) × 0.5-1.5 s and tries again, 6 attempts in
 all; any other refusal ends it). A teacher's page polls ``/convscope/room/state`` once a second as
-demo/static/room.js does (version and have; a tick is skipped while a poll is in flight; the page stays open across
+demo/page/static/room.js does (version and have; a tick is skipped while a poll is in flight; the page stays open across
 rounds) and notes when each drawing first shows in its gallery.
 
 Reported (medians of the rounds; counts summed, maxima the largest): sends accepted of sent, retries and refusals by
@@ -50,8 +50,8 @@ from bench.harness import (
     wait_for_live_workers,
 )
 from bench.live_classroom import Stats, classroom, local_app_pids
-from demo.pad import pad_examples
-from demo.theme import PAD_SIZE, PEN_DEFAULT, ROOM_POLL_MS
+from demo.page.pad import pad_examples
+from demo.views.theme import PAD_SIZE, PEN_DEFAULT, ROOM_POLL_MS
 
 ROOM = "/convscope/room"
 SEND_ATTEMPTS = 6  # send.js: a busy room or busy workers are tried again, at most 6 attempts in all

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from bench.drawn_digits import Drawing, example_drawings, redrawn_mnist
 from demo import load_classifier
-from demo.data import load_mnist_test
+from demo.core.data import load_mnist_test
 
 
 def score(clf, drawings: list[Drawing]) -> dict[str, dict[str, tuple[int, int]]]:

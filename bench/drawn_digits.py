@@ -20,8 +20,8 @@ from PIL import Image
 from scipy import ndimage
 
 from bench.tracing import TRACE_SCALE, trace, upsampled_ink
-from demo.examples import EXAMPLES, example_strokes
-from demo.strokes import Stroke, rasterize
+from demo.core.examples import EXAMPLES, example_strokes
+from demo.core.strokes import Stroke, rasterize
 
 ENCODINGS = ("L-dark-on-light", "L-light-on-dark", "RGB-colour-ink", "RGB-grey-paper", "RGBA-transparent-black",
              "RGBA-transparent-white", "numpy-uint8-dark-on-light", "numpy-float-light-on-dark",

@@ -375,6 +375,6 @@ def reset_observer(page) -> None:
 
 def example_strokes_unit(digit: int, style: int = 0) -> list[list[tuple[float, float]]]:
     """One of the project's example digits in 0-1 pad coordinates (as a person would place it)."""
-    from demo.examples import example_strokes
+    from demo.core.examples import example_strokes
 
     return [[(x / 100, y / 100) for x, y in s] for s in example_strokes(digit, style, 100, 100, pad=0.18)]

@@ -4,7 +4,7 @@
                                    [--workers N] [--url URL] [--json]
 
 Starts ``python -m demo`` (its defaults: one live worker per core; ``--workers`` passes another count), waits until
-its workers are ready, and runs ``--pupils`` simulated pupils at once. Each behaves like demo/static/pad.js:
+its workers are ready, and runs ``--pupils`` simulated pupils at once. Each behaves like demo/page/static/pad.js:
 
 * draws one of the project's example digits (chosen at random) at a person's pace, the pen moving along the strokes
   at PEN_SPEED pad pixels per second, lifting for STROKE_GAP_S between strokes;
@@ -54,8 +54,8 @@ from bench.harness import (
     running_app,
     wait_for_live_workers,
 )
-from demo.pad import pad_examples
-from demo.theme import OVERVIEW_INTERVAL_MS, PAD_SIZE, PEN_DEFAULT, SEND_INTERVAL_MS
+from demo.page.pad import pad_examples
+from demo.views.theme import OVERVIEW_INTERVAL_MS, PAD_SIZE, PEN_DEFAULT, SEND_INTERVAL_MS
 
 PEN_SPEED = 460.0  # pad pixels per second: the median example digit (368 px of pen path) takes 0.8 s
 STROKE_GAP_S = 0.12  # pen lifted between two strokes

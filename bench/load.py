@@ -67,9 +67,9 @@ from bench.harness import (
     running_app,
     wait_for_live_workers,
 )
-from demo.examples import EXAMPLES, example_image
-from demo.pad import pad_examples
-from demo.theme import PAD_SIZE, PEN_DEFAULT
+from demo.core.examples import EXAMPLES, example_image
+from demo.page.pad import pad_examples
+from demo.views.theme import PAD_SIZE, PEN_DEFAULT
 
 THINK_S = (0.5, 1.5)  # a pupil looks at the answer, then draws the next digit
 WARMUP_PER_PATH = 2  # first requests pay for lazy imports and caches; keep them out of the numbers

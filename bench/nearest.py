@@ -1,4 +1,4 @@
-"""Nearest digits (demo/nearest.py): how fast a query is, how long the one-off build takes, and how well the
+"""Nearest digits (demo/teaching/nearest.py): how fast a query is, how long the one-off build takes, and how well the
 nearest training digits agree with the truth.
 
     python bench/nearest.py [--data-dir ../shared/data/mnist] [--threads 1] [--queries 200] [--runs 5] [--builds 3]
@@ -29,10 +29,10 @@ import numpy as np
 import torch
 
 from demo import load_classifier
-from demo import nearest as nearest_module
-from demo.data import load_mnist_test
-from demo.lesson_views.nearest import nearest_html
-from demo.nearest import NearestDigits, NearestHandle, compute_embeddings, embed_batch, embedding_stage
+from demo.core.data import load_mnist_test
+from demo.teaching import nearest as nearest_module
+from demo.teaching.nearest import NearestDigits, NearestHandle, compute_embeddings, embed_batch, embedding_stage
+from demo.views.tabs.nearest import nearest_html
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / ".." / "shared" / "data" / "mnist"

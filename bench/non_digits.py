@@ -1,6 +1,6 @@
 """A test set of drawings that are NOT digits, drawn the way a pupil would draw them on the pad.
 
-Everything is drawn with pen strokes (:func:`demo.strokes.rasterize`, the pad's own rasteriser) on a 280×280 canvas
+Everything is drawn with pen strokes (:func:`demo.core.strokes.rasterize`, the pad's own rasteriser) on a 280×280 canvas
 with a round pen 8-30 px wide, at a random size (35-85 % of the canvas) and position, with a random hand (rotation,
 shear, aspect) and a little tremor; the font families are rendered glyphs instead of strokes. Generation is seeded
 and needs no downloads, so a run is reproducible.
@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from demo.strokes import Stroke, rasterize
+from demo.core.strokes import Stroke, rasterize
 
 CANVAS = 280  # the pad's canvas
 PEN_RANGE = (8.0, 30.0)  # pen widths in canvas pixels
@@ -100,7 +100,7 @@ class NonDigit:
 
 
 # ------------------------------------------------------------------------------------------------ stroke helpers
-# Shapes are designed in a 100×100 box (x right, y down), like demo/examples.py.
+# Shapes are designed in a 100×100 box (x right, y down), like demo/core/examples.py.
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float,
          n: int = 24) -> list[tuple[float, float]]:

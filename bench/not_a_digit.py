@@ -1,4 +1,4 @@
-"""How well the digit score (demo/digitness.py) tells non-digits from digits, on sets it was not fitted on.
+"""How well the digit score (demo/core/digitness.py) tells non-digits from digits, on sets it was not fitted on.
 
     python bench/not_a_digit.py --data-dir ../shared/data/mnist [--limit 3000] [--per-family 150] [--seed 3000]
 
@@ -38,10 +38,10 @@ from bench.drawn_digits import _draw as draw_digit
 from bench.drawn_digits import _place, example_drawings, redrawn_mnist, traced_strokes
 from bench.non_digits import FAMILIES, non_digits
 from demo import load_classifier
-from demo.data import load_mnist
-from demo.digitness import load_digitness, stage_features
-from demo.model import staged_forward
-from demo.strokes import rasterize
+from demo.core.data import load_mnist
+from demo.core.digitness import load_digitness, stage_features
+from demo.core.model import staged_forward
+from demo.core.strokes import rasterize
 
 AMBIGUOUS = "digit_like_letters"
 

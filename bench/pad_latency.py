@@ -28,7 +28,7 @@ from bench.harness import (
     teacher_url,
     wait_settled,
 )
-from demo.examples import EXAMPLES
+from demo.core.examples import EXAMPLES
 
 CLEAR_ROUND_TRIP_JS = Path(__file__).resolve().with_name("clear_round_trip.js").read_text(encoding="utf-8")
 

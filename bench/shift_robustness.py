@@ -2,8 +2,8 @@
 
     python bench/shift_robustness.py [--data-dir ../shared/data/mnist] [--out weights/robustness.json]
 
-All 10,000 test images are moved with :func:`demo.transform.shift_rotate` (whole-pixel shifts are exact pixel moves,
-rotations are bilinear about the field's centre, zero fill, rounded back to uint8) and classified with
+All 10,000 test images are moved with :func:`demo.core.transform.shift_rotate` (whole-pixel shifts are exact pixel
+moves, rotations are bilinear about the field's centre, zero fill, rounded back to uint8) and classified with
 ``predict_mnist``, for four sweeps: horizontal shift dx (+ = right), vertical shift dy (+ = down), diagonal shift
 dx = dy, all from -8 to +8 px, and rotation from -60° to +60° in steps of 10° (+ = counter-clockwise on screen).
 Both shipped models were trained with the same augmentation (up to about ±1.7 px of shift and ±15° of rotation).
@@ -38,8 +38,8 @@ import numpy as np
 import torch
 
 from demo import load_classifier
-from demo.data import load_mnist_test, resolve_mnist_root, sha256_file
-from demo.transform import shift_rotate
+from demo.core.data import load_mnist_test, resolve_mnist_root, sha256_file
+from demo.core.transform import shift_rotate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,7 +137,7 @@ def main() -> int:
         return 0
     report = {
         "description": "Accuracy of each model on the MNIST test set with every digit moved or turned by "
-                       "demo.transform.shift_rotate; the value 0 of each sweep is the untouched test set. "
+                       "demo.core.transform.shift_rotate; the value 0 of each sweep is the untouched test set. "
                        "Accuracies are fractions in [0, 1]; ink_kept is the mean share of a digit's ink left in "
                        "the 28x28 field.",
         "command": shlex.join(["python", "bench/shift_robustness.py", *sys.argv[1:]]),
@@ -146,7 +146,7 @@ def main() -> int:
         "versions": {"torch": torch.__version__, "numpy": np.__version__},
         "data_sha256": data_sha256,
         "test_images": len(images),
-        "transform": "demo.transform.shift_rotate: whole-pixel shifts are exact pixel moves; rotations turn about "
+        "transform": "demo.core.transform.shift_rotate: whole-pixel shifts are exact pixel moves; rotations turn about "
                      "the field's centre (bilinear); zero fill; results rounded to uint8",
         "models": {k: {"weights": clf.path.name, "arch": clf.report.get("arch"),
                        "parameters": clf.report.get("parameters"),

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 
 from demo import load_classifier
-from demo.live import updated_views, views_for_drawing
-from demo.pad import pad_examples
-from demo.preprocess import preprocess
-from demo.strokes import parse_drawing
-from demo.theme import PAD_SIZE, PEN_DEFAULT
+from demo.core.preprocess import preprocess
+from demo.core.strokes import parse_drawing
+from demo.page.pad import pad_examples
+from demo.views.live import updated_views, views_for_drawing
+from demo.views.theme import PAD_SIZE, PEN_DEFAULT
 
 
 def parse_and_rasterise(text: str) -> object:

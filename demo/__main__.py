@@ -18,8 +18,8 @@ import socket
 import sqlite3
 import sys
 
-from .checkpoint import WeightsError
-from .classifier import DEFAULT_WEIGHTS
+from .core.checkpoint import WeightsError
+from .core.classifier import DEFAULT_WEIGHTS
 
 
 def internet_reachable(host: str = "api.gradio.app", port: int = 443, timeout: float = 3.0) -> bool:
@@ -87,11 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--teacher-token must be 8-128 letters, digits, '-' or '_'")
     limit_malloc_arenas()  # before any worker thread exists
 
-    from .classifier import load_classifier  # heavy imports after argument parsing, so --help is instant
-    from .extras import load_insights, load_lesson_extras, load_mnist_samples
-    from .live_server import LiveService, default_workers
-    from .room import Room
-    from .ui import build_app, launch
+    from .core.classifier import load_classifier  # heavy imports after argument parsing, so --help is instant
+    from .page.extras import load_insights, load_lesson_extras, load_mnist_samples
+    from .page.ui import build_app, launch
+    from .server.live_route import LiveService, default_workers
+    from .server.room import Room
 
     try:
         clf = load_classifier(args.weights)
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         workers = LiveService(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
         insights = load_insights(clf, args.data_dir)  # the nearest digits' index builds in the background
         demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness, workers=workers,
-                         classroom=args.classroom, room=room, insights=insights)  # queue settings: demo/ui.py
+                         classroom=args.classroom, room=room, insights=insights)  # queue settings: demo/page/ui.py
         launch(demo, workers, room, args.public_url, server_name=args.host, server_port=args.port, share=share,
                show_error=False)
     finally:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 
-from demo.classifier import DEFAULT_WEIGHTS, load_classifier
-from demo.extras import load_insights, load_lesson_extras, load_mnist_samples
-from demo.live_server import LiveService, default_workers
-from demo.ui import build_app, launch
+from demo.core.classifier import DEFAULT_WEIGHTS, load_classifier
+from demo.page.extras import load_insights, load_lesson_extras, load_mnist_samples
+from demo.page.ui import build_app, launch
+from demo.server.live_route import LiveService, default_workers
 
 _weights = os.environ.get("CONVSCOPE_WEIGHTS") or str(DEFAULT_WEIGHTS)
 

@@ -14,9 +14,9 @@ import sys
 
 import numpy as np
 
-from .checkpoint import WeightsError
-from .classifier import DEFAULT_WEIGHTS, load_classifier
-from .data import MnistNotFoundError, load_mnist_test
+from .core.checkpoint import WeightsError
+from .core.classifier import DEFAULT_WEIGHTS, load_classifier
+from .core.data import MnistNotFoundError, load_mnist_test
 
 
 def accuracy_report(probs: np.ndarray, labels: np.ndarray) -> tuple[float, list[float]]:

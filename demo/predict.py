@@ -12,10 +12,10 @@ import argparse
 import json
 import sys
 
-from .checkpoint import WeightsError
-from .classifier import DEFAULT_WEIGHTS, load_classifier
-from .image_file import open_image
-from .preprocess import InvalidImageError
+from .core.checkpoint import WeightsError
+from .core.classifier import DEFAULT_WEIGHTS, load_classifier
+from .core.image_file import open_image
+from .core.preprocess import InvalidImageError
 
 
 def main(argv: list[str] | None = None) -> int:

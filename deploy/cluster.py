@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     processes: list[subprocess.Popen] = []
     temp = Path(tempfile.mkdtemp(prefix="convscope-cluster-"))
     sys.path.insert(0, str(ROOT))  # this script runs from deploy/
-    from demo.room import room_urls  # (importing the package loads torch: a few seconds, once)
+    from demo.server.room import room_urls  # (importing the package loads torch: a few seconds, once)
 
     public = room_urls(args.host, args.port, None, "")[0]
     token = None

@@ -25,7 +25,7 @@ def mnist_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir):
-    from demo.data import load_mnist_test
+    from demo.core.data import load_mnist_test
 
     images, labels = load_mnist_test(mnist_dir)
     return images.numpy(), labels.numpy()

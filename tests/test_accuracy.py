@@ -7,7 +7,7 @@ import pytest
 
 from bench.drawn_digits import example_drawings, redrawn_mnist
 from demo import load_classifier
-from demo.checkpoint import WEIGHTS_DIR
+from demo.core.checkpoint import WEIGHTS_DIR
 
 pytestmark = pytest.mark.slow  # every test reads all 10,000 MNIST test digits
 

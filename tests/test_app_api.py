@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.examples import example_image
-from demo.pad import pad_examples
+from demo.core.examples import example_image
+from demo.page.pad import pad_examples
 
 pytestmark = pytest.mark.server  # one real app for the module
 
@@ -155,7 +155,7 @@ def test_live_route_answers_only_the_views_asked_for(app_url):
     assert set(settled.json()["html"]) == {"prediction", "probabilities", "model_input", "feature_maps",
                                            "pooled_maps", "notice", "overview"}
     assert settled.headers["content-encoding"] == "gzip" and len(settled.content) < len(json.dumps(settled.json()))
-    from demo.live import decode_input
+    from demo.views.live import decode_input
 
     assert decode_input(settled.json()["input"]).shape == (28, 28)
     assert broken.json()["kept"] is True and "could not be used" in broken.json()["html"]["notice"]

@@ -30,12 +30,12 @@ from PIL import Image
 from test_image_file import _bomb_png
 
 from bench.harness import chromium, draw_strokes, open_page, wait_settled
-from demo.examples import example_image
-from demo.image_file import open_image
-from demo.pad import pad_examples
-from demo.preprocess import InvalidImageError
-from demo.strokes import MAX_JSON_CHARS, MAX_POINTS, MAX_STROKES, InvalidDrawingError, parse_drawing
-from demo.theme import PEN_DEFAULT, PEN_MAX
+from demo.core.examples import example_image
+from demo.core.image_file import open_image
+from demo.core.preprocess import InvalidImageError
+from demo.core.strokes import MAX_JSON_CHARS, MAX_POINTS, MAX_STROKES, InvalidDrawingError, parse_drawing
+from demo.page.pad import pad_examples
+from demo.views.theme import PEN_DEFAULT, PEN_MAX
 
 FILE, ARRAY, DRAWING = "file", "array", "drawing"
 SECONDS_PER_REQUEST = 10.0  # bounded time: generous for a loaded 2-core machine, far below a hang

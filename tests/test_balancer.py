@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from bench.harness import ROOT, chromium, free_port, open_page, stop_process, wait_settled
-from demo.examples import example_image
+from demo.core.examples import example_image
 
 pytestmark = [pytest.mark.server, pytest.mark.browser, pytest.mark.slow]
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from demo.checkpoint import WEIGHTS_DIR
-from demo.classifier import Classifier, load_classifier
-from demo.examples import example_image
-from demo.lesson_views.break_it import break_it_html
-from demo.lessons import break_it
-from demo.preprocess import preprocess
+from demo.core.checkpoint import WEIGHTS_DIR
+from demo.core.classifier import Classifier, load_classifier
+from demo.core.examples import example_image
+from demo.core.preprocess import preprocess
+from demo.teaching.lessons import break_it
+from demo.views.tabs.break_it import break_it_html
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from bench.harness import (
     running_app,
     wait_settled,
 )
-from demo.examples import EXAMPLES, example_image
-from demo.model import CONV, POOL, stage_kind
+from demo.core.examples import EXAMPLES, example_image
+from demo.core.model import CONV, POOL, stage_kind
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]  # real Chromium against a real app
 

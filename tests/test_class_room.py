@@ -1,8 +1,8 @@
 """The class room end to end in real Chromium: one teacher (the projector's page, 1280×720) and three pupils on
 phones (390×844, touch), each in a browser context of their own, against one ``python -m demo --classroom``.
 
-The readings are checked against the model itself (demo.live.read_drawing on the drawing the pupil's pad holds); the
-store and the routes alone are tests/test_room.py.
+The readings are checked against the model itself (demo.views.live.read_drawing on the drawing the pupil's pad holds);
+the store and the routes alone are tests/test_room.py.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from bench.harness import (
     touch_strokes,
     wait_for_live_workers,
 )
-from demo.live import read_drawing
-from demo.pad import pad_examples
-from demo.room_routes import TOKEN_HEADER
+from demo.page.pad import pad_examples
+from demo.server.room_routes import TOKEN_HEADER
+from demo.views.live import read_drawing
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}

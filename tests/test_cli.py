@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bench.harness import ROOT
-from demo.examples import example_image
+from demo.core.examples import example_image
 
 pytestmark = pytest.mark.slow  # each test starts a Python process that loads torch
 

@@ -1,4 +1,5 @@
-"""The digit score (demo/digitness.py): its file, its direction on clear cases, the empty canvas, a clean import."""
+"""The digit score (demo/core/digitness.py): its file, its direction on clear cases, the empty canvas, a clean
+import."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from demo.digitness import DEFAULT_PATH, DigitnessError, load_digitness
+from demo.core.digitness import DEFAULT_PATH, DigitnessError, load_digitness
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,7 +62,7 @@ def test_empty_canvas_is_not_flagged(clf, dn):
 
 
 def test_score_of_one_drawing_matches_the_batch_form(clf, dn, mnist_test):
-    from demo.digitness import stage_features
+    from demo.core.digitness import stage_features
 
     images, _ = mnist_test
     acts = [clf.predict(images[i]).activations for i in range(4)]
@@ -70,7 +71,7 @@ def test_score_of_one_drawing_matches_the_batch_form(clf, dn, mnist_test):
 
 
 def test_module_has_no_side_effects_on_import():
-    source = (ROOT / "demo" / "digitness.py").read_text()
+    source = (ROOT / "demo" / "core" / "digitness.py").read_text()
     for node in ast.parse(source).body:  # only imports, definitions, constants and the docstring at top level
         assert isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Expr, ast.Assign)), \
             ast.dump(node)
@@ -79,6 +80,6 @@ def test_module_has_no_side_effects_on_import():
             assert names <= {"Path", "__file__"}, ast.dump(node)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             assert "torch" not in ast.dump(node)
-    run = subprocess.run([sys.executable, "-c", "import demo.digitness"], cwd=ROOT, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", "import demo.core.digitness"], cwd=ROOT, capture_output=True, text=True,
                          timeout=60)
     assert run.returncode == 0 and run.stdout == "" and run.stderr == ""

@@ -102,7 +102,7 @@ def upload_root(uploaded) -> Path:
 # never content), so "marker in body" means the file leaked.
 TARGETS = {
     "etc-passwd": Path("/etc/passwd"),
-    "demo-ui-py": ROOT / "demo" / "ui.py",
+    "demo-ui-py": ROOT / "demo" / "page" / "ui.py",
     "weights": ROOT / "weights" / "cnn.safetensors",
 }
 

@@ -26,11 +26,11 @@ import pytest
 from PIL import Image
 from test_bad_input import call, is_skip, result_of
 
-import demo.live
-import demo.ui
+import demo.page.ui
+import demo.views.live
 from bench.harness import free_port
-from demo.examples import example_image
-from demo.pad import pad_examples
+from demo.core.examples import example_image
+from demo.page.pad import pad_examples
 
 pytestmark = pytest.mark.server  # the app served in-process, with faults injected
 
@@ -82,10 +82,10 @@ class GatedClassifier:
 def serve(clf: Any, uploads, monkeypatch) -> Iterator[str]:
     """build_app(clf) launched in this process on a free port, as python -m demo launches it."""
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
-    app = demo.ui.build_app(clf)
+    app = demo.page.ui.build_app(clf)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=False,
-               **demo.ui.LAUNCH_OPTIONS)
+               **demo.page.ui.LAUNCH_OPTIONS)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -162,7 +162,7 @@ def test_a_crash_in_one_request_leaves_the_others_and_the_next_unharmed(real_clf
             elif faulty:  # /draw: the views stay as they were, the notice says what happened
                 assert kind == "complete", payload
                 assert all(is_skip(output) for output in payload[:5]), payload[:5]
-                assert html.escape(demo.live.BUG_MESSAGE) in payload[5] and "warning" in payload[5], payload[5]
+                assert html.escape(demo.views.live.BUG_MESSAGE) in payload[5] and "warning" in payload[5], payload[5]
                 assert "injected fault" not in payload[5]
             else:
                 assert kind == "complete" and shown_label(payload[0]) == digit, (digit, payload[0])
@@ -190,8 +190,8 @@ def test_a_crash_in_one_request_leaves_the_others_and_the_next_unharmed(real_clf
 # ------------------------------------------------------------------------------------------------ over capacity
 
 def test_over_capacity_is_refused_at_once_with_busy_not_a_hang(real_clf, tmp_path, monkeypatch):
-    monkeypatch.setattr(demo.ui, "QUEUE_SIZE", 2)
-    monkeypatch.setattr(demo.ui, "CONCURRENCY", 1)
+    monkeypatch.setattr(demo.page.ui, "QUEUE_SIZE", 2)
+    monkeypatch.setattr(demo.page.ui, "CONCURRENCY", 1)
     clf = GatedClassifier(real_clf)
     burst = 10
     digits = [d % 10 for d in range(burst)]
@@ -236,7 +236,7 @@ def test_over_capacity_is_refused_at_once_with_busy_not_a_hang(real_clf, tmp_pat
 def test_queue_history_is_short_so_events_do_not_slow_down_over_time(clf):
     """Gradio's queue summarises its recorded events with pandas after every event by default (10,000 kept): each
     event then costs more the more were served. The app keeps a short history, summarised every 100 events."""
-    app = demo.ui.build_app(clf)
+    app = demo.page.ui.build_app(clf)
     assert app._queue.ANALYTICS_MAX_EVENTS <= 1000
     assert app._queue.ANAYLTICS_CACHE_FREQUENCY >= 100  # (sic: Gradio's spelling)
-    assert app._queue.max_size == demo.ui.QUEUE_SIZE
+    assert app._queue.max_size == demo.page.ui.QUEUE_SIZE

@@ -14,19 +14,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from demo.atlas import DEFAULT_PATH, TOP, load_atlas, read_atlas
-from demo.checkpoint import PROJECT_ROOT, WEIGHTS_DIR
-from demo.classifier import load_classifier
-from demo.data import load_mnist
-from demo.examples import example_image
-from demo.lesson_views.filter_atlas import filter_atlas_html
-from demo.lessons.architecture import architecture
-from demo.model import staged_forward
-from demo.preprocess import preprocess
+from demo.core.checkpoint import PROJECT_ROOT, WEIGHTS_DIR
+from demo.core.classifier import load_classifier
+from demo.core.data import load_mnist
+from demo.core.examples import example_image
+from demo.core.model import staged_forward
+from demo.core.preprocess import preprocess
+from demo.teaching.atlas import DEFAULT_PATH, TOP, load_atlas, read_atlas
+from demo.teaching.lessons.architecture import architecture
+from demo.views.tabs.filter_atlas import filter_atlas_html
 
-# Written out by hand, not taken from demo/atlas.py: size, stride (input pixels between neighbouring outputs) and the
-# input row of output row 0's top edge. conv1 5×5 "same": rows r−2..r+2; after a 2×2 pool every step is 2 pixels and
-# each 3×3 conv (padding 1) widens the field by 2 steps and moves its start one step up.
+# Written out by hand, not taken from demo/teaching/atlas.py: size, stride (input pixels between neighbouring outputs)
+# and the input row of output row 0's top edge. conv1 5×5 "same": rows r−2..r+2; after a 2×2 pool every step is 2
+# pixels and each 3×3 conv (padding 1) widens the field by 2 steps and moves its start one step up.
 EXPECTED_FIELDS = {"conv1": (5, 1, -2), "conv2": (10, 2, -4), "conv3": (14, 2, -6)}
 TOL = 1e-4  # the tool ran the images in batches of 1000; other batch sizes may round the last bits differently
 

@@ -19,10 +19,10 @@ from bench.harness import (
     teacher_url,
     wait_settled,
 )
-from demo.live import decode_input
-from demo.model import staged_forward
-from demo.pad import pad_examples
-from demo.strokes import parse_drawing
+from demo.core.model import staged_forward
+from demo.core.strokes import parse_drawing
+from demo.page.pad import pad_examples
+from demo.views.live import decode_input
 
 pytestmark = pytest.mark.browser
 

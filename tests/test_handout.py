@@ -1,4 +1,4 @@
-"""The printable handout (demo/handout.py): one A4 page, PNG and PDF, for real MNIST digits.
+"""The printable handout (demo/views/handout.py): one A4 page, PNG and PDF, for real MNIST digits.
 
 PDF text: the handout keeps matplotlib's default Type 3 fonts. The alternatives (``pdf.fonttype`` 42,
 ``pdf.use14corefonts``) are rcParams, process-wide and read at draw time, so switching them per call would mutate
@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.handout import NothingDrawnError, handout_pdf, handout_png
-from demo.handout_layout import INPUT_BOX, PAGE_H, PAGE_W
-from demo.model import CONV, POOL, stage_kind
+from demo.core.model import CONV, POOL, stage_kind
+from demo.views.handout import NothingDrawnError, handout_pdf, handout_png
+from demo.views.handout_layout import INPUT_BOX, PAGE_H, PAGE_W
 
 DATE = dt.date(2024, 3, 5)
 PERCENT = re.compile(r"\d+\.\d %")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.image_file import open_image
-from demo.preprocess import InvalidImageError
+from demo.core.image_file import open_image
+from demo.core.preprocess import InvalidImageError
 
 
 def _png(size: tuple[int, int]) -> bytes:
@@ -60,7 +60,7 @@ def test_missing_file_and_folder(tmp_path):
 
 
 def test_one_by_one_image_is_empty_not_an_error(tmp_path):
-    from demo.preprocess import preprocess
+    from demo.core.preprocess import preprocess
 
     path = tmp_path / "dot.png"
     Image.fromarray(np.zeros((1, 1), np.uint8)).save(path)

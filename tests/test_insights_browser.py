@@ -19,8 +19,8 @@ from bench.harness import (
     wait_settled,
 )
 from bench.harness import lesson_ready as ready
-from demo.lessons import break_it
-from demo.snapshots import DEFAULT_PATH as SNAPSHOTS
+from demo.teaching.lessons import break_it
+from demo.teaching.snapshots import DEFAULT_PATH as SNAPSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

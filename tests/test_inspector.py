@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from demo.checkpoint import WEIGHTS_DIR
-from demo.classifier import load_classifier
-from demo.examples import example_image
-from demo.lesson_views.inspector import inspector_html
-from demo.lessons.inspector import (
+from demo.core.checkpoint import WEIGHTS_DIR
+from demo.core.classifier import load_classifier
+from demo.core.examples import example_image
+from demo.core.model import staged_forward
+from demo.core.preprocess import preprocess
+from demo.teaching.lessons.inspector import (
     STAGE_INPUT,
     STAGE_PROBABILITIES,
     TOP_CHANNELS,
@@ -24,8 +25,7 @@ from demo.lessons.inspector import (
     inspectable_stages,
     stage_shape,
 )
-from demo.model import staged_forward
-from demo.preprocess import preprocess
+from demo.views.tabs.inspector import inspector_html
 
 # The shipped CNN's stages; the first test checks that they are what inspectable_stages lists.
 STAGES = [STAGE_INPUT, "normalize", "conv1", "relu1", "pool1", "conv2", "relu2", "conv3", "relu3", "pool2", "flatten",

@@ -10,15 +10,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from demo.checkpoint import WEIGHTS_DIR
-from demo.classifier import Prediction, load_classifier
-from demo.examples import example_image
-from demo.lesson_tabs import add_lesson_tabs, decode_input, encode_input
-from demo.lesson_views import architecture, convolution, model_card, network, one_value, pooling, saliency, versus
-from demo.live import ViewUpdate
-from demo.model import count_parameters
-from demo.preprocess import preprocess
-from demo.transform import shift_rotate
+from demo.core.checkpoint import WEIGHTS_DIR
+from demo.core.classifier import Prediction, load_classifier
+from demo.core.examples import example_image
+from demo.core.model import count_parameters
+from demo.core.preprocess import preprocess
+from demo.core.transform import shift_rotate
+from demo.page.lesson_tabs import add_lesson_tabs, decode_input, encode_input
+from demo.views.live import ViewUpdate
+from demo.views.tabs import architecture, convolution, model_card, network, one_value, pooling, saliency, versus
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
-"""The teaching computations (demo.lessons) against independent references: PyTorch's own layers and the shipped
-model's stage outputs, numpy written out by hand, and finite differences."""
+"""The teaching computations (demo.teaching.lessons) against independent references: PyTorch's own layers and the
+shipped model's stage outputs, numpy written out by hand, and finite differences."""
 
 from __future__ import annotations
 
@@ -14,16 +14,23 @@ import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
 from demo import load_classifier
-from demo.checkpoint import WEIGHTS_DIR
-from demo.lesson_views.architecture import stage_detail
-from demo.lesson_views.convolution import formula_text, padding_text
-from demo.lesson_views.one_value import input_note
-from demo.lessons.architecture import architecture
-from demo.lessons.convolution import KERNELS, MODES, apply_kernel, conv_geometry, learned_kernel, learned_kernel_bias
-from demo.lessons.one_value import one_value
-from demo.lessons.pooling import pool_map, pool_window
-from demo.lessons.saliency import grad_cam, saliency
-from demo.model import MNIST_MEAN, MNIST_STD, count_parameters, stage_kind, staged_forward
+from demo.core.checkpoint import WEIGHTS_DIR
+from demo.core.model import MNIST_MEAN, MNIST_STD, count_parameters, stage_kind, staged_forward
+from demo.teaching.lessons.architecture import architecture
+from demo.teaching.lessons.convolution import (
+    KERNELS,
+    MODES,
+    apply_kernel,
+    conv_geometry,
+    learned_kernel,
+    learned_kernel_bias,
+)
+from demo.teaching.lessons.one_value import one_value
+from demo.teaching.lessons.pooling import pool_map, pool_window
+from demo.teaching.lessons.saliency import grad_cam, saliency
+from demo.views.tabs.architecture import stage_detail
+from demo.views.tabs.convolution import formula_text, padding_text
+from demo.views.tabs.one_value import input_note
 
 SIZES = range(2, 8)
 ZERO_SUM = ("vertical edges", "horizontal edges", "diagonal edges", "outline (Laplacian)")

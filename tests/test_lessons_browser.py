@@ -27,8 +27,8 @@ from bench.harness import (
     wait_settled,
 )
 from bench.harness import lesson_ready as ready
-from demo.model import count_parameters
-from demo.ui import LAUNCH_OPTIONS
+from demo.core.model import count_parameters
+from demo.page.ui import LAUNCH_OPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]  # real Chromium against a real app
 

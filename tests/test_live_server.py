@@ -1,4 +1,4 @@
-"""The live pad's route (demo/live_server.py): answers, admission control, a worker dying, the byte budget."""
+"""The live pad's route (demo/server/live_route.py): answers, admission control, a worker dying, the byte budget."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from bench.harness import process_tree, running_app, wait_for_live_workers
-from demo.checkpoint import WEIGHTS_DIR
-from demo.live_server import LiveService, answer
-from demo.pad import pad_examples
+from demo.core.checkpoint import WEIGHTS_DIR
+from demo.page.pad import pad_examples
+from demo.server.live_route import LiveService, answer
 
 EXAMPLES = pad_examples()[0]
 
@@ -169,7 +169,8 @@ def test_a_worker_ends_when_its_server_is_gone_even_one_gone_before_the_worker_s
     exits at once (its port taken) must not leave workers behind that were still loading torch."""
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    watch = "import sys, time; from demo.live_server import _exit_with_parent; _exit_with_parent({}); time.sleep(60)"
+    watch = ("import sys, time; from demo.server.live_route import _exit_with_parent; _exit_with_parent({}); "
+             "time.sleep(60)")
     orphan = subprocess.Popen([sys.executable, "-c", watch.format(gone.pid)])
     kept = subprocess.Popen([sys.executable, "-c", watch.format(os.getpid())])
     try:

@@ -13,8 +13,8 @@ import torch
 
 import train
 from demo import WeightsError, load_classifier
-from demo.checkpoint import load_checkpoint, rebuild_command, save_checkpoint
-from demo.model import (
+from demo.core.checkpoint import load_checkpoint, rebuild_command, save_checkpoint
+from demo.core.model import (
     ACTIVATION,
     CONV,
     POOL,
@@ -62,7 +62,7 @@ def test_shipped_cnn_has_the_tutorials_layer_kinds(clf):
 
 
 def test_activations_are_every_conv_activation_and_pool_stage(clf):
-    from demo.examples import example_image
+    from demo.core.examples import example_image
 
     r = clf.predict(example_image(4))
     expected = [n for n, m in clf.model.named_children() if stage_kind(m) in (CONV, ACTIVATION, POOL)]

@@ -1,5 +1,5 @@
-"""Nearest digits (demo/nearest.py, demo/lesson_views/nearest.py): the embeddings are the network's own last hidden
-layer, queries are an exact cosine search, the cache is reused only for the same network and data, and the view.
+"""Nearest digits (demo/teaching/nearest.py, demo/views/tabs/nearest.py): the embeddings are the network's own last
+hidden layer, queries are an exact cosine search, the cache is reused only for the same network and data, and the view.
 
 The index is built once for the module (about 40 s on 2 cores) in a temporary cache folder; the tests that need a
 rebuild give it the already computed embeddings instead of computing them again.
@@ -20,9 +20,9 @@ import pytest
 import torch
 from torch import nn
 
-from demo import nearest as nearest_module
-from demo.lesson_views.nearest import nearest_html
-from demo.nearest import NearestDigits, NearestHandle, cache_info, cache_path
+from demo.teaching import nearest as nearest_module
+from demo.teaching.nearest import NearestDigits, NearestHandle, cache_info, cache_path
+from demo.views.tabs.nearest import nearest_html
 
 
 class Recomputed(Exception):
@@ -48,7 +48,8 @@ def no_recompute(monkeypatch):
 
 
 def hidden_oracle(model: nn.Sequential, images: np.ndarray) -> np.ndarray:
-    """The input of the final linear layer, running the model's stages one by one (independent of demo/nearest.py)."""
+    """The input of the final linear layer, running the model's stages one by one (independent of
+    demo/teaching/nearest.py)."""
     x = torch.from_numpy(images.astype(np.float32) / 255)[:, None]
     children = list(model.children())
     last_linear = max(i for i, m in enumerate(children) if isinstance(m, nn.Linear))

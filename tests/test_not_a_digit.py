@@ -12,12 +12,12 @@ from PIL import Image
 from safetensors.numpy import load_file, save_file
 
 from bench.harness import draw_strokes, open_page, wait_settled
-from demo import views
-from demo.classifier import load_classifier, matching_digitness
-from demo.digitness import DEFAULT_PATH, META_KEY
-from demo.examples import example_image
-from demo.lesson_views.digit_or_not import digit_or_not_html
-from demo.live import views_for_drawing
+from demo.core.classifier import load_classifier, matching_digitness
+from demo.core.digitness import DEFAULT_PATH, META_KEY
+from demo.core.examples import example_image
+from demo.views import panels
+from demo.views.live import views_for_drawing
+from demo.views.tabs.digit_or_not import digit_or_not_html
 
 
 def line_image() -> np.ndarray:
@@ -42,15 +42,15 @@ def test_the_example_digits_look_like_digits(clf, digit):
 def test_an_empty_canvas_stays_empty_never_not_a_digit(clf):
     pred = clf.predict(np.zeros((280, 280), np.float32))
     assert pred.label is None and pred.looks_like_digit is True and pred.digit_score is None
-    html = views.prediction_html(pred)
+    html = panels.prediction_html(pred)
     assert 'data-state="empty"' in html and 'data-digit-like="false"' not in html
 
 
 def test_the_answer_box_says_so_and_still_shows_the_forced_choice(clf):
-    flagged = views.prediction_html(clf.predict(line_image()))
+    flagged = panels.prediction_html(clf.predict(line_image()))
     assert 'data-digit-like="false"' in flagged and "does not look like a digit" in flagged
     assert "softmax" in flagged and 'data-label="' in flagged
-    digit = views.prediction_html(clf.predict(example_image(3, 0, 280, 20)))
+    digit = panels.prediction_html(clf.predict(example_image(3, 0, 280, 20)))
     assert 'data-digit-like="true"' in digit and '<div class="digit">3</div>' in digit
 
 

@@ -1,4 +1,4 @@
-"""The network overview (demo/overview.py): every stage in order, the maps it picks, the sheet its pictures come
+"""The network overview (demo/views/overview.py): every stage in order, the maps it picks, the sheet its pictures come
 from, and what a click needs to find a value."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo import render, theme
-from demo.examples import example_image
-from demo.overview import overview_html
+from demo.core.examples import example_image
+from demo.views import render, theme
+from demo.views.overview import overview_html
 
 STAGE = re.compile(r'<figure class="ov-stage" data-stage="([^"]+)" data-step="(\d+)"')
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from demo.examples import example_image
-from demo.preprocess import MNIST_BOX, InvalidImageError, preprocess, stroke_width, to_ink
+from demo.core.examples import example_image
+from demo.core.preprocess import MNIST_BOX, InvalidImageError, preprocess, stroke_width, to_ink
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_thin_and_thick_pens_are_evened_out():
 
 def blotted_nine(pen: float = 16) -> np.ndarray:
     """A 9 drawn with a marker whose loop is coloured in solid (a disc 100 px across) and a ``pen``-wide stem."""
-    from demo.strokes import rasterize
+    from demo.core.strokes import rasterize
 
     loop = rasterize([[(135, 85)]], 280, 280, 100)
     stem = rasterize([[(182, 95), (178, 170), (172, 255)]], 280, 280, pen)
@@ -197,7 +197,7 @@ def test_huge_rgba_array_is_reduced_without_a_float_copy():
 
 
 def test_animated_image_uses_the_first_frame(tmp_path):
-    from demo.image_file import open_image
+    from demo.core.image_file import open_image
 
     frames = [Image.fromarray((255 - example_image(d, 0, 120, 9) * 255).astype(np.uint8), "L") for d in (7, 2)]
     path = tmp_path / "anim.gif"
@@ -210,8 +210,8 @@ def test_animated_image_uses_the_first_frame(tmp_path):
 def test_only_pens_bolder_than_mnist_are_thinned(box_px, thinned):
     """Strokes up to 4.5 px in the 20 px box (all but MNIST's boldest 1 %) are left as they are; a marker beyond
     that is thinned."""
-    from demo.preprocess import WORK_SIZE, normalise_stroke
-    from demo.strokes import rasterize
+    from demo.core.preprocess import WORK_SIZE, normalise_stroke
+    from demo.core.strokes import rasterize
 
     pen = box_px / MNIST_BOX * WORK_SIZE
     ink = rasterize([[(40, 20), (60, 64), (40, 108)], [(90, 20), (90, 108)]], WORK_SIZE, WORK_SIZE, pen)
@@ -222,7 +222,7 @@ def test_only_pens_bolder_than_mnist_are_thinned(box_px, thinned):
 @pytest.mark.parametrize("radius", [1, 4, 5, 12, 40])
 def test_disk_sums_equal_a_direct_convolution_with_the_disk(radius):
     """Large disks go through the FFT: the same sums as torch's convolution (which took over a second at r=50)."""
-    from demo.preprocess import disk, disk_sum
+    from demo.core.preprocess import disk, disk_sum
 
     image = np.random.default_rng(radius).random((150, 130)).astype(np.float32)
     image[image < 0.6] = 0  # ink and paper, like a drawing
@@ -233,8 +233,8 @@ def test_disk_sums_equal_a_direct_convolution_with_the_disk(radius):
 def test_a_known_pen_width_is_used_instead_of_measuring_it(monkeypatch):
     """The pad knows its pen; preprocess() then skips the measurement (most of its time) and, for a round pen,
     evens the stroke out the same way the measurement would have."""
-    from demo import preprocess as module
-    from demo.strokes import rasterize
+    from demo.core import preprocess as module
+    from demo.core.strokes import rasterize
 
     strokes = [[(140, 40), (150, 120), (120, 240)], [(90, 140), (200, 140)]]
     for pen in (6, 20, 44):
@@ -249,8 +249,8 @@ def test_a_known_pen_width_is_used_instead_of_measuring_it(monkeypatch):
 
 def test_a_pen_width_follows_the_reduction_of_a_huge_canvas():
     """A 2048-pixel canvas is read at half size, so its pen is half as wide there: the hint is scaled with it."""
-    from demo.pad import pad_examples
-    from demo.strokes import rasterize
+    from demo.core.strokes import rasterize
+    from demo.page.pad import pad_examples
 
     strokes = [[(x * 2048 / 280, y * 2048 / 280) for x, y in s] for s in pad_examples()[0][8]["strokes"]]
     ink = rasterize(strokes, 2048, 2048, 40)

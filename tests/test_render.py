@@ -1,4 +1,4 @@
-"""Pictures from tensors (demo/render.py) and the HTML views (demo/views.py), without Gradio."""
+"""Pictures from tensors (demo/views/render.py) and the HTML views (demo/views/panels.py), without Gradio."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo import render, theme, views
-from demo.examples import example_image
+from demo.core.examples import example_image
+from demo.views import panels, render, theme
 
 
 def decode(uri: str) -> Image.Image:
@@ -74,41 +74,41 @@ def test_gray_picture_is_white_ink_on_black():
 
 def test_views_label_every_layer_with_name_and_shape(clf):
     pred = clf.predict(example_image(6))
-    maps = views.feature_maps_html(pred, clf.model)
-    pooled = views.pooled_maps_html(pred, clf.model)
+    maps = panels.feature_maps_html(pred, clf.model)
+    pooled = panels.pooled_maps_html(pred, clf.model)
     assert 'id="feature-maps"' in maps and 'id="pooled-maps"' in pooled
     for stage, shape in (("relu1", "32×28×28"), ("relu2", "64×14×14"), ("relu3", "64×14×14")):
         assert stage in maps and shape in maps
     for stage, shape in (("pool1", "32×14×14"), ("pool2", "64×7×7")):
         assert stage in pooled and shape in pooled
     assert maps.count("<img class=\"pixelated\"") == 3 and pooled.count("<img class=\"pixelated\"") == 2
-    kernels = views.kernels_html(clf.model)
+    kernels = panels.kernels_html(clf.model)
     assert "conv1 weights" in kernels and "32×1×5×5" in kernels and "64×32×3×3" in kernels
 
 
 def test_prediction_view_empty_state_has_no_digit(clf):
-    empty = views.prediction_html(None, seq=12)
+    empty = panels.prediction_html(None, seq=12)
     text = re.sub(r"<[^>]+>", "", empty)
     assert not re.search(r"\d", text) and "Draw a digit" in text
     pred = clf.predict(example_image(3))
-    ready = re.sub(r"<[^>]+>", "", views.prediction_html(pred, seq=5))
+    ready = re.sub(r"<[^>]+>", "", panels.prediction_html(pred, seq=5))
     assert re.search(r"\d", ready).group() == "3"
 
 
 def test_probabilities_view_lists_all_ten_classes(clf):
     pred = clf.predict(example_image(9))
-    html = views.probabilities_html(pred)
+    html = panels.probabilities_html(pred)
     assert html.count('class="prob-row') == 10
     assert 'class="prob-row top" data-digit="9"' in html
 
 
 def test_model_input_view_shows_the_exact_input(clf):
     pred = clf.predict(example_image(2))
-    html = views.model_input_html(pred)
+    html = panels.model_input_html(pred)
     uri = re.search(r'<img class="pixelated" src="([^"]+)" alt="28×28 model input"', html).group(1)
     shown = np.asarray(decode(uri).convert("L"), np.float32) / 255
     assert np.abs(shown - pred.input28).max() <= 1 / 254 + 1e-6
 
 
 def test_notice_escapes_html():
-    assert "<script>" not in views.notice_html("<script>alert(1)</script>", "warning")
+    assert "<script>" not in panels.notice_html("<script>alert(1)</script>", "warning")

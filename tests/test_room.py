@@ -1,6 +1,6 @@
-"""The class room's store (demo/room.py) and HTTP routes (demo/room_routes.py), without a browser: SQLite in WAL
-mode shared by processes, the limits, the teacher's token checked on every teacher route, and the readings equal to
-the network's own. The pages themselves: tests/test_class_room.py."""
+"""The class room's store (demo/server/room.py) and HTTP routes (demo/server/room_routes.py), without a browser:
+SQLite in WAL mode shared by processes, the limits, the teacher's token checked on every teacher route, and the
+readings equal to the network's own. The pages themselves: tests/test_class_room.py."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from starlette.testclient import TestClient
 
 from bench.harness import ROOT, free_port, stop_process
 from demo.__main__ import main as cli
-from demo.live import read_drawing
-from demo.live_server import LiveService
-from demo.pad import pad_examples
-from demo.room import PupilLimiter, Room, RoomLimits, SendRefused, clean_meant, clean_nickname, room_urls
-from demo.room_routes import TOKEN_HEADER, add_room_routes, qr_svg
+from demo.page.pad import pad_examples
+from demo.server.live_route import LiveService
+from demo.server.room import PupilLimiter, Room, RoomLimits, SendRefused, clean_meant, clean_nickname, room_urls
+from demo.server.room_routes import TOKEN_HEADER, add_room_routes, qr_svg
+from demo.views.live import read_drawing
 
 TOKEN = "a-teacher-token"
 
@@ -147,7 +147,7 @@ def test_nicknames_and_meant_digits_are_cleaned():
 
 def test_the_addresses_printed_for_pupils_and_the_teacher(monkeypatch):
     assert room_urls("127.0.0.1", 7860, None, "tok") == ("http://127.0.0.1:7860/", "http://127.0.0.1:7860/?teacher=tok")
-    monkeypatch.setattr("demo.room.network_address", lambda: "192.168.4.20")
+    monkeypatch.setattr("demo.server.room.network_address", lambda: "192.168.4.20")
     assert room_urls("0.0.0.0", 7860, None, "tok")[0] == "http://192.168.4.20:7860/"
     assert room_urls("0.0.0.0", 7860, "https://abc.gradio.live/", "tok") == (
         "https://abc.gradio.live/", "https://abc.gradio.live/?teacher=tok")

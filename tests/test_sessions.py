@@ -1,4 +1,4 @@
-"""demo/sessions.py against Gradio's own SessionState: the same config snapshots, taken on demand."""
+"""demo/page/sessions.py against Gradio's own SessionState: the same config snapshots, taken on demand."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import copy
 import pytest
 from gradio.state_holder import StateHolder
 
-import demo.ui
-from demo.sessions import LazySessionState, _GradioSessionState
+import demo.page.ui
+from demo.page.sessions import LazySessionState, _GradioSessionState
 
 
 @pytest.fixture(scope="module")
 def app(clf):
-    return demo.ui.build_app(clf)
+    return demo.page.ui.build_app(clf)
 
 
 def test_every_snapshot_is_the_one_gradio_takes(app):

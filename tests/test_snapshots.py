@@ -1,5 +1,5 @@
-"""Training snapshots (demo/snapshots.py, train.py --snapshots) and the Watch it learn view: they load back as the
-networks they were, and the last is the shipped network itself. That taking them leaves training unchanged is
+"""Training snapshots (demo/teaching/snapshots.py, train.py --snapshots) and the Watch it learn view: they load back as
+the networks they were, and the last is the shipped network itself. That taking them leaves training unchanged is
 tests/test_training.py's reproducibility test."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import train
-from demo.checkpoint import load_checkpoint
-from demo.lesson_views.learning import learning_html
-from demo.snapshots import DEFAULT_PATH, SNAPSHOTS_KEY, dequantize, load_snapshots, quantize, snapshots_path
+from demo.core.checkpoint import load_checkpoint
+from demo.teaching.snapshots import DEFAULT_PATH, SNAPSHOTS_KEY, dequantize, load_snapshots, quantize, snapshots_path
+from demo.views.tabs.learning import learning_html
 
 
 def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, batch: int = 1000) -> float:

@@ -1,4 +1,4 @@
-"""The page's own JavaScript and CSS files (demo/static/): colours come from demo/theme.py, scripts parse."""
+"""The page's own JavaScript and CSS files (demo/page/static/): colours come from demo/views/theme.py, scripts parse."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from bench.harness import ROOT
-from demo import theme
-from demo.assets import STATIC, asset
+from demo.page.assets import STATIC, asset
+from demo.views import theme
 
 CSS_FILES = sorted(STATIC.glob("*.css"))
 JS_FILES = sorted(STATIC.glob("*.js")) + sorted((ROOT / "bench").glob("*.js"))
@@ -24,7 +24,7 @@ def test_there_are_static_files_to_check():
 
 @pytest.mark.parametrize("path", CSS_FILES, ids=lambda p: p.name)
 def test_style_sheets_hold_no_colour_of_their_own(path):
-    """Every colour is a var(--cs-*) that demo/theme.py defines, so it is changed in one place."""
+    """Every colour is a var(--cs-*) that demo/views/theme.py defines, so it is changed in one place."""
     text = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.S)
     # Selectors such as #freeze or #pad are ids, not colours: look only inside declarations.
     declarations = " ".join(re.findall(r"\{([^}]*)\}", text))

@@ -1,4 +1,4 @@
-"""The pad's stroke JSON and the rasteriser (demo/strokes.py)."""
+"""The pad's stroke JSON and the rasteriser (demo/core/strokes.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from demo.strokes import MAX_JSON_CHARS, MAX_POINTS, InvalidDrawingError, parse_drawing, rasterize
+from demo.core.strokes import MAX_JSON_CHARS, MAX_POINTS, InvalidDrawingError, parse_drawing, rasterize
 
 
 def test_rasterize_draws_round_pen_strokes():

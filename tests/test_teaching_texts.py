@@ -16,17 +16,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from demo import explanations, views
-from demo.checkpoint import WEIGHTS_DIR
-from demo.classifier import load_classifier
-from demo.examples import example_image
-from demo.lesson_views import architecture, convolution, model_card, network, one_value, pooling, saliency, versus
-from demo.lessons.architecture import architecture as stage_rows
-from demo.lessons.convolution import learned_feature_map
-from demo.lessons.pooling import pool_map
-from demo.lessons.saliency import grad_cam_layer
-from demo.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, POOL, stage_kind, staged_forward
-from demo.preprocess import preprocess
+from demo.core.checkpoint import WEIGHTS_DIR
+from demo.core.classifier import load_classifier
+from demo.core.examples import example_image
+from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, POOL, stage_kind, staged_forward
+from demo.core.preprocess import preprocess
+from demo.teaching import explanations
+from demo.teaching.lessons.architecture import architecture as stage_rows
+from demo.teaching.lessons.convolution import learned_feature_map
+from demo.teaching.lessons.pooling import pool_map
+from demo.teaching.lessons.saliency import grad_cam_layer
+from demo.views import panels
+from demo.views.tabs import architecture, convolution, model_card, network, one_value, pooling, saliency, versus
 
 ROBUSTNESS = json.loads((WEIGHTS_DIR / "robustness.json").read_text())
 
@@ -70,10 +71,10 @@ def all_views(clf, mlp, input28) -> dict[str, str]:
         "architecture": architecture.architecture_html(clf.model, mlp.model),
         "card": model_card.model_card_html(clf.report, None, mlp.report),
         "network": network.network_html(pred, clf.model),
-        "prediction": views.prediction_html(pred),
-        "kernels": views.kernels_html(clf.model),
-        "maps": views.feature_maps_html(pred, clf.model) + views.pooled_maps_html(pred, clf.model),
-        "how": views.how_it_works_html(clf.model),
+        "prediction": panels.prediction_html(pred),
+        "kernels": panels.kernels_html(clf.model),
+        "maps": panels.feature_maps_html(pred, clf.model) + panels.pooled_maps_html(pred, clf.model),
+        "how": panels.how_it_works_html(clf.model),
     }
 
 
@@ -99,7 +100,7 @@ def test_saliency_text_makes_no_promise_gradient_x_input_cannot_keep(clf, input2
     assert "would have made the network say" not in text and "dimmed" not in text
     assert "before softmax" in text and "removed" in text
     # And the reason it cannot show a missing stroke: it is exactly 0 wherever the input is 0.
-    from demo.lessons.saliency import saliency as compute
+    from demo.teaching.lessons.saliency import saliency as compute
 
     result = compute(clf.model, input28, 8)
     assert np.all(result.gradient_x_input[input28 == 0] == 0)
@@ -166,7 +167,7 @@ def test_strided_formula_names_both_paddings():
 # --- Words ----------------------------------------------------------------------------------------------------
 
 def test_locality_and_weight_sharing_are_two_ideas(clf):
-    text = visible_text(views.how_it_works_html(clf.model))
+    text = visible_text(panels.how_it_works_html(clf.model))
     assert re.search(r"Locality\s*:", text) and re.search(r"Weight sharing\s*:", text)
     assert "locality and shared weights" not in text
     conv1 = next(m for m in clf.model.modules() if isinstance(m, nn.Conv2d))
@@ -176,7 +177,7 @@ def test_locality_and_weight_sharing_are_two_ideas(clf):
 
 
 def test_the_answer_is_called_a_softmax_probability_not_certainty(clf):
-    text = visible_text(views.prediction_html(clf.predict(example_image(7, 0, 280, 20))))
+    text = visible_text(panels.prediction_html(clf.predict(example_image(7, 0, 280, 20))))
     assert "softmax probability" in text and "sure" not in text
 
 

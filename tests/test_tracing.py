@@ -7,7 +7,7 @@ from scipy.ndimage import binary_dilation
 
 from bench.drawn_digits import traced_strokes
 from bench.tracing import TRACE_SCALE, trace, upsampled_ink
-from demo.strokes import rasterize
+from demo.core.strokes import rasterize
 
 
 def blotted_nine() -> np.ndarray:

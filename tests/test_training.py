@@ -9,8 +9,8 @@ import torch
 
 import train
 from demo import load_classifier
-from demo.data import MnistNotFoundError, resolve_mnist_root
-from demo.examples import example_image
+from demo.core.data import MnistNotFoundError, resolve_mnist_root
+from demo.core.examples import example_image
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""demo.transform.shift_rotate (exact moves, rotation direction, dtypes, batches) and the shipped
+"""demo.core.transform.shift_rotate (exact moves, rotation direction, dtypes, batches) and the shipped
 weights/robustness.json (schema, and that it matches the weights and the transform it claims)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from demo.transform import shift_rotate
+from demo.core.transform import shift_rotate
 
 ROOT = Path(__file__).resolve().parent.parent
 ROBUSTNESS = ROOT / "weights" / "robustness.json"

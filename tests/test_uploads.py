@@ -1,4 +1,4 @@
-"""Uploads deleted once read (demo/uploads.py), with identical uploads sharing one path.
+"""Uploads deleted once read (demo/page/uploads.py), with identical uploads sharing one path.
 
 Each test plays Gradio's upload route step by step (the file renamed into ``<folder>/<hash>/<name>``, then counted
 through the app's set of uploads) and the readers' deletions in the orders a busy server can produce, so the race
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.uploads import CountedUploads, discard_upload
+from demo.page.uploads import CountedUploads, discard_upload
 
 CONTENT = b"the same worksheet, uploaded by the whole class"
 

@@ -1,4 +1,4 @@
-"""The score distributions the "Digit or not?" view draws: the digit score (demo/digitness.py) of canvas-style
+"""The score distributions the "Digit or not?" view draws: the digit score (demo/core/digitness.py) of canvas-style
 drawn MNIST test digits and of drawings that are not digits, as histograms in ``weights/digitness.json``.
 
     python tools/digitness_distributions.py [--data-dir ../shared/data/mnist] [--digits 1000] [--per-family 40]
@@ -22,8 +22,8 @@ import torch
 from bench.drawn_digits import redrawn_mnist
 from bench.non_digits import FAMILIES, non_digits
 from demo import load_classifier
-from demo.data import load_mnist_test
-from demo.digitness import DEFAULT_PATH
+from demo.core.data import load_mnist_test
+from demo.core.digitness import DEFAULT_PATH
 
 AMBIGUOUS = "digit_like_letters"
 BINS = np.arange(-60.0, 12.0 + 1e-9, 2.0)  # scores below -60 fall into the first bin, above 12 into the last

@@ -1,4 +1,5 @@
-"""Builds the filter atlas (demo/atlas.py): what every conv channel of the shipped CNN looks for in real digits.
+"""Builds the filter atlas (demo/teaching/atlas.py): what every conv channel of the shipped CNN looks for in real
+digits.
 
     python tools/filter_atlas.py --data-dir ../shared/data/mnist [--weights weights/cnn.safetensors]
         [--out weights/filter_atlas.safetensors] [--batch 1000]
@@ -28,9 +29,9 @@ import numpy as np
 import torch
 
 from demo import load_classifier
-from demo.atlas import DEFAULT_PATH, META_KEY, TOP, crop, receptive_fields
-from demo.classifier import DEFAULT_WEIGHTS
-from demo.data import load_mnist, sha256_file
+from demo.core.classifier import DEFAULT_WEIGHTS
+from demo.core.data import load_mnist, sha256_file
+from demo.teaching.atlas import DEFAULT_PATH, META_KEY, TOP, crop, receptive_fields
 
 
 def channel_maxima(model: torch.nn.Sequential, images: torch.Tensor, layers: list[str],
@@ -70,7 +71,7 @@ def top_images(maxima: np.ndarray, top: int = TOP) -> np.ndarray:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default="../shared/data/mnist",
-                   help="MNIST folder, read with demo/data.py (default: ../shared/data/mnist)")
+                   help="MNIST folder, read with demo/core/data.py (default: ../shared/data/mnist)")
     p.add_argument("--weights", default=str(DEFAULT_WEIGHTS),
                    help=f"classifier weights (default: {DEFAULT_WEIGHTS.relative_to(DEFAULT_WEIGHTS.parents[1])})")
     p.add_argument("--out", default=str(DEFAULT_PATH),
@@ -108,7 +109,8 @@ def main() -> int:
     meta = {
         "description": "For every channel of every conv layer, the 9 MNIST training images whose largest value of "
                        "the channel's feature map (conv output before ReLU) is highest, one per image, with the "
-                       "receptive field of that position cropped (zero-padded off the image). See demo/atlas.py.",
+                       "receptive field of that position cropped (zero-padded off the image). "
+                       "See demo/teaching/atlas.py.",
         "layers": layers,
         "top": TOP,
         "receptive_fields": {name: {"size": f.size, "stride": f.stride, "offset": f.offset}

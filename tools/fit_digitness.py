@@ -1,4 +1,5 @@
-"""Fits the "does this look like a digit?" score (demo/digitness.py) and writes weights/digitness.safetensors + .json.
+"""Fits the "does this look like a digit?" score (demo/core/digitness.py) and writes weights/digitness.safetensors
++ .json.
 
     python tools/fit_digitness.py --data-dir ../shared/data/mnist [--weights weights/cnn.safetensors]
         [--out weights/digitness.safetensors] [--fit-raw 10000] [--fit-drawn 10000] [--fit-prep 6000]
@@ -31,9 +32,9 @@ import torch
 
 from bench.drawn_digits import redrawn_mnist
 from demo import load_classifier
-from demo.data import load_mnist
-from demo.digitness import ENERGY, META_KEY, METHOD, STAGES, Digitness, stage_features
-from demo.model import staged_forward
+from demo.core.data import load_mnist
+from demo.core.digitness import ENERGY, META_KEY, METHOD, STAGES, Digitness, stage_features
+from demo.core.model import staged_forward
 
 SHRINK = 1e-4  # covariance + SHRINK × mean variance × I: keeps the inverse finite (results do not depend on it)
 
@@ -143,7 +144,8 @@ def main() -> int:
     report = {
         **meta,
         "description": "Digit score for ConvScope drawings: higher = more digit-like; below 'threshold' = not a "
-                       "digit. Fitted on MNIST training digits only (no non-digit drawings). See demo/digitness.py.",
+                       "digit. Fitted on MNIST training digits only (no non-digit drawings). "
+                       "See demo/core/digitness.py.",
         "command": shlex.join(["python", *sys.argv]),
         "seconds": round(time.perf_counter() - start, 1),
         "versions": {"torch": torch.__version__, "numpy": np.__version__},

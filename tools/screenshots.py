@@ -137,8 +137,8 @@ def insights_page(browser, out: Path, data_dir: str | None) -> None:
              lambda: page.locator("#break-channels textarea, #break-channels input").first.fill("0-15"),
              "d.channelsOff.split(',').length === 16")
     from demo import load_classifier
-    from demo.examples import example_image
-    from demo.handout import handout_png
+    from demo.core.examples import example_image
+    from demo.views.handout import handout_png
 
     clf = load_classifier()
     (out / "handout.png").write_bytes(handout_png(clf, clf.predict(example_image(3)).input28))

@@ -1,0 +1,54 @@
+"""Classroom mode (``python -m demo --classroom``): large type and high contrast for a 1280×720 projector, the
+network revealed one stage at a time, the drawing frozen while the teacher talks, a dark/light toggle, and
+keyboard shortcuts for each (shown on the buttons); with a class room (demo/server/room.py), the pupils' send
+bar and the teacher's gallery.
+
+Everything of the projector runs in the browser (no server round trip, so stepping is instant): the toolbar is a
+``gr.HTML`` beside the network overview on the first screen, whose ``js_on_load`` wires it
+(``demo/page/static/classroom.html`` and ``classroom.js``); the stepper reveals the stages of the overview
+(demo/views/overview.py) and of the Layer by layer tab (``lesson_views.network_html``) together. The projector's styles
+are ``demo/page/static/classroom.css``.
+
+With a class room the pupils open the plain address and get the plain page plus a send bar (``send.html``,
+``send.js``); the teacher opens it with ``?teacher=TOKEN`` and gets the projector's page plus the room (``room.js``:
+the join link and its QR code, the class's drawings, the tally). What the room holds reaches only a page whose token
+the server accepts (demo/server/room_routes.py).
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from demo.server.room import Room
+from demo.server.room_routes import ROOM_ROUTE
+from demo.views import theme
+
+from .assets import asset
+
+CONTROLS_HTML = asset("classroom.html")
+CONTROLS_JS = asset("classroom.js")
+CLASSROOM_CSS = asset("classroom.css")
+ROOM_CSS = asset("room.css")
+
+
+def toolbar(room: Room | None) -> gr.HTML:
+    """The projector's toolbar (hidden on pupils' pages when there is a room)."""
+    return gr.HTML(CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False, elem_id="classroom-bar",
+                   room=room is not None)
+
+
+def send_bar(room: Room) -> gr.HTML:
+    """A pupil's send bar: the digit they meant (optional), a nickname (optional) and ``#send-to-class``."""
+    buttons = "".join(f'<button type="button" class="meant-button" data-digit="{d}" aria-pressed="false">{d}</button>'
+                      for d in range(10))
+    return gr.HTML("", html_template=asset("send.html"), js_on_load=asset("send.js"), apply_default_css=False,
+                   elem_id="class-send", digit_buttons=buttons, nickname_chars=room.limits.nickname_chars,
+                   send_url=f"{ROOM_ROUTE.lstrip('/')}/send")  # relative to the page, like the live route
+
+
+def room_panel() -> gr.HTML:
+    """The teacher's class room (empty on a pupil's page)."""
+    return gr.HTML("", html_template='<section id="class-room" class="class-room"></section>',
+                   js_on_load=asset("room.js"), apply_default_css=False, elem_id="class-room-box",
+                   route=ROOM_ROUTE.lstrip("/"), poll_ms=theme.ROOM_POLL_MS, unsure=theme.ROOM_UNSURE_BELOW,
+                   paper=theme.PAD_PAPER, ink=theme.PAD_INK)

@@ -1,0 +1,187 @@
+"""The teaching tabs (layout and wiring): each lesson is computed only while its tab is visible.
+
+:func:`add_lesson_tabs` is called inside the page's ``gr.Blocks``. Per user, two values drive it: the
+current 28×28 model input (set by every drawing, upload or sample) and the name of the visible lesson. A lesson
+is recomputed when its tab is opened, when one of its controls moves, and after each drawing update, but only if
+it is the visible one; the others are left alone, so the live prediction pays nothing for tabs nobody looks at.
+
+Both values live in the page (hidden textboxes), not in Gradio's server-side session: the server evicts sessions
+beyond ``state_session_capacity`` (sessionless REST calls each make one), and a pupil whose session was evicted
+would otherwise find the lessons reset. What the page sends back is checked (:func:`decode_input`).
+
+The wiring every tab shares (a lesson, its registration, sliders that follow a layer's size) is in
+demo/page/lesson_wiring.py; the tabs that go beyond the tutorial (watch it learn, nearest digits, filters, break it) are
+in demo/page/insight_tabs.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from demo.core.classifier import Classifier, Prediction
+from demo.core.model import CONV, stage_kind
+from demo.teaching.lessons import architecture as stages
+from demo.teaching.lessons import convolution as conv_lessons
+from demo.teaching.lessons import pooling as pool_lessons
+from demo.views.live import decode_input, encode_input  # noqa: F401  (tests import them from here)
+from demo.views.tabs import (
+    architecture,
+    convolution,
+    digit_or_not,
+    model_card,
+    network,
+    one_value,
+    pooling,
+    saliency,
+    versus,
+)
+
+from .assets import asset
+from .insight_tabs import Insights, add_insight_tabs
+from .lesson_wiring import LAYERS, NETWORK, RECOMPUTED, Lesson, LessonTabs, clamp, follow, plain_tab, register
+
+
+def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[str, Any] | None,
+                    layers_tab: Callable[[], None], classroom: bool = False,
+                    insights: Insights | None = None) -> LessonTabs:
+    """Builds the tabs (``layers_tab()`` fills the first one, ``insights`` feed demo/page/insight_tabs.py) and returns
+    what drawing updates must refresh."""
+    model = clf.model
+    shapes = {row.name: row.output_shape for row in stages.architecture(model)}
+    conv_layers = [name for name, m in model.named_children() if stage_kind(m) == CONV]
+    # Pooling is explored on the feature maps after each conv's ReLU (what the network's own pooling sees).
+    map_stages = [name for name in clf.recorded_stages if name.startswith("relu") and len(shapes[name]) == 3]
+
+    def pooled_side(stage: str, window: float, stride: float) -> int:
+        """Rows (= columns) of ``stage``'s maps pooled with this window and stride, as the pooling lesson clamps."""
+        h = shapes[stage][1]
+        window = clamp(window, 1, min(h, pool_lessons.MAX_POOL_WINDOW))
+        return (h - window) // clamp(stride, 1, pool_lessons.MAX_POOL_STRIDE) + 1
+
+    def conv(current, kernel, size, mode, stride):
+        return convolution.conv_playground_html(current, model, kernel, int(size), mode, int(stride))
+
+    def pool(current, stage, channel, kind, window, stride, row, col):
+        c, h, w = shapes[stage]
+        window = clamp(window, 1, min(h, pool_lessons.MAX_POOL_WINDOW))
+        stride = clamp(stride, 1, pool_lessons.MAX_POOL_STRIDE)
+        out_h, out_w = (h - window) // stride + 1, (w - window) // stride + 1
+        return pooling.pooling_html(current, clf, stage, clamp(channel, 0, c - 1), kind, window, stride,
+                                    clamp(row, 0, out_h - 1), clamp(col, 0, out_w - 1))
+
+    def one(current, layer, channel, row, col):
+        c, h, w = shapes[layer]  # the sliders follow the layer (_follow); clamping guards what a page may send
+        return one_value.one_value_html(current, clf, layer, clamp(channel, 0, c - 1), clamp(row, 0, h - 1),
+                                        clamp(col, 0, w - 1))
+
+    def compare(current, dx, dy, angle):
+        return versus.cnn_vs_mlp_html(current, clf, mlp, int(dx), int(dy), float(angle), robustness)
+
+    def explain(current, target, method):
+        return saliency.saliency_html(current, model, None if target == "predicted" else int(target), method)
+
+    def layer_by_layer(current):
+        if current is None:
+            return network.network_html(None, model)
+        probs, activations = clf.forward_staged(current)
+        return network.network_html(Prediction(int(probs.argmax()), probs.tolist(), current, activations), model)
+
+    tabs = LessonTabs(current=gr.HTML("", html_template="<span hidden></span>", js_on_load=asset("lesson_input.js"),
+                                      elem_id="lesson-input", apply_default_css=False),
+                      active=gr.Textbox(NETWORK if classroom else LAYERS, visible=False, elem_id="lesson-active"))
+    with gr.Tabs(elem_id="lessons", selected=NETWORK if classroom else LAYERS):
+        if classroom:
+            with gr.Tab("Layer by layer", id=NETWORK, elem_id="tab-network", elem_classes=RECOMPUTED) as t:
+                net = gr.HTML(layer_by_layer(None))
+            register(tabs, Lesson(NETWORK, net, {}, layer_by_layer), t)
+        with gr.Tab("Feature maps", id=LAYERS, elem_id="tab-layers") as t:
+            layers_tab()
+        plain_tab(tabs, LAYERS, t)
+
+        with gr.Tab("Convolution", id="conv", elem_id="tab-conv", elem_classes=RECOMPUTED) as t:
+            with gr.Row():
+                controls = {
+                    "kernel": gr.Dropdown(convolution.kernel_choices(model), value="vertical edges", label="kernel",
+                                          elem_id="conv-kernel"),
+                    "size": gr.Slider(2, 7, value=3, step=1, label="kernel size k", elem_id="conv-size"),
+                    "mode": gr.Radio(list(conv_lessons.MODES), value="valid", label="mode", elem_id="conv-mode"),
+                    "stride": gr.Slider(1, 3, value=1, step=1, label="stride s", elem_id="conv-stride"),
+                }
+            html = gr.HTML(conv(None, "vertical edges", 3, "valid", 1))
+        register(tabs, Lesson("conv", html, controls, conv), t)
+
+        with gr.Tab("Pooling", id="pool", elem_id="tab-pool", elem_classes=RECOMPUTED) as t:
+            with gr.Row():
+                controls = {
+                    "stage": gr.Dropdown(map_stages, value=map_stages[0], label="feature maps of",
+                                         elem_id="pool-stage"),
+                    "channel": gr.Slider(0, shapes[map_stages[0]][0] - 1, value=0, step=1, label="map (channel)",
+                                         elem_id="pool-channel"),
+                    "kind": gr.Radio(list(pool_lessons.POOL_KINDS), value="max", label="pooling",
+                                     elem_id="pool-kind"),
+                    "window": gr.Slider(1, pool_lessons.MAX_POOL_WINDOW, value=2, step=1, label="window",
+                                        elem_id="pool-window"),
+                    "stride": gr.Slider(1, pool_lessons.MAX_POOL_STRIDE, value=2, step=1, label="stride",
+                                        elem_id="pool-stride"),
+                    "row": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1, label="output row",
+                                     elem_id="pool-row"),
+                    "col": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1,
+                                     label="output column", elem_id="pool-col"),
+                }
+            html = gr.HTML(pool(None, map_stages[0], 0, "max", 2, 2, 5, 5))
+        register(tabs, Lesson("pool", html, controls, pool), t)
+        follow(controls, ["stage", "window", "stride"], ["channel", "row", "col"],
+                lambda stage, window, stride: (shapes[stage][0], *(pooled_side(stage, window, stride),) * 2))
+
+        with gr.Tab("One value", id="one", elem_id="tab-one", elem_classes=RECOMPUTED) as t:
+            with gr.Row():
+                controls = {
+                    "layer": gr.Dropdown(conv_layers, value=conv_layers[0], label="layer", elem_id="one-layer"),
+                    "channel": gr.Slider(0, shapes[conv_layers[0]][0] - 1, value=0, step=1,
+                                         label="feature map (channel)", elem_id="one-channel"),
+                    "row": gr.Slider(0, shapes[conv_layers[0]][1] - 1, value=12, step=1, label="row",
+                                     elem_id="one-row"),
+                    "col": gr.Slider(0, shapes[conv_layers[0]][2] - 1, value=12, step=1, label="column",
+                                     elem_id="one-col"),
+                }
+            html = gr.HTML(one(None, conv_layers[0], 0, 12, 12))
+        register(tabs, Lesson("one", html, controls, one), t)
+        follow(controls, ["layer"], ["channel", "row", "col"], lambda layer: shapes[layer])
+
+        with gr.Tab("CNN vs MLP", id="versus", elem_id="tab-versus", elem_classes=RECOMPUTED) as t:
+            with gr.Row():
+                controls = {
+                    "dx": gr.Slider(-8, 8, value=0, step=1, label="move right (px)", elem_id="versus-dx"),
+                    "dy": gr.Slider(-8, 8, value=0, step=1, label="move down (px)", elem_id="versus-dy"),
+                    "angle": gr.Slider(-60, 60, value=0, step=5, label="turn (degrees)", elem_id="versus-angle"),
+                }
+            html = gr.HTML(compare(None, 0, 0, 0))
+        register(tabs, Lesson("versus", html, controls, compare), t)
+
+        with gr.Tab("Saliency", id="saliency", elem_id="tab-saliency", elem_classes=RECOMPUTED) as t:
+            with gr.Row():
+                controls = {
+                    "target": gr.Dropdown(["predicted"] + [str(d) for d in range(10)], value="predicted",
+                                          label="explain the score of", elem_id="saliency-target"),
+                    "method": gr.Radio(["gradient × input", "Grad-CAM"], value="gradient × input", label="method",
+                                       elem_id="saliency-method"),
+                }
+            html = gr.HTML(explain(None, "predicted", "gradient × input"))
+        register(tabs, Lesson("saliency", html, controls, explain), t)
+
+        with gr.Tab("Digit or not?", id="digit", elem_id="tab-digit", elem_classes=RECOMPUTED) as t:
+            html = gr.HTML(digit_or_not.digit_or_not_html(None, clf))
+        register(tabs, Lesson("digit", html, {}, lambda current: digit_or_not.digit_or_not_html(current, clf)), t)
+
+        add_insight_tabs(tabs, clf, insights)
+        with gr.Tab("Architecture", id="architecture", elem_id="tab-architecture") as t:
+            gr.HTML(architecture.architecture_html(model, mlp.model if mlp else None))  # fixed: built once
+        plain_tab(tabs, "architecture", t)
+        with gr.Tab("Model card", id="card", elem_id="tab-card") as t:
+            gr.HTML(model_card.model_card_html(clf.report, model_card.curves_uri(clf.path),
+                                               mlp.report if mlp else None))
+        plain_tab(tabs, "card", t)
+    return tabs

@@ -1,0 +1,212 @@
+// The class room on the teacher's projector page (demo/page/classroom.py), run by Gradio's gr.HTML as js_on_load.
+// The teacher's page is the app opened with ?teacher=TOKEN: the token moves into this tab's sessionStorage and out
+// of the address bar (pupils can read a projected address bar). Every request carries it in a header and the server
+// checks it (demo/server/room_routes.py): a wrong one gets nothing. On a pupil's page this element stays empty.
+//
+// Once a second the page asks the server whether the room changed (one short answer when not) and then redraws:
+// the join link and its QR code, the class's drawings (#class-gallery: one figure per drawing, data-drawing = its
+// number, data-label = the network's reading), and the tally of what pupils meant against what the network read.
+const params = new URLSearchParams(location.search);
+if (params.has('teacher')) {
+  sessionStorage.setItem('convscope-teacher', params.get('teacher'));
+  params.delete('teacher');
+  history.replaceState(null, '', location.pathname + (params.size ? '?' + params : '') + location.hash);
+}
+const token = sessionStorage.getItem('convscope-teacher');
+const ROUTE = props.route;
+const UNSURE = props.unsure;  // below this confidence (or not digit-like) a reading counts as unsure
+let version = null;           // the room's version the gallery shows
+let have = 0;                 // the highest drawing number whose strokes the page holds
+const strokes = new Map();    // drawing number -> its drawing
+const figures = new Map();    // drawing number -> its <figure> in the gallery
+let drawings = [];            // the room's drawings not hidden, oldest first
+let wrongFirst = false;
+
+function ask(path, body) {
+  const options = {headers: {'X-Teacher-Token': token}};
+  if (body !== undefined) {
+    Object.assign(options, {method: 'POST', body: JSON.stringify(body)});
+    options.headers['Content-Type'] = 'application/json';
+  }
+  return fetch(`${ROUTE}/${path}`, options);
+}
+function h(tag, attributes = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, value);
+  el.append(...children);
+  return el;
+}
+function paint(canvas, d) {  // white ink on black, as on the pad, scaled to the thumbnail
+  const ctx = canvas.getContext('2d');
+  const scale = Math.min(canvas.width / d.w, canvas.height / d.h);
+  ctx.fillStyle = props.paper;
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  Object.assign(ctx, {strokeStyle: props.ink, lineCap: 'round', lineJoin: 'round', lineWidth: d.pen * scale});
+  for (const s of d.strokes) {
+    ctx.beginPath();
+    ctx.moveTo(s[0][0] * scale, s[0][1] * scale);
+    if (s.length === 1) ctx.lineTo(s[0][0] * scale + 0.01, s[0][1] * scale);
+    for (const [x, y] of s.slice(1)) ctx.lineTo(x * scale, y * scale);
+    ctx.stroke();
+  }
+}
+const wrong = (d) => d.meant !== null && d.meant !== d.label;
+const unsure = (d) => d.confidence < UNSURE || !d.digit_like;
+
+const root = element.querySelector('#class-room');
+if (!token) {
+  root.hidden = true;  // a pupil's page: no room, no controls
+} else {
+  const qr = h('div', {class: 'room-qr', 'aria-label': 'QR code of the join link'});
+  const joinUrl = h('div', {id: 'join-url', class: 'join-url'});
+  const count = h('span', {id: 'room-count', class: 'room-count'});
+  const order = h('button', {type: 'button', id: 'wrong-first', class: 'pad-button', 'aria-pressed': 'false',
+                             title: 'Show the drawings the network got wrong or was unsure about first'},
+                  'Wrong or unsure first');
+  const review = h('input', {type: 'checkbox', id: 'review-first'});
+  const revealAll = h('button', {type: 'button', id: 'reveal-all', class: 'pad-button'}, 'Reveal all');
+  const clear = h('button', {type: 'button', id: 'clear-room', class: 'pad-button'}, 'Clear the room');
+  const gallery = h('div', {id: 'class-gallery', class: 'class-gallery', role: 'list'});
+  const tally = h('div', {id: 'class-tally', class: 'class-tally'});
+  const message = h('div', {id: 'room-message', class: 'room-message', role: 'status'});
+  root.replaceChildren(
+    h('div', {class: 'room-side'},
+      h('div', {class: 'room-join'}, qr, h('div', {}, h('div', {class: 'join-title'}, 'Draw with the class: open'),
+                                           joinUrl)),
+      tally),
+    h('div', {class: 'room-main'},
+      h('div', {class: 'room-bar', role: 'toolbar', 'aria-label': 'class room controls'}, count, order,
+        h('label', {class: 'review-label', title: 'New drawings stay blurred until you reveal them'}, review,
+          ' Review first'), revealAll, clear),
+      message, gallery));
+
+  function say(text) { message.textContent = text; }
+  async function act(body) {
+    try {
+      const r = await ask('teacher', body);
+      if (!r.ok) say((await r.json().catch(() => ({}))).error || `refused (${r.status})`);
+      await refresh();
+    } catch (err) { say('The server could not be reached; try again.'); }
+  }
+  function figureFor(d) {
+    const canvas = h('canvas', {width: 84, height: 84, class: 'thumb'});
+    paint(canvas, strokes.get(d.id));
+    const caption = h('figcaption', {});
+    const hide = h('button', {type: 'button', class: 'hide-drawing', title: 'Hide this drawing'}, '✕');
+    const show = h('button', {type: 'button', class: 'reveal-drawing pad-button', title: 'Show it to the class'},
+                   'Reveal');
+    const fig = h('figure', {class: 'class-drawing', role: 'listitem', 'data-drawing': d.id}, canvas, caption, hide,
+                  show);
+    hide.addEventListener('click', (e) => { e.stopPropagation(); act({action: 'hide', id: d.id}); });
+    show.addEventListener('click', (e) => { e.stopPropagation(); act({action: 'reveal', id: d.id}); });
+    fig.addEventListener('click', () => {  // into the main views and the stepper (not while kept for review)
+      if (fig.dataset.revealed !== 'true' || !window.convscopePad) return;
+      window.convscopePad.load(strokes.get(d.id));
+      root.dataset.selected = d.id;
+      for (const f of figures.values()) f.classList.toggle('selected', f === fig);
+      document.getElementById('first-screen')?.scrollIntoView({behavior: 'smooth'});
+    });
+    return fig;
+  }
+  function update(fig, d) {
+    const attrs = {label: d.label, confidence: d.confidence, meant: d.meant ?? '', revealed: d.revealed,
+                   digitLike: d.digit_like, wrong: wrong(d), unsure: unsure(d)};
+    for (const [k, v] of Object.entries(attrs)) fig.dataset[k] = String(v);
+    const caption = fig.querySelector('figcaption');
+    if (!d.revealed) { caption.textContent = 'waiting for review'; return; }
+    const read = h('b', {class: 'read'}, d.digit_like ? String(d.label) : `${d.label}?`);
+    const parts = [read, ` ${Math.round(d.confidence * 100)} %`];
+    if (!d.digit_like) parts.push(h('span', {class: 'not-digit'}, ' · not a digit'));
+    if (d.meant !== null) parts.push(h('span', {class: 'meant'}, ` · meant ${d.meant}`));
+    if (d.nickname) parts.push(h('span', {class: 'nick'}, ` · ${d.nickname}`));
+    caption.replaceChildren(...parts);
+  }
+  function drawGallery() {
+    const shown = new Set(drawings.map((d) => d.id));
+    for (const [id, fig] of figures) if (!shown.has(id)) { fig.remove(); figures.delete(id); }
+    const rank = (d) => (wrongFirst ? (wrong(d) ? 0 : unsure(d) ? 1 : 2) : 0);
+    const ordered = [...drawings].sort((a, b) => rank(a) - rank(b) || b.id - a.id);  // newest first within a rank
+    ordered.forEach((d, i) => {
+      let fig = figures.get(d.id);
+      if (!fig) { fig = figureFor(d); figures.set(d.id, fig); }
+      update(fig, d);
+      if (gallery.children[i] !== fig) gallery.insertBefore(fig, gallery.children[i] || null);
+    });
+    if (!drawings.length) gallery.replaceChildren(h('p', {class: 'placeholder'}, 'No drawings yet: pupils open the link, draw, and press “Send to class”.'));
+    else gallery.querySelector('.placeholder')?.remove();
+    const n = drawings.length;
+    count.textContent = `${n} drawing${n === 1 ? '' : 's'}`;
+  }
+  function drawTally() {  // what the pupils meant (rows) against what the network read (columns)
+    const counted = drawings.filter((d) => d.meant !== null);
+    const m = Array.from({length: 10}, () => Array(10).fill(0));
+    for (const d of counted) m[d.meant][d.label] += 1;
+    const right = counted.filter((d) => d.meant === d.label).length;
+    const accuracy = counted.length ? `${Math.round(100 * right / counted.length)} %` : '–';
+    const table = h('table', {class: 'tally-table'});
+    table.append(h('tr', {}, h('th', {title: 'meant ↓ / read →'}, 'meant\\read'),
+                   ...[...Array(10).keys()].map((j) => h('th', {}, String(j)))));
+    m.forEach((row, i) => table.append(h('tr', {}, h('th', {}, String(i)), ...row.map((v, j) => {
+      const cell = h('td', {class: v ? (i === j ? 'right' : 'wrong') : ''}, v ? String(v) : '');
+      cell.dataset.meant = i; cell.dataset.read = j; cell.dataset.count = v;
+      return cell;
+    }))));
+    tally.replaceChildren(
+      h('div', {class: 'tally-title'}, 'The class: what you meant, what the network read'),
+      h('div', {id: 'class-accuracy', class: 'class-accuracy', 'data-right': right, 'data-counted': counted.length},
+        `${accuracy} right`, h('span', {class: 'tally-note'}, ` (${right} of ${counted.length} drawings that say which digit was meant)`)),
+      table);
+  }
+  let polling = false;
+  async function refresh() {
+    if (polling) return;
+    polling = true;
+    try {
+      const r = await ask(`state?${new URLSearchParams(version === null ? {have} : {version, have})}`);
+      if (r.status === 403) { deny((await r.json()).error); return; }
+      if (!r.ok) throw new Error(String(r.status));
+      const state = await r.json();
+      say('');
+      if (state.unchanged) return;
+      for (const [id, d] of Object.entries(state.strokes)) { strokes.set(+id, d); have = Math.max(have, +id); }
+      drawings = state.drawings.filter((d) => strokes.has(d.id));
+      review.checked = state.review_first;
+      revealAll.hidden = !drawings.some((d) => !d.revealed);
+      version = state.version;
+      root.dataset.version = version;
+      drawGallery();
+      drawTally();
+    } catch (err) {
+      say('Lost contact with the server; trying again…');
+    } finally {
+      polling = false;
+    }
+  }
+  let timer = null;
+  function deny(text) {  // a wrong token: nothing of the room, and no more asking
+    clearInterval(timer);
+    root.dataset.state = 'denied';
+    root.replaceChildren(h('p', {class: 'room-denied'}, text));
+  }
+  order.addEventListener('click', () => {
+    wrongFirst = !wrongFirst;
+    order.setAttribute('aria-pressed', String(wrongFirst));
+    drawGallery();
+  });
+  review.addEventListener('change', () => act({action: 'review_first', on: review.checked}));
+  revealAll.addEventListener('click', () => act({action: 'reveal_all'}));
+  clear.addEventListener('click', () => {
+    if (confirm('Remove every drawing from the class room?')) act({action: 'clear'});
+  });
+  root.dataset.state = 'teacher';
+  ask('join').then(async (r) => {
+    if (r.status === 403) { deny((await r.json()).error); return; }
+    const join = await r.json();
+    // What pupils type, large (the scheme and the final / are implied); the QR code holds the whole link.
+    joinUrl.textContent = join.join_url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+    joinUrl.dataset.url = join.join_url;
+    qr.innerHTML = join.qr_svg;  // made by the server (segno) from the join link: no page input in it
+  }).catch(() => say('The server could not be reached; trying again…'));
+  refresh();
+  timer = setInterval(refresh, props.poll_ms);
+}

@@ -1,0 +1,88 @@
+"""The model card: test accuracy, per-class accuracy, confusion matrix and training curves, from the weights'
+metadata (weights/*.json)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+from demo.teaching import explanations
+from demo.views import theme
+
+from .common import lesson
+
+
+def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: dict[str, Any] | None) -> str:
+    """Test accuracy, per-class accuracy, confusion matrix and training curves, from the weights' metadata."""
+    acc = report.get("test_accuracy")
+    if acc is None:
+        return lesson("model-card", "Model card", '<div class="placeholder">these weights carry no training report'
+                      '</div>', explanations.MODEL_CARD, ' data-state="empty"')
+    facts = [f"<b>{100 * acc:.2f}%</b> of the 10,000 MNIST test digits right"]
+    if report.get("epochs"):
+        facts.append(f"{report['epochs']} epochs, seed {report.get('seed')}, "
+                     f"{duration(report.get('train_seconds'))} of training on {report.get('threads', '?')} CPU threads")
+    if report.get("parameters"):
+        facts.append(f"{report['parameters']:,} parameters")
+    if mlp_report and mlp_report.get("test_accuracy") is not None:
+        facts.append(f"the MLP (a plain fully connected network): {100 * mlp_report['test_accuracy']:.2f}%")
+    if report.get("command"):
+        facts.append(f"made by <code>{html.escape(report['command'])}</code>")
+    per_class = report.get("per_class_accuracy") or []
+    class_row = "".join(f"<td>{100 * a:.2f}%</td>" for a in per_class)
+    confusion = report.get("confusion_matrix") or []
+    matrix = ""
+    if confusion:
+        red, green, blue = theme.MISTAKE_RGB
+        peak = max(max(row[:d] + row[d + 1:]) for d, row in enumerate(confusion)) or 1
+        rows = []
+        for true, row in enumerate(confusion):
+            cells = []
+            for pred, n in enumerate(row):
+                if true == pred:
+                    cells.append(f'<td class="diag">{n}</td>')
+                else:
+                    shade = 0 if n == 0 else 0.15 + 0.85 * n / peak
+                    cells.append(f'<td style="background:rgba({red},{green},{blue},{shade:.2f})">{n or ""}</td>')
+            rows.append(f"<tr><th>{true}</th>{''.join(cells)}</tr>")
+        head = "".join(f"<th>{d}</th>" for d in range(len(confusion)))
+        matrix = (f'<table class="confusion"><caption>confusion matrix: rows = true digit, columns = answer'
+                  f'</caption><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    curves = ""
+    if curves_uri:
+        note = ""
+        if report.get("label_smoothing") is not None:
+            smoothing = float(report["label_smoothing"])
+            note = (f'<div class="view-note">'
+                    f'{explanations.training_loss_note(smoothing, smoothed_loss_floor(smoothing))}</div>')
+        curves = f'<figure class="curves"><img src="{curves_uri}" alt="training curves">{note}</figure>'
+    body = (f'<ul class="facts">{"".join(f"<li>{f}</li>" for f in facts)}</ul>'
+            f'<table class="per-class"><caption>accuracy per digit</caption><thead><tr>'
+            f'{"".join(f"<th>{d}</th>" for d in range(len(per_class)))}</tr></thead><tbody><tr>{class_row}</tr>'
+            f'</tbody></table><div class="card-row">{matrix}{curves}</div>')
+    return lesson("model-card", "Model card", body, explanations.MODEL_CARD, f' data-accuracy="{acc}"')
+
+
+def curves_uri(weights_path: str | Path) -> str | None:
+    """The training curves saved beside the weights (``<name>_curves.png``) as a data URI, or None."""
+    path = Path(weights_path).with_name(Path(weights_path).stem + "_curves.png")
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii") if path.is_file() else None
+
+
+def duration(seconds: float | None) -> str:
+    """Training time for people: '45 s', '19 min', '1 h 5 min'."""
+    if seconds is None:
+        return "? s"
+    if seconds < 100:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def smoothed_loss_floor(smoothing: float, classes: int = 10) -> float:
+    """The smallest cross-entropy a label-smoothed target allows (its entropy): reached by a perfect prediction."""
+    true, other = 1 - smoothing + smoothing / classes, smoothing / classes
+    return -(true * math.log(true) + (classes - 1) * other * math.log(other)) if smoothing > 0 else 0.0

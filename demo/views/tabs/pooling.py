@@ -1,0 +1,54 @@
+"""The pooling explorer: one feature map of the drawing pooled with any window and stride; for one output cell,
+the window it saw and the value it kept."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from demo.core.classifier import Classifier
+from demo.teaching import explanations
+from demo.teaching.lessons import pooling
+from demo.views import render
+from demo.views.panels import legend
+
+from .common import highlighted, lesson, number_table, placeholder
+
+
+def pooling_html(input28: np.ndarray | None, clf: Classifier, stage: str, channel: int, kind: str, window: int,
+                 stride: int, row: int, col: int) -> str:
+    """One feature map of the drawing, pooled; for one output cell, the window it saw and the value it kept."""
+    title = "Pooling explorer"
+    if input28 is None:
+        return placeholder("pooling", title, explanations.POOLING)
+    _, activations = clf.forward_staged(input28)
+    fmap = activations[stage][channel]
+    pooled = pooling.pool_map(fmap, kind, window, stride)
+    pw = pooling.pool_window(fmap, kind, window, stride, row, col)
+    vmax = float(max(fmap.max(), 1e-6))  # one colour scale for the map and its pooled version
+    size = 252
+    map_uri = render.png_data_uri(render.to_indices(fmap, "activation", vmax)[0], "activation")
+    pooled_uri = render.png_data_uri(render.to_indices(pooled, "activation", vmax)[0], "activation")
+    pooled_px = max(pooled.shape[1] * max(1, size // fmap.shape[1]), 40)
+    note = ""
+    if stage == "relu1" and kind == "max" and window == 2 and stride == 2:
+        note = ("This is exactly the network's own pool1: compare with the pooled maps in the Feature maps tab.")
+    kept_cell = pw.kept_at if kind == "max" else None
+    how = (f"max of the {window * window} values = <b>{pw.kept:.3f}</b>" if kind == "max"
+           else f"mean of the {window * window} values = {float(pw.values.sum()):.3f} / {window * window} = "
+                f"<b>{pw.kept:.3f}</b>")
+    body = (
+        '<div class="conv-row">'
+        f'<figure><figcaption>{html.escape(stage)} map {channel}: {fmap.shape[0]}×{fmap.shape[1]}</figcaption>'
+        f'{highlighted(map_uri, "feature map", fmap.shape, size, pw.top, pw.left, window, window)}</figure>'
+        f'<div class="conv-op">→</div>'
+        f'<figure><figcaption>{kind} pooling {window}×{window}, stride {stride}: {pooled.shape[0]}×{pooled.shape[1]}'
+        f'</figcaption>{highlighted(pooled_uri, "pooled map", pooled.shape, pooled_px, row, col, 1, 1)}</figure>'
+        f'<figure><figcaption>the window of output cell ({row}, {col})</figcaption>'
+        f'{number_table(pw.values, "window", kept_cell, 3)}<div class="formula">{how}</div></figure>'
+        '</div>' + (f'<div class="view-note">{note}</div>' if note else "")
+        + f'<div class="layer-caption">{legend("activation", "0", f"{vmax:.2f}")}</div>')
+    data = (f' data-state="ready" data-kept="{pw.kept:.6f}" data-out="{pooled.shape[0]}x{pooled.shape[1]}" '
+            f'data-kind="{kind}"')
+    return lesson("pooling", title, body, explanations.POOLING, data)
