@@ -40,7 +40,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from bench.harness import (
+from bench.live_classroom import Stats, classroom, local_app_pids
+from demo.page.pad import pad_examples
+from demo.views.theme import PAD_SIZE, PEN_DEFAULT, ROOM_POLL_MS
+from tests.harness import (
     HttpError,
     KeepAliveConnection,
     cpu_seconds,
@@ -49,9 +52,6 @@ from bench.harness import (
     running_app,
     wait_for_live_workers,
 )
-from bench.live_classroom import Stats, classroom, local_app_pids
-from demo.page.pad import pad_examples
-from demo.views.theme import PAD_SIZE, PEN_DEFAULT, ROOM_POLL_MS
 
 ROOM = "/convscope/room"
 SEND_ATTEMPTS = 6  # send.js: a busy room or busy workers are tried again, at most 6 attempts in all

@@ -44,7 +44,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.harness import (
+from demo.page.pad import pad_examples
+from demo.views.theme import OVERVIEW_INTERVAL_MS, PAD_SIZE, PEN_DEFAULT, SEND_INTERVAL_MS
+from tests.harness import (
     HttpError,
     KeepAliveConnection,
     cpu_seconds,
@@ -54,8 +56,6 @@ from bench.harness import (
     running_app,
     wait_for_live_workers,
 )
-from demo.page.pad import pad_examples
-from demo.views.theme import OVERVIEW_INTERVAL_MS, PAD_SIZE, PEN_DEFAULT, SEND_INTERVAL_MS
 
 PEN_SPEED = 460.0  # pad pixels per second: the median example digit (368 px of pen path) takes 0.8 s
 STROKE_GAP_S = 0.12  # pen lifted between two strokes

@@ -57,7 +57,10 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from bench.harness import (
+from demo.core.examples import EXAMPLES, example_image
+from demo.page.pad import pad_examples
+from demo.views.theme import PAD_SIZE, PEN_DEFAULT
+from tests.harness import (
     AppUrl,
     cpu_seconds,
     log_problems,
@@ -67,9 +70,6 @@ from bench.harness import (
     running_app,
     wait_for_live_workers,
 )
-from demo.core.examples import EXAMPLES, example_image
-from demo.page.pad import pad_examples
-from demo.views.theme import PAD_SIZE, PEN_DEFAULT
 
 THINK_S = (0.5, 1.5)  # a pupil looks at the answer, then draws the next digit
 WARMUP_PER_PATH = 2  # first requests pay for lazy imports and caches; keep them out of the numbers

@@ -16,7 +16,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from bench.harness import (
+from demo.core.examples import EXAMPLES
+from tests.harness import (
     CLASSROOM_ARGS,
     chromium,
     draw_strokes,
@@ -28,7 +29,6 @@ from bench.harness import (
     teacher_url,
     wait_settled,
 )
-from demo.core.examples import EXAMPLES
 
 CLEAR_ROUND_TRIP_JS = Path(__file__).resolve().with_name("clear_round_trip.js").read_text(encoding="utf-8")
 

@@ -18,8 +18,7 @@ import socket
 import sqlite3
 import sys
 
-from .core.checkpoint import WeightsError
-from .core.classifier import DEFAULT_WEIGHTS
+from .core.paths import DEFAULT_WEIGHTS
 
 
 def internet_reachable(host: str = "api.gradio.app", port: int = 443, timeout: float = 3.0) -> bool:
@@ -86,10 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.teacher_token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,128}", args.teacher_token):
         parser.error("--teacher-token must be 8-128 letters, digits, '-' or '_'")
     limit_malloc_arenas()  # before any worker thread exists
+    if not port_free(args.host, args.port):  # before the heavy imports: a second start is told at once
+        print(f"error: port {args.port} on {args.host} is already in use (is ConvScope already running?). "
+              f"Stop the other server or pick another port with --port.", file=sys.stderr)
+        return 2
 
-    from .core.classifier import load_classifier  # heavy imports after argument parsing, so --help is instant
+    from .core.checkpoint import WeightsError  # heavy imports after argument parsing, so --help is instant
+    from .core.classifier import load_classifier
     from .page.extras import load_insights, load_lesson_extras, load_mnist_samples
-    from .page.ui import build_app, launch
+    from .page.ui import build_app, configure_gradio, launch
     from .server.live_route import LiveService, default_workers
     from .server.room import Room
 
@@ -97,10 +101,6 @@ def main(argv: list[str] | None = None) -> int:
         clf = load_classifier(args.weights)
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    if not port_free(args.host, args.port):
-        print(f"error: port {args.port} on {args.host} is already in use (is ConvScope already running?). "
-              f"Stop the other server or pick another port with --port.", file=sys.stderr)
         return 2
     share = args.share
     if share and not internet_reachable():
@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
+        configure_gradio()
         mlp, robustness = load_lesson_extras(args.mlp_weights)
         workers = LiveService(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
         insights = load_insights(clf, args.data_dir)  # the nearest digits' index builds in the background

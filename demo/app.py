@@ -7,29 +7,49 @@
 ``CONVSCOPE_CLASSROOM=1`` turns on classroom mode.
 ``python -m demo`` (demo/__main__.py) is the full command line, with flags. Run by ``gradio``, the page has no live
 route (the pad then sends its updates through Gradio's events); ``python demo/app.py`` has it.
+
+Importing this module builds nothing: the page, its model and its workers are made when ``demo`` is first read
+(a module ``__getattr__``), once. So the live workers, which multiprocessing's "spawn" starts by importing the script
+run as ``python demo/app.py`` once more (as "__mp_main__"), never build a page of their own.
 """
 
 from __future__ import annotations
 
 import os
+from functools import cache
+
+import gradio as gr
 
 from demo.core.classifier import DEFAULT_WEIGHTS, load_classifier
 from demo.page.extras import load_insights, load_lesson_extras, load_mnist_samples
-from demo.page.ui import build_app, launch
+from demo.page.ui import build_app, configure_gradio, launch
 from demo.server.live_route import LiveService, default_workers
 
-_weights = os.environ.get("CONVSCOPE_WEIGHTS") or str(DEFAULT_WEIGHTS)
 
-# The live workers are started with multiprocessing's "spawn", which imports the script run as ``python
-# demo/app.py`` once more in each worker, as "__mp_main__": a worker needs none of the page, so it skips building it.
-if __name__ != "__mp_main__":
-    _mlp, _robustness = load_lesson_extras()
-    _clf = load_classifier(_weights)
-    _workers = LiveService(_weights, default_workers(), _clf)
-    _data_dir = os.environ.get("CONVSCOPE_DATA_DIR")
-    demo = build_app(_clf, load_mnist_samples(_data_dir), mlp=_mlp, robustness=_robustness,
-                     classroom=bool(os.environ.get("CONVSCOPE_CLASSROOM")), workers=_workers,
-                     insights=load_insights(_clf, _data_dir))
+@cache
+def app() -> tuple[gr.Blocks, LiveService]:
+    """The page and its live workers, built on first use from the ``CONVSCOPE_*`` settings."""
+    configure_gradio()
+    weights = os.environ.get("CONVSCOPE_WEIGHTS") or str(DEFAULT_WEIGHTS)
+    data_dir = os.environ.get("CONVSCOPE_DATA_DIR")
+    mlp, robustness = load_lesson_extras()
+    clf = load_classifier(weights)
+    workers = LiveService(weights, default_workers(), clf)
+    blocks = build_app(clf, load_mnist_samples(data_dir), mlp=mlp, robustness=robustness,
+                       classroom=bool(os.environ.get("CONVSCOPE_CLASSROOM")), workers=workers,
+                       insights=load_insights(clf, data_dir))
+    return blocks, workers
+
+
+def __getattr__(name: str) -> gr.Blocks:
+    """``demo`` (the Blocks ``gradio`` looks for) is built when first read, then kept as a plain attribute."""
+    if name == "demo":
+        blocks = app()[0]
+        globals()["demo"] = blocks
+        return blocks
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 if __name__ == "__main__":
-    launch(demo, _workers)
+    demo, service = app()
+    launch(demo, service)

@@ -77,8 +77,8 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """This script's flags, and the flags after ``--`` for every copy."""
     demo_flags = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,17 +92,50 @@ def main(argv: list[str] | None = None) -> int:
                                      "the balancer (default: none)")
     p.add_argument("--haproxy", default=shutil.which("haproxy") or "haproxy",
                    help="the haproxy program (default: the one on PATH)")
-    args = p.parse_args(argv)
+    return p.parse_args(argv), demo_flags
+
+
+def start_copies(args: argparse.Namespace, demo_flags: list[str], processes: list[subprocess.Popen]) -> list[str]:
+    """Starts the copies (appended to ``processes``) and waits until each answers its health check; their
+    addresses, or an empty list when one did not start."""
+    workers = args.workers if args.workers is not None else max(1, cores() // args.copies)
+    servers = []
+    for i in range(1, args.copies + 1):
+        port = args.port + i
+        servers.append(f"127.0.0.1:{port}")
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "demo", "--port", str(port), "--workers", str(workers), *demo_flags], cwd=ROOT))
+    deadline = time.monotonic() + 300
+    for address in servers:
+        while not answers(f"http://{address}/convscope/health"):
+            if time.monotonic() > deadline or any(proc.poll() is not None for proc in processes):
+                print(f"error: the copy at {address} did not start", file=sys.stderr)
+                return []
+            time.sleep(0.5)
+    return servers
+
+
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, demo_flags = parse_args(sys.argv[1:] if argv is None else argv)
     if shutil.which(args.haproxy) is None:
         print("error: haproxy is not installed (Debian: apt-get install haproxy; .ci/setup installs it)",
               file=sys.stderr)
         return 2
+    from demo.server.room import room_urls  # (importing the package loads torch: a few seconds, once)
 
     processes: list[subprocess.Popen] = []
     temp = Path(tempfile.mkdtemp(prefix="convscope-cluster-"))
-    sys.path.insert(0, str(ROOT))  # this script runs from deploy/
-    from demo.server.room import room_urls  # (importing the package loads torch: a few seconds, once)
-
     public = room_urls(args.host, args.port, None, "")[0]
     token = None
     if "--classroom" in demo_flags and not args.servers:
@@ -115,26 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.servers:
             servers = [s.strip() for s in args.servers.split(",") if s.strip()]
-        else:
-            workers = args.workers if args.workers is not None else max(1, cores() // args.copies)
-            servers = []
-            for i in range(1, args.copies + 1):
-                port = args.port + i
-                servers.append(f"127.0.0.1:{port}")
-                processes.append(subprocess.Popen(
-                    [sys.executable, "-m", "demo", "--port", str(port), "--workers", str(workers), *demo_flags],
-                    cwd=ROOT))
-            deadline = time.monotonic() + 300
-            for address in servers:
-                while not answers(f"http://{address}/convscope/health"):
-                    if time.monotonic() > deadline or any(proc.poll() is not None for proc in processes):
-                        print(f"error: the copy at {address} did not start", file=sys.stderr)
-                        return 2
-                    time.sleep(0.5)
+        elif not (servers := start_copies(args, demo_flags, processes)):
+            return 2
         config = temp / "haproxy.cfg"
         config.write_text(haproxy_config(f"{args.host}:{args.port}", servers, 1 if args.servers else None))
-        balancer = subprocess.Popen([args.haproxy, "-f", str(config), "-db"])
-        processes.append(balancer)
+        processes.append(subprocess.Popen([args.haproxy, "-f", str(config), "-db"]))
         print(f"ConvScope: http://{args.host}:{args.port}  ({len(servers)} copies: {', '.join(servers)})",
               flush=True)
         if token is not None:
@@ -147,14 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        for proc in processes:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in processes:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(processes)
         shutil.rmtree(temp, ignore_errors=True)
 
 

@@ -1,4 +1,11 @@
-"""Shared fixtures. MNIST comes from ../shared/data/mnist (or $CONVSCOPE_MNIST); CI must have it."""
+"""Shared fixtures. MNIST comes from ../shared/data/mnist (or $CONVSCOPE_MNIST); CI must have it.
+
+Costly things are made once per run and shared: the classifier, one Chromium, two real servers (the plain app, with
+MNIST when it is there, and the class room). Artefacts built from the weights and the data (the nearest digits'
+embeddings) live in a cache folder that outlives the run, ``$CONVSCOPE_CACHE`` or ``~/.cache/convscope``, the one
+the app itself uses: each file is named after the SHA-256 of what it was built from, so a change to the weights or
+the data builds it again and a run on a warm machine reads it back.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import chromium_path, running_app
+from demo.core.data import DEFAULT_CACHE
+from tests.harness import CLASSROOM_ARGS, chromium_path, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,10 +40,12 @@ def mnist_test(mnist_dir):
 
 
 @pytest.fixture(scope="session")
-def nearest_cache(tmp_path_factory) -> Path:
-    """One cache folder for the whole run: the nearest digits' 60,000 embeddings are built once (about a minute on 2
-    cores), by whichever test needs them first, and read back by the others, unit tests and apps alike."""
-    return tmp_path_factory.mktemp("nearest-cache")
+def build_cache() -> Path:
+    """The cache folder for built artefacts, shared with the apps the tests start (through $CONVSCOPE_CACHE)."""
+    folder = Path(os.environ.get("CONVSCOPE_CACHE") or DEFAULT_CACHE)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["CONVSCOPE_CACHE"] = str(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -57,27 +67,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """Headless Debian Chromium under playwright, one per test module (its pages are the users)."""
-    from bench.harness import chromium
+    """Headless Debian Chromium under playwright, one for the run; each test's pages (or contexts, for several
+    users) are its own and closed after it."""
+    from tests.harness import chromium
 
     with chromium() as b:
         yield b
 
 
 @pytest.fixture(scope="session")
-def app_server():
-    """One real ``python -m demo`` shared by the HTTP tests (starting one takes about 10 s). Tests that need other
-    flags, or that break a server on purpose, start their own."""
-    with running_app() as url:
+def app_server(build_cache):
+    """One real ``python -m demo`` shared by the HTTP and browser tests (starting one takes seconds), with real MNIST
+    when it is there (the samples under the pad, the nearest digits). Tests that need other flags, or that break a
+    server on purpose, start their own."""
+    data = ["--data-dir", str(MNIST_DIR)] if (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file() else []
+    with running_app(data) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def classroom_server(build_cache, tmp_path_factory):
+    """One real ``python -m demo --classroom`` with a class room (its pupils' address; the teacher's is
+    tests.harness.teacher_url), shared by the classroom and class room tests."""
+    room_db = tmp_path_factory.mktemp("room") / "room.db"
+    with running_app([*CLASSROOM_ARGS, "--room-db", str(room_db)]) as url:
+        url.room_db = room_db
         yield url
 
 
 @pytest.fixture(scope="module")
 def module_page(browser, app_url):
     """One page of the module's app (the module defines ``app_url``), shared by its tests and closed after them."""
-    from bench.harness import open_page
+    from tests.harness import open_page
 
     page = open_page(browser, app_url)
     yield page

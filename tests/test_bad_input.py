@@ -7,8 +7,12 @@ parametrized test, so every case is its own test id (``-k cmyk`` runs one case t
 * Python API: ``clf.predict(open_image(path))``, ``clf.predict(array)``, ``parse_drawing`` + ``clf.predict``.
 * HTTP API: plain REST on one ``python -m demo`` server (upload + ``/predict``, or ``/draw``); after every case a good
   drawing is still read, and at the end the server's RSS has grown little and no upload is left on its disk.
-* Page: real Chromium on the same server. Files go through the upload box; stroke JSON is drawn with the mouse where
-  a person could make it, otherwise the page's own request to the server is rewritten to carry it.
+* The page's own server paths, without a browser: every file through what the upload box runs on the server
+  (``views_for_file``), every stroke JSON through the live route the pad posts to (``POST /convscope/live``).
+* Page: real Chromium on the same server, for what only a browser shows (the notice on the page, the views kept, no
+  error toast), on a sample of the cases (``PAGE_CASES``: each kind of answer, each way in, every mouse gesture).
+  Files go through the upload box; stroke JSON is drawn with the mouse where a person could make it, otherwise the
+  page's own request to the server is rewritten to carry it.
 """
 
 from __future__ import annotations
@@ -27,15 +31,16 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from test_image_file import _bomb_png
 
-from bench.harness import chromium, draw_strokes, open_page, wait_settled
 from demo.core.examples import example_image
 from demo.core.image_file import open_image
 from demo.core.preprocess import InvalidImageError
 from demo.core.strokes import MAX_JSON_CHARS, MAX_POINTS, MAX_STROKES, InvalidDrawingError, parse_drawing
 from demo.page.pad import pad_examples
+from demo.views.live import guarded_views, views_for_file
 from demo.views.theme import PEN_DEFAULT, PEN_MAX
+from tests.harness import draw_strokes, open_page, wait_settled
+from tests.test_image_file import _bomb_png
 
 FILE, ARRAY, DRAWING = "file", "array", "drawing"
 SECONDS_PER_REQUEST = 10.0  # bounded time: generous for a loaded 2-core machine, far below a hang
@@ -224,6 +229,13 @@ CASES: list[Case] = [
 ]
 BY_NAME = {case.name: case for case in CASES}
 assert len(BY_NAME) == len(CASES), "case names must be unique"
+# The page's sample: a file read, refused (named in the notice) and with no digit through the upload box; every
+# mouse gesture; stroke JSON no mouse can make, refused for its size and for its syntax. Every case goes through the
+# server paths the page uses without a browser (test_upload_box_path, test_live_route).
+PAGE_CASES = ["cmyk-jpeg", "text-file-named-png", "blank-white-canvas", "drawing-empty", "drawing-fully-inked",
+              "drawing-coordinates-1e12", "drawing-huge-json", "drawing-malformed-json"]
+assert all(BY_NAME[name].gesture for name in PAGE_CASES if BY_NAME[name].kind == DRAWING and
+           not BY_NAME[name].expect.error) and {c.name for c in CASES if c.gesture} <= set(PAGE_CASES)
 
 
 def names(*kinds: str) -> list[str]:
@@ -396,12 +408,58 @@ def test_http_api(name, server, http, baseline, case_files):
     assert_still_serving(http)
 
 
+# ------------------------------------------------------------------------------ the page's server paths, no browser
+
+@pytest.mark.parametrize("name", names(FILE))
+def test_upload_box_path(name, clf, case_files):
+    """What a file dropped on the page's upload box gets from the server: new views, or the old ones kept with a
+    notice naming the file and the problem."""
+    case = BY_NAME[name]
+    expect = case.expect
+    update = guarded_views(views_for_file, clf, str(case_files[name]))
+    notice = update.html["notice"]
+    assert "Traceback" not in notice and "went wrong" not in notice, notice
+    if expect.error:
+        assert update.kept and set(update.html) == {"notice"}, update.html.keys()  # every view stays as it was
+        assert "could not be used" in notice and expect.error in notice and case_files[name].name in notice, notice
+    elif expect.no_digit:
+        assert not update.kept and update.model_input is None
+        assert 'data-state="empty"' in update.html["prediction"] and expect.no_digit in notice, notice
+    else:
+        assert not update.kept and f'data-label="{expect.label}"' in update.html["prediction"]
+
+
+@pytest.mark.parametrize("name", names(DRAWING))
+@pytest.mark.server
+def test_live_route(name, server, http):
+    """Stroke JSON posted to the live route, as the pad posts it: an answer in bounded time, refusals as a notice
+    with every view kept."""
+    case = BY_NAME[name]
+    expect = case.expect
+    start = time.perf_counter()
+    response = http.post("/convscope/live", content=case.make().encode(), headers={"Content-Type": "application/json"})
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200, response.text[:500]
+    answer = response.json()
+    notice = answer["html"]["notice"]
+    assert "Traceback" not in notice and "went wrong" not in notice, notice
+    if expect.error:
+        assert answer["kept"] and set(answer["html"]) == {"notice"}, answer["html"].keys()
+        assert "could not be used" in notice and expect.error in notice, notice
+    elif expect.no_digit:
+        assert not answer["kept"] and 'data-state="empty"' in answer["html"]["prediction"]
+    else:
+        assert not answer["kept"] and f'data-label="{expect.label}"' in answer["html"]["prediction"]
+    assert elapsed < SECONDS_PER_REQUEST
+
+
 # ------------------------------------------------------------------------------------------------ the page
 
 @pytest.fixture(scope="module")
-def page(server, baseline):
-    with chromium() as browser:
-        yield open_page(browser, server)
+def page(browser, server, baseline):
+    page = open_page(browser, server)
+    yield page
+    page.close()
 
 
 def shown_digit(page) -> str | None:
@@ -446,7 +504,7 @@ def send_through_page(page, text: str) -> None:
     assert rewritten, "the pad's update never went through the live route"
 
 
-@pytest.mark.parametrize("name", names(FILE, DRAWING))
+@pytest.mark.parametrize("name", PAGE_CASES)
 @pytest.mark.browser
 @pytest.mark.server
 def test_page(name, page, case_files):

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.harness import ROOT, chromium, free_port, open_page, stop_process, wait_settled
 from demo.core.examples import example_image
+from tests.harness import ROOT, free_port, open_page, stop_process, wait_settled
 
 pytestmark = [pytest.mark.server, pytest.mark.browser, pytest.mark.slow]
 
@@ -105,36 +105,35 @@ def test_live_updates_without_a_cookie_are_spread_over_both_copies(cluster):
     assert gained == [0, 8], gained
 
 
-def test_pupils_keep_their_copy_and_get_their_own_answers(cluster, tmp_path):
+def test_pupils_keep_their_copy_and_get_their_own_answers(cluster, browser, tmp_path):
     url, copies = cluster
     digits = [2, 5, 7, 9]
-    with chromium() as browser:
-        pupils = []
-        for digit in digits:
-            context = browser.new_context(viewport={"width": 1280, "height": 720})
-            pupils.append((digit, context, open_page(context, url)))
-        for digit, _, page in pupils:  # all pupils draw, then all read: their updates interleave at the balancer
-            page.locator(f'.example-button[title^="example: a {digit}"]').first.click()
-        for digit, context, page in pupils:
-            wait_settled(page)
-            assert page.locator("#prediction").get_attribute("data-label") == str(digit)
-            cookie = {c["name"]: c["value"] for c in context.cookies()}.get("CONVSCOPE")
-            assert cookie in ("copy1", "copy2"), context.cookies()
-        # Gradio's own events (an upload; a lesson tab) need the session on the copy that served the page.
-        for digit, _, page in pupils:
-            image = tmp_path / f"{digit}.png"
-            Image.fromarray((255 - example_image(3, 0, 280, 20) * 255).astype(np.uint8)).save(image)
-            page.set_input_files("#upload input[type=file]", str(image))
-            page.wait_for_function("() => document.querySelector('#prediction').dataset.label === '3'",
-                                   timeout=30_000)
-            page.get_by_role("tab", name="One value").click()
-            page.wait_for_function("() => document.querySelector('#one-value')?.dataset.state === 'ready'",
-                                   timeout=30_000)
-            text = page.locator("body").inner_text()
-            assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").all_inner_texts()
-            assert not re.search(r"session not found", text, re.I)
-        for _, context, _ in pupils:
-            context.close()
+    pupils = []
+    for digit in digits:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        pupils.append((digit, context, open_page(context, url)))
+    for digit, _, page in pupils:  # all pupils draw, then all read: their updates interleave at the balancer
+        page.locator(f'.example-button[title^="example: a {digit}"]').first.click()
+    for digit, context, page in pupils:
+        wait_settled(page)
+        assert page.locator("#prediction").get_attribute("data-label") == str(digit)
+        cookie = {c["name"]: c["value"] for c in context.cookies()}.get("CONVSCOPE")
+        assert cookie in ("copy1", "copy2"), context.cookies()
+    # Gradio's own events (an upload; a lesson tab) need the session on the copy that served the page.
+    for digit, _, page in pupils:
+        image = tmp_path / f"{digit}.png"
+        Image.fromarray((255 - example_image(3, 0, 280, 20) * 255).astype(np.uint8)).save(image)
+        page.set_input_files("#upload input[type=file]", str(image))
+        page.wait_for_function("() => document.querySelector('#prediction').dataset.label === '3'",
+                               timeout=30_000)
+        page.get_by_role("tab", name="One value").click()
+        page.wait_for_function("() => document.querySelector('#one-value')?.dataset.state === 'ready'",
+                               timeout=30_000)
+        text = page.locator("body").inner_text()
+        assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").all_inner_texts()
+        assert not re.search(r"session not found", text, re.I)
+    for _, context, _ in pupils:
+        context.close()
 
 
 def test_both_copies_share_one_class_room(cluster):

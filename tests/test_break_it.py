@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from demo.core.checkpoint import WEIGHTS_DIR
 from demo.core.classifier import Classifier, load_classifier
 from demo.core.examples import example_image
+from demo.core.paths import WEIGHTS_DIR
 from demo.core.preprocess import preprocess
 from demo.teaching.lessons import break_it
 from demo.views.tabs.break_it import break_it_html

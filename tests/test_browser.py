@@ -8,25 +8,25 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.harness import (
-    chromium,
+from demo.core.examples import EXAMPLES, example_image
+from demo.core.model import CONV, POOL, stage_kind
+from tests.harness import (
     draw_strokes,
     example_strokes_unit,
     open_page,
     reset_observer,
-    running_app,
     wait_settled,
 )
-from demo.core.examples import EXAMPLES, example_image
-from demo.core.model import CONV, POOL, stage_kind
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]  # real Chromium against a real app
 
 
 @pytest.fixture(scope="module")
-def app_page(mnist_dir):
-    with running_app(["--data-dir", str(mnist_dir)]) as url, chromium() as browser:
-        yield open_page(browser, url)
+def app_page(mnist_dir, browser, app_server):
+    """One page of the run's app (with MNIST: its samples under the pad), shared by this module's tests."""
+    page = open_page(browser, app_server)
+    yield page
+    page.close()
 
 
 @pytest.fixture
@@ -56,10 +56,15 @@ def test_empty_pad_invites_and_never_guesses(page):
     assert page.locator("#feature-maps img").count() == 0
 
 
+# Drawn with the mouse here: a sample of digits, straight and round, of one stroke and of several (all ten, drawn
+# the same way, are read through the pad's server path without a browser: tests/test_accuracy.py).
+DRAWN_DIGITS = (1, 4, 5, 8)
+
+
 def test_drawn_digits_are_read_live(page, clf):
     kinds = [stage_kind(m) for _, m in clf.model.named_children()]
     long_strokes_updated = []
-    for digit in range(10):
+    for digit in DRAWN_DIGITS:
         reset_observer(page)
         draw_strokes(page, example_strokes_unit(digit, len(EXAMPLES[digit]) - 1))
         timing = wait_settled(page)
@@ -71,7 +76,7 @@ def test_drawn_digits_are_read_live(page, clf):
         assert page.locator("#probabilities .prob-row").count() == 10
         clear(page)
     # The answer follows the pen: predictions arrive while strokes are still being drawn.
-    assert sum(n > 0 for n in long_strokes_updated) >= 8, long_strokes_updated
+    assert sum(n > 0 for n in long_strokes_updated) >= len(DRAWN_DIGITS) - 1, long_strokes_updated
 
 
 def test_maps_are_labelled_with_layer_and_shape(page):

@@ -12,7 +12,10 @@ import urllib.request
 
 import pytest
 
-from bench.harness import (
+from demo.page.pad import pad_examples
+from demo.server.room_routes import TOKEN_HEADER
+from demo.views.live import read_drawing
+from tests.harness import (
     CLASSROOM_ARGS,
     CLASSROOM_TOKEN,
     example_strokes_unit,
@@ -21,9 +24,6 @@ from bench.harness import (
     touch_strokes,
     wait_for_live_workers,
 )
-from demo.page.pad import pad_examples
-from demo.server.room_routes import TOKEN_HEADER
-from demo.views.live import read_drawing
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
@@ -31,9 +31,9 @@ FIGURES = "#class-gallery [data-drawing]"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    with running_app([*CLASSROOM_ARGS, "--room-db", str(tmp_path_factory.mktemp("room") / "room.db")]) as url:
-        yield url
+def app(classroom_server):
+    """The run's classroom app with its class room (tests/conftest.py); each test starts with the room emptied."""
+    return classroom_server
 
 
 def teacher_action(url: str, **action) -> dict:

@@ -1,6 +1,6 @@
 """What a running ConvScope server exposes to the network: only this machine, only its own assets, no share link.
 
-Everything here talks to a REAL ``python -m demo`` (``bench.harness.running_app``), because the risks are properties
+Everything here talks to a REAL ``python -m demo`` (``tests.harness.running_app``), because the risks are properties
 of the launched server, not of ``build_app``:
 
 * the listening socket is bound to 127.0.0.1 by default, so other hosts on a classroom LAN cannot reach it;
@@ -329,9 +329,9 @@ def test_config_has_no_share_link(http, app_url):
 
 
 def test_server_log_has_no_share_link(upload_root, port):
-    # bench.harness: GRADIO_TEMP_DIR is <temp>/uploads, the log <temp>/server.log
+    # tests.harness: GRADIO_TEMP_DIR is <temp>/uploads, the log <temp>/server.log
     log = upload_root.parent / "server.log"
-    assert log.is_file(), f"bench.harness no longer keeps its log at {log}"
+    assert log.is_file(), f"tests.harness no longer keeps its log at {log}"
     local_line = re.compile(rf"Running on local URL:\s+http://\S+:{port}\b")
     deadline = time.monotonic() + 10
     while not local_line.search(log.read_text()) and time.monotonic() < deadline:  # launch() prints after serving

@@ -24,13 +24,13 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from test_bad_input import call, is_skip, result_of
 
 import demo.page.ui
 import demo.views.live
-from bench.harness import free_port
 from demo.core.examples import example_image
 from demo.page.pad import pad_examples
+from tests.harness import free_port
+from tests.test_bad_input import call, is_skip, result_of
 
 pytestmark = pytest.mark.server  # the app served in-process, with faults injected
 
@@ -82,6 +82,7 @@ class GatedClassifier:
 def serve(clf: Any, uploads, monkeypatch) -> Iterator[str]:
     """build_app(clf) launched in this process on a free port, as python -m demo launches it."""
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
+    demo.page.ui.configure_gradio()
     app = demo.page.ui.build_app(clf)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=False,
@@ -236,6 +237,7 @@ def test_over_capacity_is_refused_at_once_with_busy_not_a_hang(real_clf, tmp_pat
 def test_queue_history_is_short_so_events_do_not_slow_down_over_time(clf):
     """Gradio's queue summarises its recorded events with pandas after every event by default (10,000 kept): each
     event then costs more the more were served. The app keeps a short history, summarised every 100 events."""
+    demo.page.ui.configure_gradio()
     app = demo.page.ui.build_app(clf)
     assert app._queue.ANALYTICS_MAX_EVENTS <= 1000
     assert app._queue.ANAYLTICS_CACHE_FREQUENCY >= 100  # (sic: Gradio's spelling)

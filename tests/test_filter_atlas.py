@@ -14,11 +14,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from demo.core.checkpoint import PROJECT_ROOT, WEIGHTS_DIR
 from demo.core.classifier import load_classifier
 from demo.core.data import load_mnist
 from demo.core.examples import example_image
 from demo.core.model import staged_forward
+from demo.core.paths import PROJECT_ROOT, WEIGHTS_DIR
 from demo.core.preprocess import preprocess
 from demo.teaching.atlas import DEFAULT_PATH, TOP, load_atlas, read_atlas
 from demo.teaching.lessons.architecture import architecture
@@ -115,6 +115,8 @@ def test_the_patch_holds_everything_the_value_depends_on(clf, atlas, mnist, laye
     np.testing.assert_allclose(values, entry.activations[c], atol=TOL)
 
 
+@pytest.mark.slow
+@pytest.mark.full_pass  # "the 9 that excite it most" is a claim about every training digit
 def test_conv1_top9_are_the_largest_of_all_60000(clf, atlas, mnist):
     """An independent conv1 (F.conv2d on the normalised images) over the whole training set."""
     conv, norm = clf.model.conv1, clf.model.normalize

@@ -10,19 +10,17 @@ import numpy as np
 import pytest
 import torch
 
-from bench.harness import (
-    CLASSROOM_ARGS,
-    draw_strokes,
-    example_strokes_unit,
-    open_page,
-    running_app,
-    teacher_url,
-    wait_settled,
-)
 from demo.core.model import staged_forward
 from demo.core.strokes import parse_drawing
 from demo.page.pad import pad_examples
 from demo.views.live import decode_input
+from tests.harness import (
+    draw_strokes,
+    example_strokes_unit,
+    open_page,
+    teacher_url,
+    wait_settled,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -40,10 +38,9 @@ BOXES = """(selectors) => {
 
 
 @pytest.fixture(scope="module")
-def classroom_url():
+def classroom_url(classroom_server):
     """The teacher's (projector's) page of an app in classroom mode; its pupils' pages are plain (test_class_room)."""
-    with running_app(CLASSROOM_ARGS) as url:
-        yield teacher_url(url)
+    return teacher_url(classroom_server)
 
 
 def stage_names(clf) -> list[str]:
@@ -58,8 +55,8 @@ def inside(box: list[float], width: int, height: float) -> bool:
 def first_screen(browser, url: str, screen: str, classroom: bool) -> tuple[dict, int, int]:
     width, height = SCREENS[screen]
     page = open_page(browser, url, width=width, height=height)
-    try:
-        draw_strokes(page, example_strokes_unit(3))
+    try:  # a 3 through the pad's example button (one update; drawing with the mouse: tests/test_browser.py)
+        page.locator('.example-button[title^="example: a 3"]').first.click()
         wait_settled(page)
         page.wait_for_function("() => document.querySelector('#overview')?.dataset.state === 'ready'")
         if classroom:

@@ -3,24 +3,22 @@ Chromium, on a drawn digit, against an app started with real MNIST (the nearest 
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from bench.harness import (
+from demo.teaching.lessons import break_it
+from demo.teaching.snapshots import DEFAULT_PATH as SNAPSHOTS
+from tests.harness import (
     draw_strokes,
     example_strokes_unit,
     open_page,
     open_tab,
     reload_with_example,
-    running_app,
     set_number,
     wait_settled,
 )
-from bench.harness import lesson_ready as ready
-from demo.teaching.lessons import break_it
-from demo.teaching.snapshots import DEFAULT_PATH as SNAPSHOTS
+from tests.harness import lesson_ready as ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -33,18 +31,9 @@ def live_answer(page) -> tuple[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def app_url(mnist_dir, nearest_cache):
-    """The app with MNIST, its nearest digits' cache the run's shared one (built once: tests/conftest.py)."""
-    saved = os.environ.get("CONVSCOPE_CACHE")
-    os.environ["CONVSCOPE_CACHE"] = str(nearest_cache)
-    try:
-        with running_app(["--data-dir", str(mnist_dir)]) as url:
-            yield url
-    finally:
-        if saved is None:
-            del os.environ["CONVSCOPE_CACHE"]
-        else:
-            os.environ["CONVSCOPE_CACHE"] = saved
+def app_url(mnist_dir, app_server):
+    """The run's app, with MNIST (the nearest digits need it) and the run's build cache (tests/conftest.py)."""
+    return app_server
 
 
 def fresh(page, digit: int = 3):

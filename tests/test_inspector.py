@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from demo.core.checkpoint import WEIGHTS_DIR
 from demo.core.classifier import load_classifier
 from demo.core.examples import example_image
 from demo.core.model import staged_forward
+from demo.core.paths import WEIGHTS_DIR
 from demo.core.preprocess import preprocess
 from demo.teaching.lessons.inspector import (
     STAGE_INPUT,

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from bench.harness import ROOT, free_port
+from tests.harness import ROOT, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]  # each test starts (or tries to start) the app
 
@@ -50,8 +50,9 @@ def test_share_without_internet_says_so_and_serves_locally(tmp_path):
     port = free_port()
     log = tmp_path / "server.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "demo", "--share", "--port", str(port)], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, env={**ENV, "GRADIO_TEMP_DIR": str(tmp_path)})
+        proc = subprocess.Popen([sys.executable, "-m", "demo", "--share", "--port", str(port), "--workers", "0"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**ENV, "GRADIO_TEMP_DIR": str(tmp_path)})
     try:
         start = time.monotonic()
         while time.monotonic() - start < 60:
@@ -70,10 +71,18 @@ def test_share_without_internet_says_so_and_serves_locally(tmp_path):
         proc.wait(timeout=10)
 
 
-def test_app_module_exposes_the_blocks_without_launching():
-    code = ("import gradio as gr, demo.app as app; assert isinstance(app.demo, gr.Blocks); "
-            "print(sorted(d.api_name for d in app.demo.fns.values() if d.api_name))")
+def test_app_module_changes_nothing_on_import_and_exposes_the_blocks_when_read():
+    """``import demo.app`` builds no page, starts no worker and leaves Gradio and the environment as they were; the
+    page is made when ``demo`` is first read (then the process is configured as every entry point configures it)."""
+    code = ("import os, gradio.state_holder as holder; before = holder.SessionState; import demo.app as app; "
+            "assert 'demo' not in vars(app) and app.app.cache_info().currsize == 0; "
+            "assert holder.SessionState is before and 'GRADIO_ANALYTICS_MAX_EVENTS' not in os.environ; "
+            "blocks = app.demo; assert vars(app)['demo'] is blocks is app.demo and holder.SessionState is not before; "
+            "assert os.environ['GRADIO_ANALYTICS_MAX_EVENTS'] == '500'; "
+            "print(sorted(d.api_name for d in blocks.fns.values() if d.api_name)); print('checked')")
+    env = {key: value for key, value in ENV.items() if key != "GRADIO_ANALYTICS_MAX_EVENTS"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env=ENV)
+                            env=env)
     assert result.returncode == 0, result.stderr
-    assert "'predict'" in result.stdout and "'draw'" in result.stdout
+    assert result.stdout.strip().endswith("checked")
+    assert "'predict'" in result.stdout and "'draw'" in result.stdout  # the named API endpoints

@@ -10,10 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from demo.core.checkpoint import WEIGHTS_DIR
 from demo.core.classifier import Prediction, load_classifier
 from demo.core.examples import example_image
 from demo.core.model import count_parameters
+from demo.core.paths import WEIGHTS_DIR
 from demo.core.preprocess import preprocess
 from demo.core.transform import shift_rotate
 from demo.page.lesson_tabs import add_lesson_tabs, decode_input, encode_input

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
 from demo import load_classifier
-from demo.core.checkpoint import WEIGHTS_DIR
 from demo.core.model import MNIST_MEAN, MNIST_STD, count_parameters, stage_kind, staged_forward
+from demo.core.paths import WEIGHTS_DIR
 from demo.teaching.lessons.architecture import architecture
 from demo.teaching.lessons.convolution import (
     KERNELS,

@@ -14,21 +14,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.harness import (
-    CLASSROOM_ARGS,
+from demo.core.model import count_parameters
+from demo.page.ui import LAUNCH_OPTIONS
+from tests.harness import (
     draw_strokes,
     example_strokes_unit,
     open_page,
     open_tab,
     reload_with_example,
-    running_app,
     set_number,
     teacher_url,
     wait_settled,
 )
-from bench.harness import lesson_ready as ready
-from demo.core.model import count_parameters
-from demo.page.ui import LAUNCH_OPTIONS
+from tests.harness import lesson_ready as ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]  # real Chromium against a real app
 
@@ -36,9 +34,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]  # real Chromium against 
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
+def app_url(app_server):
+    return app_server
 
 
 @pytest.fixture
@@ -150,45 +147,45 @@ def test_architecture_and_model_card(page, clf):
     assert page.locator("#model-card table.confusion tr").count() == 11
 
 
-def test_classroom_mode_at_projector_size(browser):
-    with running_app(CLASSROOM_ARGS) as url:
-        page = open_page(browser, teacher_url(url), width=1280, height=720)
-        assert page.evaluate("() => document.body.classList.contains('dark')")
-        assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 20
-        draw_strokes(page, example_strokes_unit(4))
-        wait_settled(page)
-        page.wait_for_function("() => +(document.querySelector('#network')?.dataset.steps || 0) > 3")
-        steps = int(page.locator("#overview").get_attribute("data-steps"))
+def test_classroom_mode_at_projector_size(browser, classroom_server):
+    page = open_page(browser, teacher_url(classroom_server), width=1280, height=720)
+    assert page.evaluate("() => document.body.classList.contains('dark')")
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 20
+    draw_strokes(page, example_strokes_unit(4))
+    wait_settled(page)
+    page.wait_for_function("() => +(document.querySelector('#network')?.dataset.steps || 0) > 3")
+    steps = int(page.locator("#overview").get_attribute("data-steps"))
 
-        def visible() -> int:
-            """Stages shown on the first screen's overview; the Layer by layer tab shows the same ones."""
-            shown = page.locator("#overview .ov-stage:visible").evaluate_all("(s) => s.map((e) => e.dataset.stage)")
-            tab = page.locator("#network .net-step:visible").evaluate_all("(s) => s.map((e) => e.dataset.stage)")
-            assert set(tab) <= set(shown) | {"answer"} and tab, (tab, shown)
-            return len(shown)
+    def visible() -> int:
+        """Stages shown on the first screen's overview; the Layer by layer tab shows the same ones."""
+        shown = page.locator("#overview .ov-stage:visible").evaluate_all("(s) => s.map((e) => e.dataset.stage)")
+        tab = page.locator("#network .net-step:visible").evaluate_all("(s) => s.map((e) => e.dataset.stage)")
+        assert set(tab) <= set(shown) | {"answer"} and tab, (tab, shown)
+        return len(shown)
 
-        assert visible() == 1  # the input only: the class sees the network one layer at a time
-        page.click("#step-forward")
-        page.click("#step-forward")
-        assert visible() == 3
-        page.click("#step-forward")
-        page.click("#step-back")
-        page.click("#step-back")
-        assert visible() == 2 and "step 2 of" in page.locator("#step-label").inner_text()
-        page.click("#step-all")
-        assert visible() == steps
-        assert page.locator("#network .net-step:visible").count() == int(
-            page.locator("#network").get_attribute("data-steps"))
-        # Freeze: the pad ignores new strokes until unfrozen.
-        seq = page.locator("#pad canvas").get_attribute("data-seq")
-        page.click("#freeze")
-        draw_strokes(page, example_strokes_unit(1))
-        page.click("#clear")
-        assert page.locator("#pad canvas").get_attribute("data-seq") == seq
-        assert page.locator("#prediction").get_attribute("data-label") == "4"
-        page.click("#freeze")
-        page.click("#theme-toggle")
-        assert not page.evaluate("() => document.body.classList.contains('dark')")
+    assert visible() == 1  # the input only: the class sees the network one layer at a time
+    page.click("#step-forward")
+    page.click("#step-forward")
+    assert visible() == 3
+    page.click("#step-forward")
+    page.click("#step-back")
+    page.click("#step-back")
+    assert visible() == 2 and "step 2 of" in page.locator("#step-label").inner_text()
+    page.click("#step-all")
+    assert visible() == steps
+    assert page.locator("#network .net-step:visible").count() == int(
+        page.locator("#network").get_attribute("data-steps"))
+    # Freeze: the pad ignores new strokes until unfrozen.
+    seq = page.locator("#pad canvas").get_attribute("data-seq")
+    page.click("#freeze")
+    draw_strokes(page, example_strokes_unit(1))
+    page.click("#clear")
+    assert page.locator("#pad canvas").get_attribute("data-seq") == seq
+    assert page.locator("#prediction").get_attribute("data-label") == "4"
+    page.click("#freeze")
+    page.click("#theme-toggle")
+    assert not page.evaluate("() => document.body.classList.contains('dark')")
+    page.close()
 
 
 def slider_max(page, elem_id: str) -> int:

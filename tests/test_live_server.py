@@ -17,10 +17,10 @@ import httpx
 import numpy as np
 import pytest
 
-from bench.harness import process_tree, running_app, wait_for_live_workers
-from demo.core.checkpoint import WEIGHTS_DIR
+from demo.core.paths import WEIGHTS_DIR
 from demo.page.pad import pad_examples
 from demo.server.live_route import LiveService, answer
+from tests.harness import process_tree, run_async, running_app, wait_for_live_workers
 
 EXAMPLES = pad_examples()[0]
 
@@ -97,7 +97,7 @@ def test_over_capacity_is_refused_at_once_not_queued(clf, monkeypatch):
         return [refused, waited, *await asyncio.gather(*tasks)]
 
     try:
-        refused, waited, *done = asyncio.run(burst())
+        refused, waited, *done = run_async(burst())
     finally:
         service.close()
     assert refused is None and waited < 1.0
@@ -118,7 +118,7 @@ def test_a_dead_worker_is_replaced_and_its_requests_run_again(caplog):
             os.kill(pid, signal.SIGKILL)  # long before it can finish them (each takes milliseconds)
             return await asyncio.gather(*tasks)
 
-        bodies = asyncio.run(during_a_death())
+        bodies = run_async(during_a_death())
         assert [decoded(b)["html"]["prediction"].count('data-label="') for b in bodies] == [1] * 10
         assert service.replaced == 1 and service.worker_pids() and pid not in service.worker_pids()
         assert any("live worker process died" in r.getMessage() for r in caplog.records)

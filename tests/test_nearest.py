@@ -1,8 +1,9 @@
 """Nearest digits (demo/teaching/nearest.py, demo/views/tabs/nearest.py): the embeddings are the network's own last
 hidden layer, queries are an exact cosine search, the cache is reused only for the same network and data, and the view.
 
-The index is built once for the module (about 40 s on 2 cores) in a temporary cache folder; the tests that need a
-rebuild give it the already computed embeddings instead of computing them again.
+The index comes from the run's build cache (tests/conftest.py: built once, about 25 s on 2 cores, and read back by
+later runs while the weights and the data are unchanged); how it is built is checked on a slice of the training set,
+and the tests that need a rebuild give it the already computed embeddings instead of computing them again.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import threading
 import time
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,13 +32,24 @@ class Recomputed(Exception):
 
 
 @pytest.fixture(scope="module")
-def built(mnist_dir, clf, nearest_cache):
-    return NearestDigits.load_or_build(mnist_dir, clf, nearest_cache), nearest_cache
+def built(mnist_dir, clf, build_cache):
+    return NearestDigits.load_or_build(mnist_dir, clf, build_cache), build_cache
 
 
 @pytest.fixture(scope="module")
 def index(built) -> NearestDigits:
     return built[0]
+
+
+def private_cache(built, tmp_path) -> Path:
+    """A cache folder of the test's own holding a copy of the built index, and the decompressed MNIST linked (no
+    second decompression): what a test damages there leaves the run's cache alone."""
+    index, cache = built
+    own = tmp_path / "cache"
+    own.mkdir()
+    (own / "mnist").symlink_to(cache / "mnist", target_is_directory=True)
+    shutil.copy(cache_path(cache, index.info), cache_path(own, index.info))
+    return own
 
 
 @pytest.fixture
@@ -72,6 +85,16 @@ def test_embeddings_are_the_networks_last_hidden_layer(index, clf):
     with torch.inference_mode():
         logits = clf.model(torch.from_numpy(index.images[picks].astype(np.float32) / 255)[:, None]).numpy()
     np.testing.assert_allclose(clf.model.fc2(torch.from_numpy(expected)).detach().numpy(), logits, atol=1e-4)
+
+
+def test_building_embeds_every_image_as_the_index_holds_it(index):
+    """The build itself (the index may come from the cache), on a slice that spans several batches."""
+    picks = slice(1000, 1000 + 3 * nearest_module.BATCH + 7)
+    built_now = nearest_module.compute_embeddings(index.head, torch.from_numpy(index.images[picks]))
+    assert built_now.dtype == np.float16 and built_now.shape == (3 * nearest_module.BATCH + 7, 128)
+    scale = float(np.abs(index.embeddings[picks]).max())
+    np.testing.assert_allclose(built_now.astype(np.float32), index.embeddings[picks].astype(np.float32),
+                               rtol=2e-3, atol=2e-3 * scale)
 
 
 def test_queries_are_sorted_and_equal_brute_force_cosine(index, mnist_test):
@@ -130,7 +153,8 @@ def test_the_cache_is_reused(built, mnist_dir, clf, no_recompute):
 
 
 def test_a_cache_for_other_weights_or_data_is_not_used(built, mnist_dir, clf, no_recompute, tmp_path, monkeypatch):
-    index, cache = built
+    index, _ = built
+    cache = private_cache(built, tmp_path)
     other = copy.copy(clf)  # the same network object under another weights file: only the file's hash differs
     other.path = tmp_path / "other.safetensors"
     other.path.write_bytes(clf.path.read_bytes() + b" ")
@@ -157,9 +181,9 @@ def test_a_cache_for_other_weights_or_data_is_not_used(built, mnist_dir, clf, no
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong_shape", "wrong_width", "nan",
                                     "other_values"])
 def test_a_damaged_cache_is_rebuilt(built, mnist_dir, clf, tmp_path, monkeypatch, damage):
-    index, cache = built
-    shutil.copytree(cache, tmp_path / "cache")  # the decompressed MNIST too: no second decompression
-    path = cache_path(tmp_path / "cache", index.info)
+    index, _ = built
+    cache = private_cache(built, tmp_path)
+    path = cache_path(cache, index.info)
     good = path.read_bytes()
     assert nearest_module._read_cache(path, index.info) is not None
     from safetensors.numpy import save
@@ -177,31 +201,30 @@ def test_a_damaged_cache_is_rebuilt(built, mnist_dir, clf, tmp_path, monkeypatch
         return index.embeddings
 
     monkeypatch.setattr(nearest_module, "compute_embeddings", recompute)
-    rebuilt = NearestDigits.load_or_build(mnist_dir, clf, tmp_path / "cache")
+    rebuilt = NearestDigits.load_or_build(mnist_dir, clf, cache)
     assert calls == [60000] and np.array_equal(rebuilt.embeddings, index.embeddings)
-    assert not list((tmp_path / "cache").glob("*.tmp"))  # written whole, through a temporary file
+    assert not list(cache.glob("*.tmp"))  # written whole, through a temporary file
 
     def refuse(*args, **kwargs):
         raise Recomputed
 
     monkeypatch.setattr(nearest_module, "compute_embeddings", refuse)  # the rewritten file is good: read, not rebuilt
-    assert np.array_equal(NearestDigits.load_or_build(mnist_dir, clf, tmp_path / "cache").embeddings,
-                          index.embeddings)
+    assert np.array_equal(NearestDigits.load_or_build(mnist_dir, clf, cache).embeddings, index.embeddings)
 
 
 def test_an_unwritable_cache_costs_only_the_next_start(built, mnist_dir, clf, tmp_path, monkeypatch):
-    index, cache = built
-    shutil.copytree(cache, tmp_path / "cache")
-    cache_path(tmp_path / "cache", index.info).unlink()
-    monkeypatch.setattr(nearest_module, "compute_embeddings", lambda head, images, batch=1000: index.embeddings)
+    index, _ = built
+    cache = private_cache(built, tmp_path)
+    cache_path(cache, index.info).unlink()
+    monkeypatch.setattr(nearest_module, "compute_embeddings", lambda *args, **kwargs: index.embeddings)
 
     def refuse(src, dst):
         raise PermissionError(13, "read-only", str(dst))
 
     monkeypatch.setattr(nearest_module.os, "replace", refuse)
-    rebuilt = NearestDigits.load_or_build(mnist_dir, clf, tmp_path / "cache")
+    rebuilt = NearestDigits.load_or_build(mnist_dir, clf, cache)
     assert rebuilt.path is None and rebuilt.query(index.images[5], 1)[0].index == 5
-    assert not list((tmp_path / "cache").glob("nearest-*"))  # no half-written file, no temporary left over
+    assert not list(cache.glob("nearest-*"))  # no half-written file, no temporary left over
 
 
 def test_handle_states(built, mnist_dir, clf, tmp_path, monkeypatch):

@@ -11,13 +11,13 @@ import pytest
 from PIL import Image
 from safetensors.numpy import load_file, save_file
 
-from bench.harness import draw_strokes, open_page, wait_settled
 from demo.core.classifier import load_classifier, matching_digitness
 from demo.core.digitness import DEFAULT_PATH, META_KEY
 from demo.core.examples import example_image
 from demo.views import panels
 from demo.views.live import views_for_drawing
 from demo.views.tabs.digit_or_not import digit_or_not_html
+from tests.harness import draw_strokes, open_page, wait_settled
 
 
 def line_image() -> np.ndarray:

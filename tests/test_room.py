@@ -16,13 +16,13 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bench.harness import ROOT, free_port, stop_process
 from demo.__main__ import main as cli
 from demo.page.pad import pad_examples
 from demo.server.live_route import LiveService
 from demo.server.room import PupilLimiter, Room, RoomLimits, SendRefused, clean_meant, clean_nickname, room_urls
 from demo.server.room_routes import TOKEN_HEADER, add_room_routes, qr_svg
 from demo.views.live import read_drawing
+from tests.harness import ROOT, free_port, stop_process
 
 TOKEN = "a-teacher-token"
 

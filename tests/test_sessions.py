@@ -13,6 +13,7 @@ from demo.page.sessions import LazySessionState, _GradioSessionState
 
 @pytest.fixture(scope="module")
 def app(clf):
+    demo.page.ui.configure_gradio()  # as every entry point does before it builds the page
     return demo.page.ui.build_app(clf)
 
 
@@ -42,7 +43,7 @@ def test_a_new_session_costs_no_snapshot_until_one_is_needed(app):
     holder = StateHolder()
     holder.set_blocks(app)
     session = holder["a REST call without a session hash"]
-    assert isinstance(session, LazySessionState)  # build_app made Gradio use it
+    assert isinstance(session, LazySessionState)  # configure_gradio made Gradio use it
     assert dict.__len__(session.config_values) == 0
     assert 1 not in session.config_values or session.config_values[1]
     with pytest.raises(KeyError):

@@ -18,8 +18,8 @@ from demo.teaching.snapshots import DEFAULT_PATH, SNAPSHOTS_KEY, dequantize, loa
 from demo.views.tabs.learning import learning_html
 
 
-def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, batch: int = 1000) -> float:
-    """Test accuracy of ``model`` on uint8 images, in batches (10,000 at once would need 1 GB for conv1's maps)."""
+def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, batch: int = 128) -> float:
+    """Test accuracy of ``model`` on uint8 images, in batches (small ones stay in the CPU's caches)."""
     with torch.inference_mode():
         right = sum(int((model(torch.from_numpy(images[i:i + batch]).float()[:, None] / 255).argmax(1).numpy()
                          == labels[i:i + batch]).sum()) for i in range(0, len(images), batch))
@@ -38,6 +38,8 @@ def small_run(tmp_path_factory, mnist_dir):
     return root
 
 
+@pytest.mark.slow  # a short training run, and each snapshot on the 10,000 test digits
+@pytest.mark.full_pass  # a snapshot's stored accuracy is the one on all 10,000
 def test_small_run_snapshots_load_back(small_run, mnist_test):
     weights = small_run / "with" / "cnn_fast.safetensors"
     model, _, report = load_checkpoint(weights)
@@ -69,6 +71,8 @@ def test_quantization_rounds_each_weight_by_at_most_half_a_step():
     assert torch.equal(back[4], torch.zeros_like(back[4]))
 
 
+@pytest.mark.slow
+@pytest.mark.full_pass  # a snapshot's stored accuracy is the one on all 10,000
 def test_shipped_snapshots(clf, mnist_test):
     assert DEFAULT_PATH == snapshots_path(clf.path) and DEFAULT_PATH.is_file()
     assert DEFAULT_PATH.stat().st_size <= 5 * 1024 * 1024

@@ -8,12 +8,12 @@ import subprocess
 
 import pytest
 
-from bench.harness import ROOT
 from demo.page.assets import STATIC, asset
 from demo.views import theme
+from tests.harness import ROOT
 
 CSS_FILES = sorted(STATIC.glob("*.css"))
-JS_FILES = sorted(STATIC.glob("*.js")) + sorted((ROOT / "bench").glob("*.js"))
+JS_FILES = sorted(STATIC.glob("*.js")) + sorted((ROOT / "bench").glob("*.js")) + sorted((ROOT / "tests").glob("*.js"))
 COLOUR_LITERAL = re.compile(r"#[0-9a-fA-F]{3,8}\b(?![-\w])|\b(?:rgb|rgba|hsl|hsla)\(")
 
 

@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from demo.core.checkpoint import WEIGHTS_DIR
 from demo.core.classifier import load_classifier
 from demo.core.examples import example_image
 from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, POOL, stage_kind, staged_forward
+from demo.core.paths import WEIGHTS_DIR
 from demo.core.preprocess import preprocess
 from demo.teaching import explanations
 from demo.teaching.lessons.architecture import architecture as stage_rows

@@ -214,6 +214,7 @@ def test_robustness_data_is_the_test_set_the_models_were_scored_on(robustness):
 
 
 @pytest.mark.slow
+@pytest.mark.full_pass  # the robustness charts' unmoved point is the accuracy on all 10,000
 def test_zero_shift_is_the_metadata_and_a_fresh_test_accuracy(robustness, mnist_test, clf, mlp):
     images, labels = mnist_test
     for name, model in (("cnn", clf), ("mlp", mlp)):

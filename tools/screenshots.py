@@ -29,7 +29,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from bench.harness import (
+from tests.harness import (
     CLASSROOM_ARGS,
     ROOT,
     chromium,

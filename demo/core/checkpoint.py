@@ -18,8 +18,6 @@ from torch import nn
 
 from .model import build_model
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-WEIGHTS_DIR = PROJECT_ROOT / "weights"
 CONFIG_KEY = "convscope_config"
 
 

@@ -87,10 +87,24 @@ def _scale_float(data: np.ndarray) -> np.ndarray:
 
 def _numpy_to_arrays(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """A (H, W), (H, W, C) or (C, H, W) array with C in 1-4 -> (gray or RGB in [0, 1], alpha or None)."""
+    data = _shrink(_unit_floats(_reduce_uint8(_channels_last(_numeric(array)))))
+    if data.ndim == 3 and data.shape[-1] == 2:
+        return data[..., 0], data[..., 1]
+    if data.ndim == 3 and data.shape[-1] == 4:
+        return data[..., :3], data[..., 3]
+    return data, None
+
+
+def _numeric(array: np.ndarray) -> np.ndarray:
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise InvalidImageError(f"an image array must hold numbers, not {array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise InvalidImageError("an image array must hold real numbers, not complex ones")
+    return array
+
+
+def _channels_last(array: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, C) with C in 2-4; channels first and a single channel are turned into those."""
     if array.ndim == 3 and array.shape[-1] not in (1, 2, 3, 4) and array.shape[0] in (1, 2, 3, 4):
         array = np.moveaxis(array, 0, -1)  # channels first -> channels last
     if array.ndim == 3 and array.shape[-1] == 1:
@@ -100,32 +114,39 @@ def _numpy_to_arrays(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
                                 f"{array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InvalidImageError(f"the image has no pixels (shape {array.shape})")
+    return array
+
+
+def _reduce_uint8(array: np.ndarray) -> np.ndarray:
+    """Huge 8-bit gray, RGB or RGBA arrays reduced as PIL images first: no full-size float copy (a 10,000² RGBA
+    array is 1.6 GB as float32)."""
     longest = max(array.shape[:2])
     if array.dtype == np.uint8 and longest > MAX_INPUT_SIDE and (array.ndim == 2 or array.shape[-1] in (3, 4)):
-        # Reduce huge 8-bit arrays as PIL images first: no full-size float copy (a 10,000² RGBA array is 1.6 GB).
         reduced = Image.fromarray(np.ascontiguousarray(array)).reduce(int(np.ceil(longest / MAX_INPUT_SIDE)))
-        array = np.asarray(reduced)
+        return np.asarray(reduced)
+    return array
+
+
+def _unit_floats(array: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1]: booleans as 0/1, uint8 over 255, other ranges as :func:`_scale_float` finds them."""
     if array.dtype == bool:
-        data = array.astype(np.float32)
-    elif np.issubdtype(array.dtype, np.floating):
-        if not np.isfinite(array).all():
-            raise InvalidImageError("the image array contains NaN or infinite values")
-        data = _scale_float(array.astype(np.float32))
-    elif array.dtype == np.uint8:
-        data = array.astype(np.float32) / 255
-    else:
-        data = _scale_float(array.astype(np.float32))
+        return array.astype(np.float32)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise InvalidImageError("the image array contains NaN or infinite values")
+    return _scale_float(array.astype(np.float32))
+
+
+def _shrink(data: np.ndarray) -> np.ndarray:
+    """Arrays still longer than MAX_INPUT_SIDE averaged down by a whole factor."""
     longest = max(data.shape[:2])
-    if longest > MAX_INPUT_SIDE:
-        factor = int(np.ceil(longest / MAX_INPUT_SIDE))
-        t = torch.from_numpy(np.ascontiguousarray(np.atleast_3d(data).transpose(2, 0, 1)))[None]
-        data = F.avg_pool2d(t, factor, ceil_mode=True)[0].numpy().transpose(1, 2, 0)
-        data = data[..., 0] if data.shape[-1] == 1 else data
-    if data.ndim == 3 and data.shape[-1] == 2:
-        return data[..., 0], data[..., 1]
-    if data.ndim == 3 and data.shape[-1] == 4:
-        return data[..., :3], data[..., 3]
-    return data, None
+    if longest <= MAX_INPUT_SIDE:
+        return data
+    factor = int(np.ceil(longest / MAX_INPUT_SIDE))
+    t = torch.from_numpy(np.ascontiguousarray(np.atleast_3d(data).transpose(2, 0, 1)))[None]
+    data = F.avg_pool2d(t, factor, ceil_mode=True)[0].numpy().transpose(1, 2, 0)
+    return data[..., 0] if data.shape[-1] == 1 else data
 
 
 def _luminance(data: np.ndarray) -> np.ndarray:

@@ -80,6 +80,19 @@ def parse_drawing(text: str | None) -> PadDrawing:
     """
     if text is None or text == "":
         return PadDrawing([], 280, 280, 20.0, 0)
+    data = _json_object(text)
+    width = round(_number(data.get("w", 280), "width"))
+    height = round(_number(data.get("h", 280), "height"))
+    if not (MIN_CANVAS <= width <= MAX_CANVAS and MIN_CANVAS <= height <= MAX_CANVAS):
+        raise InvalidDrawingError(f"the canvas must be {MIN_CANVAS}-{MAX_CANVAS} pixels a side, not {width}×{height}")
+    pen = min(max(_number(data.get("pen", 20), "pen width"), MIN_PEN), MAX_PEN)
+    seq = data.get("seq", 0)
+    seq = int(seq) if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**53 else 0
+    return PadDrawing(_strokes(data.get("strokes", []), width, height), width, height, pen, seq)
+
+
+def _json_object(text: object) -> dict:
+    """The drawing's JSON text -> its object, refusing anything but a JSON object of at most MAX_JSON_CHARS."""
     if not isinstance(text, str):
         raise InvalidDrawingError("the drawing must be sent as JSON text")
     if len(text) > MAX_JSON_CHARS:
@@ -90,14 +103,11 @@ def parse_drawing(text: str | None) -> PadDrawing:
         raise InvalidDrawingError("the drawing could not be read (malformed JSON)") from error
     if not isinstance(data, dict):
         raise InvalidDrawingError("the drawing must be a JSON object with w, h, pen and strokes")
-    width = round(_number(data.get("w", 280), "width"))
-    height = round(_number(data.get("h", 280), "height"))
-    if not (MIN_CANVAS <= width <= MAX_CANVAS and MIN_CANVAS <= height <= MAX_CANVAS):
-        raise InvalidDrawingError(f"the canvas must be {MIN_CANVAS}-{MAX_CANVAS} pixels a side, not {width}×{height}")
-    pen = min(max(_number(data.get("pen", 20), "pen width"), MIN_PEN), MAX_PEN)
-    seq = data.get("seq", 0)
-    seq = int(seq) if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**53 else 0
-    raw = data.get("strokes", [])
+    return data
+
+
+def _strokes(raw: object, width: int, height: int) -> list[Stroke]:
+    """The strokes as lists of (x, y) clipped to the canvas; empty strokes dropped; limits on strokes and points."""
     if not isinstance(raw, list):
         raise InvalidDrawingError("the drawing's strokes must be a list")
     if len(raw) > MAX_STROKES:
@@ -109,12 +119,14 @@ def parse_drawing(text: str | None) -> PadDrawing:
         total += len(stroke)
         if total > MAX_POINTS:
             raise InvalidDrawingError(f"the drawing has too many points (at most {MAX_POINTS:,})")
-        points = []
-        for point in stroke:
-            if not isinstance(point, (list, tuple)) or len(point) < 2:
-                raise InvalidDrawingError("each point must be [x, y]")
-            x, y = _number(point[0], "x coordinate"), _number(point[1], "y coordinate")
-            points.append((min(max(x, 0.0), width), min(max(y, 0.0), height)))
+        points = [_point(point, width, height) for point in stroke]
         if points:
             strokes.append(points)
-    return PadDrawing(strokes, width, height, pen, seq)
+    return strokes
+
+
+def _point(point: object, width: int, height: int) -> tuple[float, float]:
+    if not isinstance(point, (list, tuple)) or len(point) < 2:
+        raise InvalidDrawingError("each point must be [x, y]")
+    x, y = _number(point[0], "x coordinate"), _number(point[1], "y coordinate")
+    return min(max(x, 0.0), width), min(max(y, 0.0), height)

@@ -39,8 +39,9 @@ def load_lesson_extras(mlp_path: str | Path | None = None,
     so a missing extra costs one lesson its comparison, never the app."""
     import json
 
-    from demo.core.checkpoint import WEIGHTS_DIR, WeightsError
+    from demo.core.checkpoint import WeightsError
     from demo.core.classifier import load_classifier
+    from demo.core.paths import WEIGHTS_DIR
 
     mlp_path = Path(mlp_path) if mlp_path else WEIGHTS_DIR / "mlp.safetensors"
     robustness_path = Path(robustness_path) if robustness_path else WEIGHTS_DIR / "robustness.json"

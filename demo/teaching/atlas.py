@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from torch import nn
 
-from demo.core.checkpoint import WEIGHTS_DIR, read_safetensors
+from demo.core.checkpoint import read_safetensors
 from demo.core.data import sha256_file
 from demo.core.model import CONV, POOL, stage_kind
+from demo.core.paths import WEIGHTS_DIR
 
 if TYPE_CHECKING:  # for the type hint only: the classifier module imports far more than this one needs
     from demo.core.classifier import Classifier

@@ -24,9 +24,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from demo.core.checkpoint import WEIGHTS_DIR, read_safetensors
+from demo.core.checkpoint import read_safetensors
 from demo.core.data import sha256_file
 from demo.core.model import build_model, fold_batchnorm, inference_config
+from demo.core.paths import WEIGHTS_DIR
 
 log = logging.getLogger("convscope")
 

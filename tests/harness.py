@@ -20,10 +20,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
 
@@ -64,7 +67,8 @@ class AppUrl(str):
 @contextlib.contextmanager
 def running_app(extra_args: Sequence[str] = (), timeout: float = 120.0, port: int | None = None) -> Iterator[AppUrl]:
     """Starts ``python -m demo`` on ``port`` (default: a free one); yields its URL (an :class:`AppUrl`) once the page
-    answers, and always stops it (terminate, then kill) and removes its files, on errors and Ctrl-C too.
+    and the app's own routes answer, and always stops it (terminate, then kill) and removes its files, on errors and
+    Ctrl-C too.
 
     Uploads go to a throwaway ``<temp>/uploads`` (GRADIO_TEMP_DIR) and the server's output to ``<temp>/server.log``,
     beside the upload folder, never inside what Gradio serves. The wait is generous: the CPU may be shared.
@@ -84,8 +88,8 @@ def running_app(extra_args: Sequence[str] = (), timeout: float = 120.0, port: in
             if proc.poll() is not None:
                 log.seek(0)
                 raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2) as response:
+            try:  # the app's own routes are added once the page is served; health comes last
+                with urllib.request.urlopen(url + "/convscope/health", timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
@@ -109,6 +113,13 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=timeout)
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)`` in a thread of its own: the test session's Chromium (playwright's sync API) keeps
+    an event loop running in the main thread, where asyncio.run refuses to start a second one."""
+    with ThreadPoolExecutor(1, thread_name_prefix="run-async") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def percentile(ordered: list[float], q: float) -> float:

@@ -1,0 +1,134 @@
+"""The page's layout: which components there are and where, with no events (demo/page/wiring.py adds those).
+
+The first screen holds the pad, the answer and the network at a glance side by side (on a phone: one under the
+other, in that order); below it the inspector, the model input, the MNIST samples and the lesson tabs; last, the
+hidden components behind the named API endpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from demo.core.classifier import Classifier
+from demo.server.room import Room
+from demo.views import panels, theme
+from demo.views.live import LIVE_VIEWS
+from demo.views.overview import overview_html
+
+from .assets import asset
+from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar
+from .insight_tabs import Insights
+from .lesson_tabs import add_lesson_tabs
+from .lesson_wiring import LessonTabs
+from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
+from .uploads import UploadedFile
+
+PAGE_CSS = "\n".join(asset(name) for name in ("app.css", "overview.css", "inspector.css", "insights.css"))
+INSPECTOR_JS = asset("inspector.js")
+INSPECTOR_CLOSED = '<div id="inspector" class="inspector" data-state="closed" hidden></div>'
+HEADER_HTML = ('<div class="header"><h1>ConvScope</h1><p>Draw a digit. A convolutional network trained on MNIST reads '
+               'it live, and every layer shows what it made of your drawing.</p></div>')
+
+
+@dataclass
+class PageLayout:
+    """The components the events read and write."""
+
+    pad: gr.HTML
+    upload: UploadedFile
+    live: dict[str, gr.HTML]  # the live views by name (demo.views.live.LIVE_VIEWS)
+    inspect_request: gr.HTML  # the page's click on a value (inspector.js), as JSON
+    inspector: gr.HTML
+    samples: gr.Gallery | None  # real MNIST test digits to click, with --data-dir
+    tabs: LessonTabs
+    api_file: UploadedFile  # the hidden components behind the named endpoints /predict and /draw
+    api_result: gr.JSON
+    api_button: gr.Button
+    api_drawing: gr.Textbox
+    api_draw_button: gr.Button
+
+    @property
+    def live_views(self) -> list[gr.HTML]:
+        return [self.live[name] for name in LIVE_VIEWS]
+
+    @property
+    def page_outputs(self) -> list[Any]:
+        """What a drawing update may change: the live views, then the lessons."""
+        return [*self.live_views, *self.tabs.outputs]
+
+
+def page_head(classroom: bool, room: Room | None) -> str:
+    """The page's styles: the colours, the page's own CSS, and classroom mode's and the class room's."""
+    head = f"<style>{theme.css_variables()}\n{PAGE_CSS}</style>"
+    if classroom:
+        head += f"<style>{CLASSROOM_CSS}</style>"
+    if room is not None:
+        head += f"<style>{ROOM_CSS}</style>"
+    return head
+
+
+def layers_tab(clf: Classifier, live: dict[str, gr.HTML]) -> Callable[[], None]:
+    """Fills the first tab (the feature maps): how the network reads a drawing, the live maps, the kernels."""
+    def fill() -> None:
+        gr.HTML(panels.how_it_works_html(clf.model))  # static: never re-sent with the live updates
+        live["feature_maps"] = gr.HTML(panels.feature_maps_html(None, clf.model), elem_id="live-feature-maps")
+        live["pooled_maps"] = gr.HTML(panels.pooled_maps_html(None, clf.model), elem_id="live-pooled-maps")
+        with gr.Accordion("Kernels: the weights the network learned", open=False):
+            gr.HTML(panels.kernels_html(clf.model))
+    return fill
+
+
+def first_screen(clf: Classifier, classroom: bool, room: Room | None,
+                 live: dict[str, gr.HTML]) -> tuple[gr.HTML, UploadedFile]:
+    """The pad and the upload, the answer, and the network at a glance; returns the pad and the upload."""
+    with gr.Row(equal_height=False, elem_id="first-screen"):
+        with gr.Column(scale=3, min_width=280, elem_id="pad-column"):
+            pad = gr.HTML(value=empty_drawing(), html_template=PAD_HTML, css_template=PAD_CSS, js_on_load=PAD_JS,
+                          elem_id="pad-component", apply_default_css=False, **pad_props())
+            upload = UploadedFile(label="Upload an image of a digit", file_types=["image"], type="filepath",
+                                  elem_id="upload", height=56)
+        with gr.Column(scale=2, min_width=200, elem_id="answer-column"):
+            live["prediction"] = gr.HTML(panels.prediction_html(None), elem_id="live-prediction")
+            if room is not None:  # a pupil sends the drawing the answer is about
+                send_bar(room)
+            live["probabilities"] = gr.HTML(panels.probabilities_html(None), elem_id="live-probabilities")
+            live["notice"] = gr.HTML(panels.notice_html(), elem_id="live-notice")
+        with gr.Column(scale=8, min_width=300, elem_id="overview-column"):
+            if classroom:  # the layer-by-layer stepper works on the overview (and the Layer by layer tab)
+                toolbar(room)
+            live["overview"] = gr.HTML(overview_html(None, clf.model), elem_id="live-overview")
+    return pad, upload
+
+
+def samples_gallery(mnist_samples: list[tuple[np.ndarray, int]] | None) -> gr.Gallery | None:
+    if not mnist_samples:
+        return None
+    return gr.Gallery([img for img, _ in mnist_samples], label="Real MNIST test digits: click one",
+                      columns=len(mnist_samples), height=110, allow_preview=False, elem_id="mnist-samples",
+                      object_fit="contain", buttons=[], interactive=False)
+
+
+def lay_out_page(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | None, *, mlp: Classifier | None,
+                 robustness: dict[str, Any] | None, classroom: bool, room: Room | None,
+                 insights: Insights | None) -> PageLayout:
+    """Creates the page's components inside the current ``gr.Blocks`` (the arguments are build_app's)."""
+    gr.HTML(HEADER_HTML, head=page_head(classroom, room), elem_classes=["classroom"] if classroom else None)
+    live: dict[str, gr.HTML] = {}
+    pad, upload = first_screen(clf, classroom, room, live)
+    if room is not None:
+        room_panel()
+    inspect_request = gr.HTML("", html_template="<span hidden></span>", js_on_load=INSPECTOR_JS,
+                              elem_id="inspect-request", apply_default_css=False)
+    inspector = gr.HTML(INSPECTOR_CLOSED, elem_id="live-inspector")
+    live["model_input"] = gr.HTML(panels.model_input_html(None), elem_id="live-model-input")
+    samples = samples_gallery(mnist_samples)
+    tabs = add_lesson_tabs(clf, mlp, robustness, layers_tab(clf, live), classroom, insights)
+    return PageLayout(pad=pad, upload=upload, live=live, inspect_request=inspect_request, inspector=inspector,
+                      samples=samples, tabs=tabs, api_file=UploadedFile(visible=False),
+                      api_result=gr.JSON(visible=False), api_button=gr.Button(visible=False),
+                      api_drawing=gr.Textbox(visible=False), api_draw_button=gr.Button(visible=False))
