@@ -68,7 +68,9 @@ def room(app, browser):
 def draw_and_send(pupil, digit: int, meant: int | None = None, nickname: str = "") -> dict:
     """Draws ``digit`` with a finger, picks the digit meant and a nickname, sends; returns the page's status."""
     pupil.click("#clear")
-    touch_strokes(pupil, example_strokes_unit(digit))
+    # Real touch events, one per point of the example and without pauses: what is sent is the pad's drawing (drawing
+    # at a person's pace, answered while the pen moves, is tests/test_browser.py's).
+    touch_strokes(pupil, example_strokes_unit(digit), step_ms=0, points_per_segment=1)
     if meant is not None:
         pupil.click(f".meant-button[data-digit='{meant}']")
     pupil.fill("#nickname", nickname)
