@@ -1,6 +1,6 @@
 """Every pupil of a class drawing on the live pad sends one drawing to the class room; the teacher's page watches.
 
-    python bench/class_room.py [--pupils 60] [--window 10] [--drawings 6] [--rounds 3] [--baseline-rounds 1]
+    python -m bench.class_room [--pupils 60] [--window 10] [--drawings 6] [--rounds 3] [--baseline-rounds 1]
                                [--seed 0] [--workers N] [--url URL --token TOKEN] [--timeout 30] [--json]
 
 Starts ``python -m demo --classroom --teacher-token <random>`` (or measures ``--url`` with its ``--token``), waits

@@ -1,6 +1,6 @@
 """Accuracy on canvas-like drawings (see bench/drawn_digits.py), broken down by encoding, pen width and canvas.
 
-    python bench/drawn_accuracy.py --data-dir ../shared/data/mnist [--limit 10000] [--weights PATH ...] [--no-fill]
+    python -m bench.drawn_accuracy --data-dir ../shared/data/mnist [--limit 10000] [--weights PATH ...] [--no-fill]
 """
 
 from __future__ import annotations

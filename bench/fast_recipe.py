@@ -1,6 +1,6 @@
 """The fast recipe (train.py --preset fast), run several times: how soon does it reach 99.0 % test accuracy?
 
-    python bench/fast_recipe.py [--seeds 0 1 2] [--data-dir ../shared/data/mnist]
+    python -m bench.fast_recipe [--seeds 0 1 2] [--data-dir ../shared/data/mnist]
 
 Each run trains from scratch in this process (test accuracy is evaluated 4× per epoch) and reports the training time
 (optimizer steps only) and the wall time (everything since data loading: skeletons, evaluations) at which test

@@ -1,6 +1,6 @@
 """A whole class drawing on the live pad at once, each pupil sending exactly what the page sends.
 
-    python bench/live_classroom.py [--pupils 60] [--drawings 4] [--seed 0] [--views screen|all]
+    python -m bench.live_classroom [--pupils 60] [--drawings 4] [--seed 0] [--views screen|all]
                                    [--workers N] [--url URL] [--json]
 
 Starts ``python -m demo`` (its defaults: one live worker per core; ``--workers`` passes another count), waits until

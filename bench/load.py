@@ -1,6 +1,6 @@
 """Classroom load: N users drawing digits at once against a real ``python -m demo`` server.
 
-    python bench/load.py [--users 20] [--drawings 20] [--path both|api|pad] [--sessions request|user] [--seed 0]
+    python -m bench.load [--users 20] [--drawings 20] [--path both|api|pad] [--sessions request|user] [--seed 0]
                          [--uploads identical|unique] [--timeout 30] [--deadline SECONDS] [--port N] [--json]
 
 Starts the app on 127.0.0.1 (uploads in a throwaway temp folder), warms it up with a few requests, then simulates a

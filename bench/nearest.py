@@ -1,7 +1,7 @@
 """Nearest digits (demo/teaching/nearest.py): how fast a query is, how long the one-off build takes, and how well the
 nearest training digits agree with the truth.
 
-    python bench/nearest.py [--data-dir ../shared/data/mnist] [--threads 1] [--queries 200] [--runs 5] [--builds 3]
+    python -m bench.nearest [--data-dir ../shared/data/mnist] [--threads 1] [--queries 200] [--runs 5] [--builds 3]
                             [--limit 1000]
 
 * query: ``NearestDigits.query`` (one forward pass to the last hidden layer, one cosine product with the 60,000

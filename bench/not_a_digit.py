@@ -1,6 +1,6 @@
 """How well the digit score (demo/core/digitness.py) tells non-digits from digits, on sets it was not fitted on.
 
-    python bench/not_a_digit.py --data-dir ../shared/data/mnist [--limit 3000] [--per-family 150] [--seed 3000]
+    python -m bench.not_a_digit --data-dir ../shared/data/mnist [--limit 3000] [--per-family 150] [--seed 3000]
 
 Held-out sets (nothing here was used by tools/fit_digitness.py, which saw MNIST *training* digits only):
 

@@ -1,6 +1,6 @@
 """Pen-up -> settled prediction on screen, in real headless Chromium drawing on the live pad.
 
-    python bench/pad_latency.py [--rounds 20] [--weights PATH] [--lesson "CNN vs MLP"] [--classroom]
+    python -m bench.pad_latency [--rounds 20] [--weights PATH] [--lesson "CNN vs MLP"] [--classroom]
 
 Starts the app, draws the project's example digits with the mouse at a person's pace, and measures inside the page
 (performance.now()) the time from the pointerup event to the moment #prediction shows the answer for that final

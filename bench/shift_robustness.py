@@ -1,6 +1,6 @@
 """Accuracy of the CNN and of the MLP (a plain fully connected network) on moved and turned MNIST test digits.
 
-    python bench/shift_robustness.py [--data-dir ../shared/data/mnist] [--out weights/robustness.json]
+    python -m bench.shift_robustness [--data-dir ../shared/data/mnist] [--out weights/robustness.json]
 
 All 10,000 test images are moved with :func:`demo.core.transform.shift_rotate` (whole-pixel shifts are exact pixel
 moves, rotations are bilinear about the field's centre, zero fill, rounded back to uint8) and classified with
@@ -140,7 +140,7 @@ def main() -> int:
                        "demo.core.transform.shift_rotate; the value 0 of each sweep is the untouched test set. "
                        "Accuracies are fractions in [0, 1]; ink_kept is the mean share of a digit's ink left in "
                        "the 28x28 field.",
-        "command": shlex.join(["python", "bench/shift_robustness.py", *sys.argv[1:]]),
+        "command": shlex.join(["python", "-m", "bench.shift_robustness", *sys.argv[1:]]),
         "seconds": round(seconds, 1),
         "threads": args.threads,
         "versions": {"torch": torch.__version__, "numpy": np.__version__},

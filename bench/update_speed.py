@@ -1,6 +1,6 @@
 """Server-side cost of one live update, in-process: stroke JSON -> every view of the page.
 
-    python bench/update_speed.py [--weights PATH] [--repeats 30] [--threads 1]
+    python -m bench.update_speed [--weights PATH] [--repeats 30] [--threads 1]
 
 Prints the median (and p90) time of each part — parse + rasterise, preprocess, forward pass with recorded stages,
 pictures/HTML — and of the whole update, for each example drawing, plus ratios against the bare forward pass

@@ -185,7 +185,7 @@ def test_other_weights_or_no_file_give_no_atlas(tmp_path, caplog):
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="convscope"):
         assert load_atlas(fast, tmp_path / "none.safetensors") is None
-    assert "does not exist" in caplog.text and "tools/filter_atlas.py" in caplog.text
+    assert "does not exist" in caplog.text and "tools.filter_atlas" in caplog.text
     assert read_atlas().info["weights"] == "cnn.safetensors"
 
 
@@ -230,7 +230,7 @@ def test_view_without_a_drawing_or_atlas(clf, atlas):
     assert len(channel_buttons(page)) == 64 and page.count('class="atlas-patch"') == TOP
     missing = filter_atlas_html(clf, None, None, "conv2", 3)
     assert root_data(missing)["state"] == "missing"
-    assert "python tools/filter_atlas.py --data-dir PATH" in missing
+    assert "python -m tools.filter_atlas --data-dir PATH" in missing
     assert len(channel_buttons(missing)) == 64 and 'class="atlas-kernel"' in missing
     assert 'class="atlas-patch"' not in missing
 

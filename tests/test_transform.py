@@ -184,7 +184,8 @@ def test_robustness_json_schema(robustness):
     for key in ("description", "command", "data_sha256", "test_images", "transform", "models", *SHIFT_SWEEPS,
                 "rotation"):
         assert key in robustness, key
-    assert robustness["command"].startswith("python bench/shift_robustness.py")
+    # the command that wrote it, in either spelling (the script's path, or python -m)
+    assert robustness["command"].startswith(("python bench/shift_robustness.py", "python -m bench.shift_robustness"))
     assert robustness["test_images"] == 10000
     for name in MODELS:
         model = robustness["models"][name]

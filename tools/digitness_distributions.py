@@ -1,7 +1,7 @@
 """The score distributions the "Digit or not?" view draws: the digit score (demo/core/digitness.py) of canvas-style
 drawn MNIST test digits and of drawings that are not digits, as histograms in ``weights/digitness.json``.
 
-    python tools/digitness_distributions.py [--data-dir ../shared/data/mnist] [--digits 1000] [--per-family 40]
+    python -m tools.digitness_distributions [--data-dir ../shared/data/mnist] [--digits 1000] [--per-family 40]
 
 The digits are MNIST *test* digits re-drawn as pen strokes (bench/drawn_digits.py, seed 1); the non-digits come
 from bench/non_digits.py with seed 4000 (neither set was used to fit the statistics or choose the threshold). The
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                           "(bench/non_digits.py, seed 4000)",
         "digits_flagged": round(float(np.mean(np.array(digits) < clf.digitness.threshold)), 4),
         "non_digits_flagged": round(float(np.mean(np.array(others) < clf.digitness.threshold)), 4),
-        "command": "python tools/digitness_distributions.py --data-dir ../shared/data/mnist",
+        "command": "python -m tools.digitness_distributions --data-dir ../shared/data/mnist",
     }
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     d = report["distributions"]

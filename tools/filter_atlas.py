@@ -1,7 +1,7 @@
 """Builds the filter atlas (demo/teaching/atlas.py): what every conv channel of the shipped CNN looks for in real
 digits.
 
-    python tools/filter_atlas.py --data-dir ../shared/data/mnist [--weights weights/cnn.safetensors]
+    python -m tools.filter_atlas --data-dir ../shared/data/mnist [--weights weights/cnn.safetensors]
         [--out weights/filter_atlas.safetensors] [--batch 1000]
 
 The CNN runs over all 60,000 MNIST *training* images, as stored (uint8 / 255, no sketch preprocessing). For every

@@ -1,7 +1,7 @@
 """Fits the "does this look like a digit?" score (demo/core/digitness.py) and writes weights/digitness.safetensors
 + .json.
 
-    python tools/fit_digitness.py --data-dir ../shared/data/mnist [--weights weights/cnn.safetensors]
+    python -m tools.fit_digitness --data-dir ../shared/data/mnist [--weights weights/cnn.safetensors]
         [--out weights/digitness.safetensors] [--fit-raw 10000] [--fit-drawn 10000] [--fit-prep 6000]
         [--calib 3000] [--quantile 0.01]
 
@@ -159,7 +159,7 @@ def main() -> int:
                                 ("0.001", "0.01", "0.02", "0.05", "0.5")},
         },
         "fit_flagged": float(np.mean(fit_scores < dn.threshold)),
-        "bench": "python bench/not_a_digit.py --data-dir ../shared/data/mnist (held-out rates)",
+        "bench": "python -m bench.not_a_digit --data-dir ../shared/data/mnist (held-out rates)",
     }
     json_path = out.with_suffix(".json")
     json_path.write_text(json.dumps(report, indent=2) + "\n")

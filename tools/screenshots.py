@@ -1,6 +1,6 @@
 """The pictures in docs/ (and the README): the real page in headless Chromium, after drawing a digit.
 
-    python tools/screenshots.py [--out docs] [--data-dir ../shared/data/mnist]
+    python -m tools.screenshots [--out docs] [--data-dir ../shared/data/mnist]
 
 Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with the mouse and saves:
 

@@ -115,7 +115,7 @@ def load_digitness(path: str | Path | None = None) -> Digitness:
     from safetensors import SafetensorError, safe_open
 
     path = Path(path) if path is not None else DEFAULT_PATH
-    fix = "Rebuild it with: python tools/fit_digitness.py --data-dir ../shared/data/mnist"
+    fix = "Rebuild it with: python -m tools.fit_digitness --data-dir ../shared/data/mnist"
     if not path.is_file():
         raise DigitnessError(f"digitness file {path} does not exist. {fix}")
     try:

@@ -33,7 +33,7 @@ log = logging.getLogger("convscope")
 DEFAULT_PATH = WEIGHTS_DIR / "filter_atlas.safetensors"
 META_KEY = "convscope_filter_atlas"
 TOP = 9  # patches kept per channel: a 3×3 mosaic
-REBUILD = "python tools/filter_atlas.py --data-dir ../shared/data/mnist"
+REBUILD = "python -m tools.filter_atlas --data-dir ../shared/data/mnist"
 ARRAYS = ("patches", "activations", "images", "rows", "cols", "labels")  # stored per layer as '<layer>.<array>'
 
 

@@ -69,7 +69,7 @@ def digit_or_not_html(input28: np.ndarray | None, clf: Classifier) -> str:
     """The drawing's digit score on the distributions of digits and non-digits, beside softmax's forced choice."""
     if clf.digitness is None:
         return lesson("digit-or-not", TITLE, '<div class="placeholder">this network has no digit-score statistics '
-                      "(python tools/fit_digitness.py makes them)</div>", explanations.DIGIT_OR_NOT,
+                      "(python -m tools.fit_digitness makes them)</div>", explanations.DIGIT_OR_NOT,
                       ' data-state="unavailable"')
     if input28 is None:
         return placeholder("digit-or-not", TITLE, explanations.DIGIT_OR_NOT)

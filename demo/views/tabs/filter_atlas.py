@@ -26,7 +26,7 @@ TITLE = "What filters look for"
 THUMB_PX = 64  # a channel's mosaic in the grid
 PATCH_PX = 56  # one top patch
 PICTURE_PX = 140  # the drawing and its feature map
-BUILD = "python tools/filter_atlas.py --data-dir PATH"
+BUILD = "python -m tools.filter_atlas --data-dir PATH"
 # The layout and the selected channel's frame are class rules in demo/page/static/insights.css ("What filters look
 # for").
 

@@ -102,7 +102,7 @@ def robustness_charts_html(robustness: dict[str, Any] | None, dx: int = 0, dy: i
     """Accuracy against shift and rotation for both networks, as measured by bench/shift_robustness.py."""
     if not robustness:
         return ('<div class="placeholder">no robustness measurements shipped (run '
-                '<code>python bench/shift_robustness.py</code>)</div>')
+                '<code>python -m bench.shift_robustness</code>)</div>')
     colours = {"CNN": theme.CNN_COLOUR, "MLP": theme.MLP_COLOUR}
     charts = []
     for key, label, marker in (("shift_x", "shift right (px)", dx), ("shift_y", "shift down (px)", dy),
