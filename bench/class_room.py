@@ -339,7 +339,8 @@ def run(url: str, pids_of, args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.class_room", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     add = p.add_argument
     add("--pupils", type=int, default=60, help="pupils drawing live, each sending once (default: 60)")
     add("--window", type=float, default=10.0, help="seconds in which every pupil presses Send (default: 10)")

@@ -37,7 +37,8 @@ def print_table(title: str, table) -> None:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.drawn_accuracy", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default="../shared/data/mnist", help="MNIST folder (default: ../shared/data/mnist)")
     p.add_argument("--limit", type=int, default=10000, help="MNIST test digits to redraw (default: 10000 = all)")
     p.add_argument("--per-style", type=int, default=20, help="drawings per example style (default: 20)")

@@ -22,7 +22,8 @@ import train
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.fast_recipe", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one run per seed (default: 0 1 2)")
     p.add_argument("--data-dir", default="../shared/data/mnist", help="MNIST folder (default: ../shared/data/mnist)")
     args = p.parse_args()

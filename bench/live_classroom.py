@@ -278,7 +278,8 @@ def run(url: str, pids_of, args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.live_classroom", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pupils", type=int, default=60, help="pupils drawing at once (default: 60)")
     p.add_argument("--drawings", type=int, default=4, help="digits each pupil draws (default: 4)")
     p.add_argument("--rounds", type=int, default=3, help="rounds of the class; figures are their medians "

@@ -392,7 +392,8 @@ def report_lines(s: dict) -> Iterator[str]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--users", type=int, default=20, help="simultaneous users (default: 20)")
     p.add_argument("--drawings", type=int, default=20, help="drawings sent by each user (default: 20)")
     p.add_argument("--path", choices=["api", "pad", "both"], default="both",
@@ -427,7 +428,7 @@ def _sigterm(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    command = shlex.join([sys.executable, *(sys.argv if argv is None else [__file__, *argv])])
+    command = shlex.join([sys.executable, "-m", "bench.load", *(sys.argv[1:] if argv is None else argv)])
     signal.signal(signal.SIGTERM, _sigterm)
     drawings = prepare_drawings()
     summaries = []

@@ -60,7 +60,8 @@ def majority(labels: list[int]) -> int:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.nearest", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                    help="MNIST folder (default: ../shared/data/mnist, from the repository root)")
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: weights/cnn.safetensors)")

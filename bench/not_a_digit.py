@@ -86,7 +86,8 @@ METHODS = ("digit score", "max softmax", "energy", "kNN cosine", "relu4 Mahalano
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.not_a_digit", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default="../shared/data/mnist")
     p.add_argument("--limit", type=int, default=3000, help="MNIST test digits per digit set (default 3000)")
     p.add_argument("--per-family", type=int, default=150, help="non-digits per family (default 150)")

@@ -41,7 +41,8 @@ def summary(values: list[float]) -> str:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.pad_latency", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=20, help="digits drawn (default: 20)")
     p.add_argument("--weights", help="weights file (default: the app's default)")
     p.add_argument("--lesson", help="teaching tab to open first, by its label, e.g. 'CNN vs MLP' (default: none)")

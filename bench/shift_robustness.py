@@ -78,7 +78,8 @@ def print_table(name: str, sweep: dict, keys: list[str]) -> None:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.shift_robustness", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                    help="MNIST folder (default: ../shared/data/mnist, from the repository root)")
     p.add_argument("--out", type=Path, default=None,

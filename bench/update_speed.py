@@ -43,7 +43,8 @@ def timed(repeats: int, fn: Callable[..., object], *args: object) -> list[float]
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m bench.update_speed", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", default=None, help="weights file (default: weights/cnn.safetensors)")
     p.add_argument("--repeats", type=int, default=30, help="timed runs per drawing (default: 30)")
     p.add_argument("--threads", type=int, default=1,

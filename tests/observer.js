@@ -1,4 +1,4 @@
-// Installed into every page the browser tests and benchmarks open (bench/harness.py: open_page): timestamps of
+// Installed into every page the browser tests and benchmarks open (tests/harness.py: open_page): timestamps of
 // every pen-up and of every #prediction update, for latency measurements (wait_settled reads them).
 window.__updates = [];
 window.__penUps = [];

@@ -34,7 +34,8 @@ def histogram(scores: list[float]) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m tools.digitness_distributions", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default="../shared/data/mnist", help="MNIST (default: ../shared/data/mnist)")
     parser.add_argument("--digits", type=int, default=1000, help="drawn test digits (default: 1000)")
     parser.add_argument("--per-family", type=int, default=40, help="non-digits per family (default: 40)")

@@ -69,7 +69,8 @@ def top_images(maxima: np.ndarray, top: int = TOP) -> np.ndarray:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m tools.filter_atlas", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default="../shared/data/mnist",
                    help="MNIST folder, read with demo/core/data.py (default: ../shared/data/mnist)")
     p.add_argument("--weights", default=str(DEFAULT_WEIGHTS),
@@ -120,7 +121,7 @@ def main() -> int:
         "weights_sha256": sha256_file(Path(weights_path)),
         "mnist_sha256": mnist.sha256,
         "batch": args.batch,
-        "command": shlex.join(["python", *sys.argv]),
+        "command": shlex.join(["python", "-m", "tools.filter_atlas", *sys.argv[1:]]),
         "seconds": seconds,
         "versions": {"torch": torch.__version__, "numpy": np.__version__},
     }

@@ -78,7 +78,8 @@ def fit_stage(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m tools.fit_digitness", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default="../shared/data/mnist")
     p.add_argument("--weights", default=None, help="classifier weights (default: weights/cnn.safetensors)")
     p.add_argument("--out", default="weights/digitness.safetensors")
@@ -146,7 +147,7 @@ def main() -> int:
         "description": "Digit score for ConvScope drawings: higher = more digit-like; below 'threshold' = not a "
                        "digit. Fitted on MNIST training digits only (no non-digit drawings). "
                        "See demo/core/digitness.py.",
-        "command": shlex.join(["python", *sys.argv]),
+        "command": shlex.join(["python", "-m", "tools.fit_digitness", *sys.argv[1:]]),
         "seconds": round(time.perf_counter() - start, 1),
         "versions": {"torch": torch.__version__, "numpy": np.__version__},
         "fit_digits": {"raw_mnist_train": len(y_raw), "redrawn_mnist_train (seed 202)": len(y_drawn),

@@ -1,5 +1,5 @@
 """The network and what it reads: the model, its weights, preprocessing, strokes, MNIST, the digit score.
 
-torch and numpy only; no HTML, no web. Training (``train.py``) and every layer above import it; it imports none of
-them.
+No HTML, no web: torch, numpy, PIL, scipy and scikit-image, safetensors. Training (``train.py``) and every layer
+above import it; it imports none of them.
 """

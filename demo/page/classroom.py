@@ -6,8 +6,8 @@ bar and the teacher's gallery.
 Everything of the projector runs in the browser (no server round trip, so stepping is instant): the toolbar is a
 ``gr.HTML`` beside the network overview on the first screen, whose ``js_on_load`` wires it
 (``demo/page/static/classroom.html`` and ``classroom.js``); the stepper reveals the stages of the overview
-(demo/views/overview.py) and of the Layer by layer tab (``lesson_views.network_html``) together. The projector's styles
-are ``demo/page/static/classroom.css``.
+(demo/views/overview.py) and of the Layer by layer tab (``demo.views.tabs.network``) together. The projector's
+styles are ``demo/page/static/classroom.css``.
 
 With a class room the pupils open the plain address and get the plain page plus a send bar (``send.html``,
 ``send.js``); the teacher opens it with ``?teacher=TOKEN`` and gets the projector's page plus the room (``room.js``:
