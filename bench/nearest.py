@@ -7,8 +7,9 @@ nearest training digits agree with the truth.
 * query: ``NearestDigits.query`` (one forward pass to the last hidden layer, one cosine product with the 60,000
   training embeddings, top 8) on ``--queries`` real MNIST test digits, ``--runs`` times; median and p95 of each run,
   and the median of those over the runs. Also the whole view (``nearest_html``: the query plus 9 PNG pictures).
-* build: computing all 60,000 embeddings (``compute_embeddings``, batches of 1,000) ``--builds`` times (median), and
-  loading them back from the cache (median of ``--runs`` loads; includes reading MNIST and hashing the files).
+* build: computing all 60,000 embeddings (``compute_embeddings``, in batches of ``BATCH``: 128) ``--builds``
+  times (median), and loading them back from the cache (median of ``--runs`` loads; includes reading MNIST and
+  hashing the files).
 * accuracy on the first ``--limit`` MNIST test digits: the label of the single nearest training digit (1-NN), the
   majority of the 8 nearest (a tie goes to the tied label met first, i.e. nearest), beside the CNN's own answer.
 

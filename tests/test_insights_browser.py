@@ -72,7 +72,7 @@ def test_watch_it_learn(page):
 
 
 def test_nearest_digits(page):
-    deadline = time.monotonic() + 240  # a fresh machine builds the embeddings once (about a minute on 2 cores)
+    deadline = time.monotonic() + 240  # a fresh machine builds the embeddings once (about 20 s on 2 cores)
     open_tab(page, "Nearest digits")
     while True:
         page.wait_for_function("() => ['ready', 'preparing', 'error', 'off'].includes("

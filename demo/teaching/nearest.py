@@ -5,10 +5,10 @@ layer (``relu4`` of the shipped CNN, 128 values), the numbers the final layer re
 compared with the training digits by cosine similarity of those vectors, so what counts is which hidden units fire
 together, not how strongly the pen pressed.
 
-The 60,000 training embeddings take 40-90 s on 2 CPU cores, so they are computed once and cached (float16,
-15 MB) in ``$CONVSCOPE_CACHE`` or ``~/.cache/convscope``, in a file named after the SHA-256 of the weights file and
-of the MNIST files: another network or other data never reuses a stale cache. A query is one small forward pass
-and one (60000×128)·(128) product, a few milliseconds.
+The 60,000 training embeddings take 15-20 s with one torch thread on 2 CPU cores (longer while the app serves
+requests), so they are computed once and cached (float16, 15 MB) in ``$CONVSCOPE_CACHE`` or ``~/.cache/convscope``,
+in a file named after the SHA-256 of the weights file and of the MNIST files: another network or other data never
+reuses a stale cache. A query is one small forward pass and one (60000×128)·(128) product, a few milliseconds.
 
     index = NearestDigits.load_or_build("../shared/data/mnist", clf)
     for n in index.query(input28, k=8): n.index, n.label, n.similarity, n.image
@@ -177,7 +177,7 @@ class NearestDigits:
                 log.exception("nearest digits could not be prepared")
                 handle._set("error", f"the nearest digits could not be prepared ({type(error).__name__}: {error})")
 
-        handle._set("preparing", "computing the training digits' embeddings once (about a minute)")
+        handle._set("preparing", "computing the training digits' embeddings once (usually under a minute)")
         threading.Thread(target=run, name="convscope-nearest", daemon=True).start()
         return handle
 
