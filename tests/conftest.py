@@ -22,9 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 MNIST_DIR = Path(os.environ.get("CONVSCOPE_MNIST", ROOT.parent / "shared" / "data" / "mnist"))
 
 
+def mnist_present() -> bool:
+    """The official files, or torchvision's own layout, in MNIST_DIR."""
+    return (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file() or (MNIST_DIR / "MNIST").is_dir()
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file() and not (MNIST_DIR / "MNIST").is_dir():
+    if not mnist_present():
         if os.environ.get("CI"):
             pytest.fail(f"MNIST is missing from {MNIST_DIR}; CI must have ../shared/data/mnist")
         pytest.skip(f"MNIST not found in {MNIST_DIR} (set CONVSCOPE_MNIST)")
@@ -82,7 +87,7 @@ def app_server(build_cache):
     """One real ``python -m demo`` shared by the HTTP and browser tests (starting one takes seconds), with real MNIST
     when it is there (the samples under the pad, the nearest digits). Tests that need other flags, or that break a
     server on purpose, start their own."""
-    data = ["--data-dir", str(MNIST_DIR)] if (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file() else []
+    data = ["--data-dir", str(MNIST_DIR)] if mnist_present() else []
     with running_app(data) as url:
         yield url
 
@@ -93,7 +98,6 @@ def classroom_server(build_cache, tmp_path_factory):
     tests.harness.teacher_url), shared by the classroom and class room tests."""
     room_db = tmp_path_factory.mktemp("room") / "room.db"
     with running_app([*CLASSROOM_ARGS, "--room-db", str(room_db)]) as url:
-        url.room_db = room_db
         yield url
 
 
