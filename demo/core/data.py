@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,14 +69,20 @@ def _decompress_into_cache(data_dir: Path, cache_dir: Path) -> Path:
         target = raw / name
         if target.is_file() and (name not in expected or sha256_file(target) == expected[name]):
             continue
-        tmp = target.with_suffix(".partial")
-        with gzip.open(data_dir / f"{name}.gz", "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        if name in expected and sha256_file(tmp) != expected[name]:
-            tmp.unlink()
-            raise MnistNotFoundError(f"{data_dir / (name + '.gz')} does not match SHA256SUMS.uncompressed: "
-                                     "the file is corrupt; replace it with the official one")
-        tmp.replace(target)
+        # A temporary file of this process's own, renamed into place at once: several processes starting together
+        # (copies behind the balancer) each write their own and the last rename wins, with the same content.
+        fd, name_tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=raw)
+        tmp = Path(name_tmp)
+        try:
+            with gzip.open(data_dir / f"{name}.gz", "rb") as src, os.fdopen(fd, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            if name in expected and sha256_file(tmp) != expected[name]:
+                raise MnistNotFoundError(f"{data_dir / (name + '.gz')} does not match SHA256SUMS.uncompressed: "
+                                         "the file is corrupt; replace it with the official one")
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is as readable as any download
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return root
 
 
