@@ -3,13 +3,15 @@
     python -m bench.class_room [--pupils 60] [--window 10] [--drawings 6] [--rounds 3] [--baseline-rounds 1]
                                [--seed 0] [--workers N] [--url URL --token TOKEN] [--timeout 30] [--json]
 
-Starts ``python -m demo --classroom --teacher-token <random>`` (or measures ``--url`` with its ``--token``), waits
+Starts ``python -m demo --classroom`` (its teacher token in its environment; or measures ``--url`` with its
+``--token``), waits
 for its live workers and warms them up (one pupil, two digits; not reported). On that server, first the baseline:
 bench/live_classroom.py's class (``--pupils`` pupils drawing ``--drawings`` digits each, sending what the pad sends)
 alone. Then ``--rounds`` rounds, the room cleared before each (the teacher's "clear"): the same class, and meanwhile
 each pupil presses "Send to class" once at a uniformly random moment in the first ``--window`` s and does what
-demo/page/static/send.js does (an example digit of the project with that digit as "meant", a nickname, a random pupil
-id; after a 503, or a 429 with limit "room", it waits max(1, retry_after) × 0.5-1.5 s and tries again, 6 attempts in
+demo/page/static/send.js does (an example digit of the project with that digit as "meant", a nickname, the identity
+cookie its page got from ``/convscope/room/hello`` when it opened, before the round; after a 503, or a 429 with
+limit "room", it waits max(1, retry_after) × 0.5-1.5 s and tries again, 6 attempts in
 all; any other refusal ends it). A teacher's page polls ``/convscope/room/state`` once a second as
 demo/page/static/room.js does (version and have; a tick is skipped while a poll is in flight; the page stays open across
 rounds) and notes when each drawing first shows in its gallery.
@@ -32,7 +34,6 @@ import asyncio
 import gzip
 import json
 import random
-import secrets
 import statistics
 import sys
 import time
@@ -42,8 +43,10 @@ from urllib.parse import urlencode
 
 from bench.live_classroom import Stats, classroom, local_app_pids
 from demo.page.pad import pad_examples
+from demo.server.identity import FIRST_SEND_AFTER_S
 from demo.views.theme import PAD_SIZE, PEN_DEFAULT, ROOM_POLL_MS
 from tests.harness import (
+    CLASSROOM_TOKEN,
     HttpError,
     KeepAliveConnection,
     cpu_seconds,
@@ -80,7 +83,7 @@ def spread(name: str, seconds: list[float], top: bool = True) -> dict[str, float
 class Send:
     """One pupil's press of "Send to class" and what came of it (times are perf_counter seconds)."""
 
-    pupil: str
+    pupil: str  # the identity cookie ("name=value") the pupil's page holds
     nickname: str
     meant: int
     drawing: dict
@@ -96,14 +99,15 @@ class Send:
 async def send(url: str, s: Send, start: float, timeout: float, rng: random.Random) -> None:
     """What send.js does when the pupil presses the button, on a connection of its own (a browser opens another)."""
     await asyncio.sleep(max(0.0, start + s.at - time.perf_counter()))
-    body = json.dumps({"drawing": s.drawing, "meant": s.meant, "nickname": s.nickname, "pupil": s.pupil}).encode()
+    body = json.dumps({"drawing": s.drawing, "meant": s.meant, "nickname": s.nickname}).encode()
     http = KeepAliveConnection(url)
+    send_headers = {**JSON_HEADERS, "Cookie": s.pupil}
     s.pressed = time.perf_counter()
     try:
         for attempt in range(SEND_ATTEMPTS):
             s.requested = time.perf_counter()
             try:
-                status, headers, data = await http.request("POST", f"{ROOM}/send", body, JSON_HEADERS, timeout)
+                status, headers, data = await http.request("POST", f"{ROOM}/send", body, send_headers, timeout)
             except NETWORK_ERRORS as error:  # send.js: "could not be reached", no retry
                 s.failure = "timeout" if isinstance(error, TimeoutError) else type(error).__name__
                 return
@@ -166,6 +170,8 @@ class Teacher:
         now = time.perf_counter()
         for d in self.drawings:
             self.shown_at.setdefault(d["id"], now)
+        if state.get("more"):  # room.js asks for the next page of strokes at once
+            await self.refresh(http, timeout)
 
     async def watch(self, http: KeepAliveConnection, stop: asyncio.Event, timeout: float) -> None:
         """refresh() now and then every ROOM_POLL_MS (setInterval), skipped while the previous one is in flight."""
@@ -194,6 +200,20 @@ def live_figures(stats: Stats, seconds: float) -> dict:
             "read_right": stats.read_right, "settled": len(stats.settle_ms)}
 
 
+_identities: dict[tuple[str, int], str] = {}  # (app, pupil number) -> the cookie that pupil's page holds
+
+
+async def join(http: KeepAliveConnection, url: str, pupil: int, timeout: float) -> str:
+    """What a pupil's page does when it opens (once a lesson, so once for all rounds): asks for its identity; the
+    cookie ("name=value") it got."""
+    if (url, pupil) not in _identities:
+        status, headers, data = await http.request("POST", f"{ROOM}/hello", b"", {}, timeout)
+        if status != 200 or "set-cookie" not in headers:
+            raise RuntimeError(f"hello was answered {status}: {data[:200]!r}")
+        _identities[url, pupil] = headers["set-cookie"].split(";", 1)[0]
+    return _identities[url, pupil]
+
+
 async def one_round(url: str, args: argparse.Namespace, r: int, teacher: Teacher | None) -> dict:
     """The live class (seed ``args.seed + r``) and, with a teacher, the sends and the teacher's page."""
     live_args = argparse.Namespace(**{**vars(args), "seed": args.seed + r, "views": "screen"})
@@ -201,10 +221,11 @@ async def one_round(url: str, args: argparse.Namespace, r: int, teacher: Teacher
         return live_figures(*await classroom(url, live_args))
     rng = random.Random(args.seed * 7919 + r)
     pad = {"w": PAD_SIZE, "h": PAD_SIZE, "pen": PEN_DEFAULT}  # what window.convscopePad.drawing() gives
-    sends = [Send(f"{rng.getrandbits(96):024x}", f"Pupil {n + 1}", e["digit"], {**pad, "strokes": e["strokes"]},
-                  rng.uniform(0, args.window))
-             for n, e in enumerate(rng.choice(pad_examples()[0]) for _ in range(args.pupils))]
     http = KeepAliveConnection(url)
+    sends = [Send(await join(http, url, n, args.timeout), f"Pupil {n + 1}", e["digit"],
+                  {**pad, "strokes": e["strokes"]}, rng.uniform(0, args.window))
+             for n, e in enumerate(rng.choice(pad_examples()[0]) for _ in range(args.pupils))]
+    await asyncio.sleep(FIRST_SEND_AFTER_S)  # the pages opened before the round
     status, _, data = await http.request("POST", f"{ROOM}/teacher", b'{"action":"clear"}',
                                          {**teacher.headers, "Content-Type": "application/json"}, args.timeout)
     if status != 200:
@@ -359,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         result = run(args.url.rstrip("/"), local_app_pids, args)
     else:
-        args.token = secrets.token_urlsafe(12)
-        extra = ["--classroom", "--teacher-token", args.token]
+        args.token = CLASSROOM_TOKEN  # running_app gives the app this token in its environment
+        extra = ["--classroom"]
         extra += ["--workers", str(args.workers)] if args.workers is not None else []
         with running_app(extra) as url:
             wait_for_live_workers(url)

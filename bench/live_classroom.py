@@ -20,8 +20,14 @@ Each figure is the median of ``--rounds`` rounds on the same server, after a bas
 (its pen-up -> settled p50 is the ratio's denominator). Reported: pen-up -> settled (p50/p95), live updates per
 drawing (median), updates served per second over the run, bytes per update on the wire (the answers as sent,
 gzipped as the browser accepts them; live and settled apart), the server's CPU (its process and its workers, in
-cores) and memory (RSS, before and after), the load generator's own CPU (it shares the machine), errors by kind (an
-HTTP error, a "busy" 503, a timeout), and how many settled drawings were read as the digit drawn.
+cores), the load generator's own CPU (it shares the machine), errors by kind (an HTTP error, a "busy" 503, a
+timeout), and how many settled drawings were read as the digit drawn.
+
+Memory is that of the server's whole process tree (the web server, its live workers, multiprocessing's resource
+tracker: every descendant), summed as PSS (/proc/PID/smaps_rollup: a page shared by n processes counts 1/n in each,
+so the sum is what the tree really holds) and, for comparison, as RSS (which counts the shared libraries and the
+model once per process): before the round, after it, and the peak of samples taken every 0.5 s by a background
+thread during the round.
 
 ``--url`` measures an app already running (several copies behind a load balancer: deploy/), without starting one;
 its CPU and memory are then those of every local ``python -m demo`` process. The run is bounded: pupils ×
@@ -49,9 +55,11 @@ from demo.views.theme import OVERVIEW_INTERVAL_MS, PAD_SIZE, PEN_DEFAULT, SEND_I
 from tests.harness import (
     HttpError,
     KeepAliveConnection,
+    MemorySampler,
     cpu_seconds,
     percentile,
     process_tree,
+    pss_mb,
     rss_mb,
     running_app,
     wait_for_live_workers,
@@ -195,11 +203,12 @@ def local_app_pids() -> list[int]:
 
 def measure(url: str, pids_of, args: argparse.Namespace) -> dict:
     before_pids = pids_of()
-    cpu0, rss0, wall0 = cpu_seconds(before_pids), rss_mb(before_pids), time.perf_counter()
+    cpu0, rss0, pss0, wall0 = cpu_seconds(before_pids), rss_mb(before_pids), pss_mb(before_pids), time.perf_counter()
     main0, own0 = cpu_seconds(before_pids[:1]), time.process_time()
-    stats, seconds = asyncio.run(classroom(url, args))
+    with MemorySampler(pids_of, interval=0.5) as memory:
+        stats, seconds = asyncio.run(classroom(url, args))
     after_pids = pids_of()
-    cpu1, rss1 = cpu_seconds(after_pids), rss_mb(after_pids)
+    cpu1, rss1, pss1 = cpu_seconds(after_pids), rss_mb(after_pids), pss_mb(after_pids)
     main1, own1 = cpu_seconds(after_pids[:1]), time.process_time()
     wall = time.perf_counter() - wall0
     served = len(stats.live_bytes) + len(stats.settled_bytes) + len(stats.clear_bytes)
@@ -220,6 +229,9 @@ def measure(url: str, pids_of, args: argparse.Namespace) -> dict:
         "load_generator_cores": round((own1 - own0) / wall, 2),
         "server_rss_mb_before": round(rss0, 1), "server_rss_mb_after": round(rss1, 1),
         "server_processes": len(after_pids),
+        "server_pss_mb_before": round(pss0, 1), "server_pss_mb_after": round(pss1, 1),
+        "server_pss_mb_peak": round(memory.peak_pss_mb, 1), "server_rss_mb_peak": round(memory.peak_rss_mb, 1),
+        "server_processes_peak": memory.processes,
         "errors": sum(stats.errors.values()), "errors_by_kind": stats.errors,
         "read_right": stats.read_right, "settled": len(stats.settle_ms),
     }
@@ -239,8 +251,11 @@ def report(r: dict) -> str:
         f"settled {r['settled_kib_mean']} KiB, clears included in the average; requests "
         f"{r['request_kib_mean']} KiB)",
         f"  server                   {r['server_cpu_cores']} cores busy ({r['server_main_process_cores']} in the web "
-        f"server's process), {r['server_processes']} processes, RSS {r['server_rss_mb_before']} -> "
-        f"{r['server_rss_mb_after']} MB",
+        f"server's process), {r['server_processes']} processes",
+        f"  memory                   PSS {r['server_pss_mb_before']:,.0f} -> {r['server_pss_mb_after']:,.0f} MB (peak "
+        f"{r['server_pss_mb_peak']:,.0f} MB, {r['server_processes_peak']} processes); RSS "
+        f"{r['server_rss_mb_before']:,.0f} -> {r['server_rss_mb_after']:,.0f} MB (peak {r['server_rss_mb_peak']:,.0f} "
+        f"MB, shared pages counted once per process)",
         f"  this load generator      {r['load_generator_cores']} cores busy (on the same machine)",
         f"  errors                   {r['errors']} {r['errors_by_kind'] or ''}",
         f"  read right               {r['read_right']}/{r['settled']} settled drawings (all rounds)",

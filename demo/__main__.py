@@ -1,22 +1,32 @@
 """python -m demo: start the ConvScope app.
 
     python -m demo [--host 127.0.0.1] [--port 7860] [--weights weights/cnn.safetensors] [--data-dir DIR] [--share]
-                   [--classroom [--room-db PATH] [--teacher-token TOKEN]] [--mlp-weights weights/mlp.safetensors]
+                   [--classroom [--room-db PATH] [--teacher-token-file PATH]] [--mlp-weights weights/mlp.safetensors]
 
 With --classroom the app prints two addresses: "Students:" for the pupils (their phones draw and send drawings to
-the class room) and "Teacher:" for the projector (the network layer by layer, and the class's drawings).
+the class room) and "Teacher:" for the projector (the network layer by layer, and the class's drawings). The
+teacher's secret token is in the teacher's address after "#" (browsers never send that part to a server or a
+proxy). It comes from $CONVSCOPE_TEACHER_TOKEN, or a file (--teacher-token-file), or is made new at each start;
+it is never a command-line argument (every user of the machine can read those), and the teacher's address is
+printed only to a terminal (otherwise it is written to a file only this user can read, and its path printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import ctypes
 import errno
+import os
 import re
+import secrets
 import signal
 import socket
 import sqlite3
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from .core.paths import DEFAULT_WEIGHTS
 
@@ -40,6 +50,43 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
+TOKEN_ENV = "CONVSCOPE_TEACHER_TOKEN"
+TOKEN_PATTERN = r"[A-Za-z0-9_-]{8,128}"
+
+
+def teacher_token(token_file: str | None) -> str:
+    """The teacher's token: from ``token_file`` (made, readable by this user only, with a new token when missing),
+    else from $CONVSCOPE_TEACHER_TOKEN, else a new random one. Raises ValueError for a malformed token."""
+    if token_file:
+        path = Path(token_file)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(12) + "\n")
+        token = path.read_text().strip()
+        where = str(path)
+    else:
+        token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(12)
+        where = f"${TOKEN_ENV}"
+    if not re.fullmatch(TOKEN_PATTERN, token):
+        raise ValueError(f"the teacher token in {where} must be 8-128 letters, digits, '-' or '_'")
+    return token
+
+
+def announce(students: str, teacher: str) -> None:
+    """Prints the pupils' address, and the teacher's to a terminal only: where the output is kept (a service's
+    log), the teacher's address goes to a file only this user can read, and its path is printed instead."""
+    print(f"Students: {students}", flush=True)
+    if sys.stdout.isatty():
+        print(f"Teacher: {teacher}", flush=True)
+        return
+    fd, path = tempfile.mkstemp(prefix="convscope-teacher-", suffix=".txt")  # mode 0600
+    with os.fdopen(fd, "w") as file:
+        file.write(teacher + "\n")
+    atexit.register(Path(path).unlink, missing_ok=True)  # the address is good only while this server runs
+    print(f"Teacher: the address is in {path} (readable by this user only)", flush=True)
+
+
 def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
@@ -49,7 +96,8 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
+    """The command line's flags, checked, and the teacher's token (classroom mode)."""
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1",
@@ -66,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--room-db", metavar="PATH",
                         help="with --classroom: the class room's SQLite file, kept across restarts and shared by "
                              "every copy of the app on this machine (default: a temporary file removed at exit)")
-    parser.add_argument("--teacher-token", metavar="TOKEN",
-                        help="with --classroom: the secret in the teacher's address, at least 8 letters, digits, "
-                             "'-' or '_' (default: a new random one at each start)")
+    parser.add_argument("--teacher-token-file", metavar="PATH",
+                        help="with --classroom: a file holding the secret in the teacher's address (8-128 letters, "
+                             "digits, '-' or '_'), made with a new one when missing (default: "
+                             f"${TOKEN_ENV}, else a new random one at each start)")
+    parser.add_argument("--teacher-token", help=argparse.SUPPRESS)  # refused: see below
     parser.add_argument("--public-url", metavar="URL",
                         help="with --classroom: the address pupils open when it is not this server's own, e.g. a "
                              "load balancer's (default: this server's address, or the share link)")
@@ -78,12 +128,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlp-weights", help="the plain fully connected net for the CNN-vs-MLP lesson "
                                               "(default: weights/mlp.safetensors)")
     args = parser.parse_args(argv)
-    if (args.room_db or args.teacher_token or args.public_url) and not args.classroom:
-        parser.error("--room-db, --teacher-token and --public-url belong to the class room: add --classroom")
+    if args.teacher_token is not None:
+        parser.error(f"--teacher-token would show the secret to every user of this machine (ps): set ${TOKEN_ENV} "
+                     "or use --teacher-token-file PATH")
+    if (args.room_db or args.teacher_token_file or args.public_url) and not args.classroom:
+        parser.error("--room-db, --teacher-token-file and --public-url belong to the class room: add --classroom")
     if args.public_url is not None and not re.fullmatch(r"https?://[^\s?#]+", args.public_url):
         parser.error("--public-url must be an address such as http://192.168.1.5:8080/")
-    if args.teacher_token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,128}", args.teacher_token):
-        parser.error("--teacher-token must be 8-128 letters, digits, '-' or '_'")
+    try:
+        token = teacher_token(args.teacher_token_file) if args.classroom else None
+    except (OSError, ValueError) as error:
+        parser.error(str(error))
+    return args, token
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, token = parse_args(argv)
     limit_malloc_arenas()  # before any worker thread exists
     if not port_free(args.host, args.port):  # before the heavy imports: a second start is told at once
         print(f"error: port {args.port} on {args.host} is already in use (is ConvScope already running?). "
@@ -94,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     from .core.classifier import load_classifier
     from .page.extras import load_insights, load_lesson_extras, load_mnist_samples
     from .page.ui import build_app, configure_gradio, launch
-    from .server.live_route import LiveService, default_workers
-    from .server.room import Room
+    from .server.room import Room, room_urls
+    from .server.work import WorkPool, default_workers
 
     try:
         clf = load_classifier(args.weights)
@@ -112,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     room = None
     if args.classroom:
         try:
-            room = Room(args.room_db, args.teacher_token)
+            room = Room(args.room_db, token)
         except (OSError, sqlite3.Error) as error:
             print(f"error: the class room's database {args.room_db} cannot be used: {error}", file=sys.stderr)
             return 2
@@ -122,11 +182,19 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(1)  # one small forward pass per request: threads would only fight between users
         configure_gradio()
         mlp, robustness = load_lesson_extras(args.mlp_weights)
-        workers = LiveService(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
+        workers = WorkPool(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
         insights = load_insights(clf, args.data_dir)  # the nearest digits' index builds in the background
         demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness, workers=workers,
                          classroom=args.classroom, room=room, insights=insights)  # queue settings: demo/page/ui.py
-        launch(demo, workers, room, args.public_url, server_name=args.host, server_port=args.port, share=share,
+
+        def on_ready(served: Any) -> None:
+            if room is not None:
+                students, teacher = room_urls(args.host, served.server_port, args.public_url or served.share_url,
+                                              room.token)
+                room.join_url = students
+                announce(students, teacher)
+
+        launch(demo, workers, room, on_ready, server_name=args.host, server_port=args.port, share=share,
                show_error=False)
     finally:
         if room is not None:

@@ -9,8 +9,8 @@
 route (the pad then sends its updates through Gradio's events); ``python demo/app.py`` has it.
 
 Importing this module builds nothing: the page, its model and its workers are made when ``demo`` is first read
-(a module ``__getattr__``), once. So the live workers, which multiprocessing's "spawn" starts by importing the script
-run as ``python demo/app.py`` once more (as "__mp_main__"), never build a page of their own.
+(a module ``__getattr__``), once, so nothing that imports this module (a tool, a worker process) builds a page of
+its own.
 """
 
 from __future__ import annotations
@@ -23,18 +23,18 @@ import gradio as gr
 from demo.core.classifier import DEFAULT_WEIGHTS, load_classifier
 from demo.page.extras import load_insights, load_lesson_extras, load_mnist_samples
 from demo.page.ui import build_app, configure_gradio, launch
-from demo.server.live_route import LiveService, default_workers
+from demo.server.work import WorkPool, default_workers
 
 
 @cache
-def app() -> tuple[gr.Blocks, LiveService]:
+def app() -> tuple[gr.Blocks, WorkPool]:
     """The page and its live workers, built on first use from the ``CONVSCOPE_*`` settings."""
     configure_gradio()
     weights = os.environ.get("CONVSCOPE_WEIGHTS") or str(DEFAULT_WEIGHTS)
     data_dir = os.environ.get("CONVSCOPE_DATA_DIR")
     mlp, robustness = load_lesson_extras()
     clf = load_classifier(weights)
-    workers = LiveService(weights, default_workers(), clf)
+    workers = WorkPool(weights, default_workers(), clf)
     blocks = build_app(clf, load_mnist_samples(data_dir), mlp=mlp, robustness=robustness,
                        classroom=bool(os.environ.get("CONVSCOPE_CLASSROOM")), workers=workers,
                        insights=load_insights(clf, data_dir))

@@ -11,10 +11,15 @@ for copies already running on other machines (``python -m demo --host 0.0.0.0`` 
 every copy (``--classroom``, ``--data-dir DIR``, ...).
 
 With ``--classroom`` the copies share one class room: one SQLite file (``--room-db``, default: one in a temporary
-folder, removed at exit) and one teacher token (``--teacher-token``, default: a new random one), and they give the
-balancer's address to pupils (``--public-url``); the pupils' and the teacher's addresses are printed. With
-``--servers``, the class room's requests all go to the first server, the machine holding the file (the others
-should be started with the same ``--teacher-token`` and ``--public-url``).
+folder, removed at exit) and one teacher token ($CONVSCOPE_TEACHER_TOKEN, default: a new random one), passed to
+each copy in its environment, never on its command line, and they give the balancer's address to pupils
+(``--public-url``); the pupils' and the teacher's addresses are printed. With ``--servers``, the class room's
+requests all go to the first server, the machine holding the file (the others should be started with the same
+$CONVSCOPE_TEACHER_TOKEN and ``--public-url``).
+
+HAProxy adds each client's address as ``X-Forwarded-For``; the copies trust that header only from the balancer's
+address (uvicorn's ``FORWARDED_ALLOW_IPS``, default 127.0.0.1: set it on copies on other machines to the
+balancer's address), so limits per client address see the pupils, not the balancer.
 
 Everything started is stopped together on Ctrl-C or SIGTERM, and if any part exits on its own.
 """
@@ -46,7 +51,8 @@ def haproxy_config(bind: str, servers: list[str], room_servers: int | None = Non
 
 
 def class_room_flags(demo_flags: list[str], temp: Path, public_url: str) -> tuple[list[str], str]:
-    """The flags that make every copy share one class room, and the teacher's token."""
+    """The flags that make every copy share one class room, and the teacher's token (for the copies'
+    environment: a command line is readable by every user of the machine)."""
     def given(flag: str) -> str | None:
         for i, arg in enumerate(demo_flags):
             if arg == flag and i + 1 < len(demo_flags):
@@ -55,9 +61,10 @@ def class_room_flags(demo_flags: list[str], temp: Path, public_url: str) -> tupl
                 return arg.split("=", 1)[1]
         return None
 
-    token = given("--teacher-token") or secrets.token_urlsafe(12)
-    extra = [] if given("--teacher-token") else ["--teacher-token", token]
-    extra += [] if given("--room-db") else ["--room-db", str(temp / "room.db")]
+    token_file = given("--teacher-token-file")
+    token = (Path(token_file).read_text().strip() if token_file and Path(token_file).exists()
+             else os.environ.get("CONVSCOPE_TEACHER_TOKEN") or secrets.token_urlsafe(12))
+    extra = [] if given("--room-db") else ["--room-db", str(temp / "room.db")]
     extra += [] if given("--public-url") else ["--public-url", public_url]
     return [*demo_flags, *extra], token
 
@@ -95,16 +102,19 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return p.parse_args(argv), demo_flags
 
 
-def start_copies(args: argparse.Namespace, demo_flags: list[str], processes: list[subprocess.Popen]) -> list[str]:
-    """Starts the copies (appended to ``processes``) and waits until each answers its health check; their
-    addresses, or an empty list when one did not start."""
+def start_copies(args: argparse.Namespace, demo_flags: list[str], processes: list[subprocess.Popen],
+                 token: str | None) -> list[str]:
+    """Starts the copies (appended to ``processes``; ``token`` in their environment) and waits until each answers
+    its health check; their addresses, or an empty list when one did not start."""
     workers = args.workers if args.workers is not None else max(1, cores() // args.copies)
+    env = {**os.environ, **({"CONVSCOPE_TEACHER_TOKEN": token} if token else {})}
     servers = []
     for i in range(1, args.copies + 1):
         port = args.port + i
         servers.append(f"127.0.0.1:{port}")
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "demo", "--port", str(port), "--workers", str(workers), *demo_flags], cwd=ROOT))
+            [sys.executable, "-m", "demo", "--port", str(port), "--workers", str(workers), *demo_flags], cwd=ROOT,
+            env=env))
     deadline = time.monotonic() + 300
     for address in servers:
         while not answers(f"http://{address}/convscope/health"):
@@ -148,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.servers:
             servers = [s.strip() for s in args.servers.split(",") if s.strip()]
-        elif not (servers := start_copies(args, demo_flags, processes)):
+        elif not (servers := start_copies(args, demo_flags, processes, token)):
             return 2
         config = temp / "haproxy.cfg"
         config.write_text(haproxy_config(f"{args.host}:{args.port}", servers, 1 if args.servers else None))
@@ -156,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ConvScope: http://{args.host}:{args.port}  ({len(servers)} copies: {', '.join(servers)})",
               flush=True)
         if token is not None:
-            students, teacher = room_urls(args.host, args.port, None, token)
-            print(f"Students: {students}\nTeacher: {teacher}", flush=True)
+            from demo.__main__ import announce
+
+            announce(*room_urls(args.host, args.port, None, token))
         while all(proc.poll() is None for proc in processes):
             time.sleep(0.5)
         print("a part of the cluster stopped; stopping the rest", file=sys.stderr)

@@ -18,9 +18,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,12 +37,12 @@ OBSERVER_JS = (Path(__file__).resolve().with_name("observer.js")).read_text(enco
 
 # Classroom mode with a fixed teacher token, so a test or a benchmark can open the teacher's page.
 CLASSROOM_TOKEN = "teacher-token-for-tests"
-CLASSROOM_ARGS = ("--classroom", "--teacher-token", CLASSROOM_TOKEN)
+CLASSROOM_ARGS = ("--classroom",)  # the token comes from the environment (running_app sets it), never from argv
 
 
 def teacher_url(url: str, token: str = CLASSROOM_TOKEN) -> str:
     """The teacher's (projector's) page of an app started with :data:`CLASSROOM_ARGS`; ``url`` is the pupils'."""
-    return f"{url.rstrip('/')}/?teacher={token}"
+    return f"{url.rstrip('/')}/#teacher={token}"
 
 
 def free_port() -> int:
@@ -76,7 +77,7 @@ def running_app(extra_args: Sequence[str] = (), timeout: float = 120.0, port: in
     port = port or free_port()
     temp = tempfile.mkdtemp(prefix="convscope-gradio-")
     env = {**os.environ, "GRADIO_TEMP_DIR": str(Path(temp) / "uploads"), "GRADIO_ANALYTICS_ENABLED": "False",
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", "CONVSCOPE_TEACHER_TOKEN": CLASSROOM_TOKEN}
     log = open(Path(temp) / "server.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), *extra_args], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
@@ -168,6 +169,58 @@ def rss_mb(pids: Sequence[int]) -> float:
         except OSError:
             continue
     return total
+
+
+def pss_mb(pids: Sequence[int]) -> float:
+    """Proportional set size of these processes together, in MB (``Pss:`` of /proc/PID/smaps_rollup, Linux 4.14+):
+    each shared page counted once in all, split between the processes that map it, unlike :func:`rss_mb`, which
+    counts a shared library once per process. Processes that have ended (or cannot be read) are skipped."""
+    total = 0.0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) / 1024
+                    break
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+class MemorySampler:
+    """Samples the summed PSS and RSS of ``pids_of()`` (called anew each time: workers may be replaced) every
+    ``interval`` s in a background thread while the ``with`` block runs; keeps the peaks and the largest number
+    of processes seen. A sample is also taken on entry and on exit, so a short block has peaks too."""
+
+    def __init__(self, pids_of: Callable[[], Sequence[int]], interval: float = 0.5) -> None:
+        self.pids_of, self.interval = pids_of, interval
+        self.peak_pss_mb = self.peak_rss_mb = 0.0
+        self.processes = self.samples = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sample(self) -> None:
+        pids = self.pids_of()
+        self.peak_pss_mb = max(self.peak_pss_mb, pss_mb(pids))
+        self.peak_rss_mb = max(self.peak_rss_mb, rss_mb(pids))
+        self.processes = max(self.processes, len(pids))
+        self.samples += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> MemorySampler:
+        self.sample()
+        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.sample()
 
 
 def wait_for_live_workers(url: str, timeout: float = 300.0) -> None:

@@ -111,9 +111,10 @@ def _rest_predict(http: httpx.Client, path: str) -> tuple[str, object]:
     return kind, json.loads(stream.rsplit("data:", 1)[1]) if "data:" in stream else stream
 
 
-def test_identical_uploads_are_each_answered_and_none_is_left(app_url, tmp_path):
+def test_identical_uploads_are_each_answered_and_no_request_deletes_a_file(app_url, tmp_path):
     """The same file uploaded by many pupils at once gets one server path (Gradio names uploads by content): every
-    request is answered, and the file goes once the last of them has read it."""
+    request is answered, and the file stays for Gradio's own clean-up (demo/page/ui.py: DELETE_CACHE), since no
+    request may delete a file another one (or Gradio) put there."""
     from concurrent.futures import ThreadPoolExecutor
 
     _canvas_png(tmp_path / "worksheet.png", 7)
@@ -125,21 +126,31 @@ def test_identical_uploads_are_each_answered_and_none_is_left(app_url, tmp_path)
 
         with ThreadPoolExecutor(12) as pool:
             results = list(pool.map(upload_and_predict, range(24)))
-    assert len({path for path, _, _ in results}) == 1  # the shared path the failure needs
-    assert [kind for _, kind, _ in results] == ["complete"] * 24, [r for r in results if r[1] != "complete"][:2]
-    assert all(payload[0]["label"] == 7 for _, _, payload in results)
-    assert not Path(results[0][0]).exists()  # the last reader removed it
+        assert len({path for path, _, _ in results}) == 1
+        assert [kind for _, kind, _ in results] == ["complete"] * 24, [r for r in results if r[1] != "complete"][:2]
+        assert all(payload[0]["label"] == 7 for _, _, payload in results)
+        assert Path(results[0][0]).exists()
+        assert _rest_predict(http, results[0][0])[0] == "complete"  # and can be read again
 
 
-def test_an_upload_read_twice_is_refused_the_second_time_with_a_clear_message(app_url, tmp_path):
-    """Counting is per upload: one upload answers one request; nothing is kept for later."""
-    _canvas_png(tmp_path / "once.png", 2)
+def test_rest_predict_takes_the_image_itself_and_answers_as_predict_does(app_url, tmp_path):
+    """POST /convscope/predict: the image's bytes in, /predict's JSON out, no file made on the server."""
+    _canvas_png(tmp_path / "three.png", 3)
+    data = (tmp_path / "three.png").read_bytes()
+    uploads = Path(app_url.uploads)
+    before = sorted(uploads.rglob("*")) if uploads.exists() else []
     with httpx.Client(base_url=app_url, timeout=60) as http:
-        path = http.post("/gradio_api/upload", files={"files": ("once.png", (tmp_path / "once.png").read_bytes(),
-                                                                "image/png")}).json()[0]
-        assert _rest_predict(http, path)[0] == "complete"
-        kind, payload = _rest_predict(http, path)
-    assert kind == "error" and "no longer on the server" in str(payload)
+        answer = http.post("/convscope/predict", content=data, headers={"Content-Type": "image/png"})
+        path = http.post("/gradio_api/upload", files={"files": ("three.png", data, "image/png")}).json()[0]
+        gradio_answer = _rest_predict(http, path)
+        bad = http.post("/convscope/predict", content=b"not an image")
+        empty = http.post("/convscope/predict", content=b"")
+    assert answer.status_code == 200 and answer.json() == gradio_answer[1][0]
+    assert answer.json()["label"] == 3
+    assert bad.status_code == 400 and "not an image" in bad.json()["error"]
+    assert empty.status_code == 400 and "image" in empty.json()["error"]
+    after = [p for p in (sorted(uploads.rglob("*")) if uploads.exists() else []) if "three.png" not in str(p)]
+    assert [p for p in after if p not in before and p.is_file()] == []
 
 
 def test_live_route_answers_only_the_views_asked_for(app_url):

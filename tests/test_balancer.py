@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image
 
 from demo.core.examples import example_image
+from demo.server.identity import FIRST_SEND_AFTER_S
 from tests.harness import ROOT, free_port, open_page, stop_process, wait_settled
 
 pytestmark = [pytest.mark.server, pytest.mark.browser, pytest.mark.slow]
@@ -43,7 +45,7 @@ def cluster(tmp_path_factory):
         while True:
             log.seek(0)
             printed = log.read()
-            if "Teacher: http://" in printed:
+            if "Teacher: " in printed:
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)
@@ -55,7 +57,8 @@ def cluster(tmp_path_factory):
             assert time.monotonic() < deadline, "HAProxy did not answer"
             time.sleep(0.3)
         global TEACHER
-        TEACHER = re.search(r"^Teacher: (\S+)$", printed, re.M).group(1)
+        # Printed to a log (not a terminal), the teacher's address is in a file only this user can read.
+        TEACHER = Path(re.search(r"^Teacher: the address is in (\S+) ", printed, re.M).group(1)).read_text().strip()
         assert re.search(r"^Students: (\S+)$", printed, re.M).group(1) == url + "/"  # the balancer's address
         yield url, [f"http://127.0.0.1:{port + i}" for i in (1, 2)]
     finally:
@@ -139,16 +142,20 @@ def test_pupils_keep_their_copy_and_get_their_own_answers(cluster, browser, tmp_
 def test_both_copies_share_one_class_room(cluster):
     """Sends spread over both copies land in one room, which the teacher's page reads through either copy."""
     url, copies = cluster
-    token = TEACHER.split("?teacher=")[1]
-    assert TEACHER == f"{url}/?teacher={token}"
+    token = TEACHER.split("#teacher=")[1]
+    assert TEACHER == f"{url}/#teacher={token}"
     headers = {"X-Teacher-Token": token}
     httpx.post(url + "/convscope/room/teacher", json={"action": "clear"}, headers=headers, timeout=30)
     before = served(copies)
     drawing = {"w": 280, "h": 280, "pen": 20, "strokes": [[[140, 40], [140, 240]]]}
-    for i in range(6):  # six pupils, no cookie yet: the balancer spreads them
-        answer = httpx.post(url + "/convscope/room/send", json={"drawing": drawing, "meant": 1, "pupil": f"p{i}"},
-                            timeout=60)
+    pupils = [httpx.Client(base_url=url, timeout=60) for _ in range(6)]
+    for pupil in pupils:  # six pupils join, no cookie yet: the balancer spreads them
+        assert pupil.post("/convscope/room/hello").status_code == 200
+    time.sleep(FIRST_SEND_AFTER_S)
+    for pupil in pupils:  # each sends through its own copy, with an identity either copy accepts
+        answer = pupil.post("/convscope/room/send", json={"drawing": drawing, "meant": 1})
         assert answer.status_code == 200 and answer.json()["label"] == 1, answer.text
+        pupil.close()
     gained = [a - b for a, b in zip(served(copies), before, strict=True)]
     assert sum(gained) == 6 and min(gained) > 0, gained  # each copy read some of the drawings
     rooms = [httpx.get(base + "/convscope/room/state", headers=headers, timeout=30).json() for base in copies]

@@ -8,11 +8,14 @@ the store and the routes alone are tests/test_room.py.
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
+import httpx
 import pytest
 
 from demo.page.pad import pad_examples
+from demo.server.identity import FIRST_SEND_AFTER_S
 from demo.server.room_routes import TOKEN_HEADER
 from demo.views.live import read_drawing
 from tests.harness import (
@@ -215,11 +218,11 @@ def test_a_restart_with_the_room_db_keeps_the_gallery(browser, tmp_path):
     drawing = {"w": 280, "h": 280, "pen": 20, "strokes": examples[6]["strokes"]}
     with running_app(args) as url:
         wait_for_live_workers(url)
-        request = urllib.request.Request(f"{url}/convscope/room/send", headers={"Content-Type": "application/json"},
-                                         data=json.dumps({"drawing": drawing, "meant": 3, "nickname": "Kept",
-                                                          "pupil": "p"}).encode())
-        with urllib.request.urlopen(request, timeout=60) as response:
-            label = json.loads(response.read())["label"]
+        with httpx.Client(base_url=url, timeout=60) as pupil:  # keeps the identity cookie, as a browser does
+            pupil.post("/convscope/room/hello").raise_for_status()
+            time.sleep(FIRST_SEND_AFTER_S)
+            sent = pupil.post("/convscope/room/send", json={"drawing": drawing, "meant": 3, "nickname": "Kept"})
+            label = sent.json()["label"]
     with running_app(args) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(teacher_url(url))

@@ -24,11 +24,13 @@ Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import urllib.request
+import time
 from pathlib import Path
 
+import httpx
+
+from demo.server.identity import FIRST_SEND_AFTER_S
 from tests.harness import (
     CLASSROOM_ARGS,
     ROOT,
@@ -168,13 +170,16 @@ SENDS = [(0, 0, 0, "Ana"), (1, 1, 1, ""), (2, 0, 2, "Ben"), (3, 1, 3, "Chloé"),
 def class_room_page(browser, out: Path) -> None:
     with running_app(CLASSROOM_ARGS) as url:
         wait_for_live_workers(url)
-        for i, (digit, style, meant, nickname) in enumerate(SENDS):
+        pupils = [httpx.Client(base_url=url, timeout=60) for _ in SENDS]
+        for pupil in pupils:  # each pupil's page asks for its identity when it opens
+            pupil.post("/convscope/room/hello").raise_for_status()
+        time.sleep(FIRST_SEND_AFTER_S)
+        for pupil, (digit, style, meant, nickname) in zip(pupils, SENDS, strict=True):
             unit = STAR if digit is None else example_strokes_unit(digit, style)
             drawing = {"w": 280, "h": 280, "pen": 20, "strokes": [[[x * 280, y * 280] for x, y in s] for s in unit]}
-            body = json.dumps({"drawing": drawing, "meant": meant, "nickname": nickname, "pupil": f"pupil{i}"})
-            request = urllib.request.Request(f"{url}/convscope/room/send", data=body.encode(),
-                                             headers={"Content-Type": "application/json"})
-            urllib.request.urlopen(request, timeout=60).close()
+            pupil.post("/convscope/room/send", json={"drawing": drawing, "meant": meant,
+                                                     "nickname": nickname}).raise_for_status()
+            pupil.close()
         page = open_page(browser, teacher_url(url), width=1280, height=720)
         page.wait_for_function("() => document.querySelectorAll('#class-gallery [data-drawing]').length === 12",
                                timeout=30_000)

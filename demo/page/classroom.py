@@ -10,7 +10,7 @@ Everything of the projector runs in the browser (no server round trip, so steppi
 styles are ``demo/page/static/classroom.css``.
 
 With a class room the pupils open the plain address and get the plain page plus a send bar (``send.html``,
-``send.js``); the teacher opens it with ``?teacher=TOKEN`` and gets the projector's page plus the room (``room.js``:
+``send.js``); the teacher opens it with ``#teacher=TOKEN`` and gets the projector's page plus the room (``room.js``:
 the join link and its QR code, the class's drawings, the tally). What the room holds reaches only a page whose token
 the server accepts (demo/server/room_routes.py).
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 import gradio as gr
 
 from demo.server.room import Room
-from demo.server.room_routes import ROOM_ROUTE
+from demo.server.routes import ROOM_ROUTE
 from demo.views import theme
 
 from .assets import asset

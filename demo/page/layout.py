@@ -26,7 +26,6 @@ from .insight_tabs import Insights
 from .lesson_tabs import add_lesson_tabs
 from .lesson_wiring import LessonTabs
 from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
-from .uploads import UploadedFile
 
 PAGE_CSS = "\n".join(asset(name) for name in ("app.css", "overview.css", "inspector.css", "insights.css"))
 INSPECTOR_JS = asset("inspector.js")
@@ -40,13 +39,13 @@ class PageLayout:
     """The components the events read and write."""
 
     pad: gr.HTML
-    upload: UploadedFile
+    upload: gr.File
     live: dict[str, gr.HTML]  # the live views by name (demo.views.live.LIVE_VIEWS)
     inspect_request: gr.HTML  # the page's click on a value (inspector.js), as JSON
     inspector: gr.HTML
     samples: gr.Gallery | None  # real MNIST test digits to click, with --data-dir
     tabs: LessonTabs
-    api_file: UploadedFile  # the hidden components behind the named endpoints /predict and /draw
+    api_file: gr.File  # the hidden components behind the named endpoints /predict and /draw
     api_result: gr.JSON
     api_button: gr.Button
     api_drawing: gr.Textbox
@@ -84,14 +83,15 @@ def layers_tab(clf: Classifier, live: dict[str, gr.HTML]) -> Callable[[], None]:
 
 
 def first_screen(clf: Classifier, classroom: bool, room: Room | None,
-                 live: dict[str, gr.HTML]) -> tuple[gr.HTML, UploadedFile]:
+                 live: dict[str, gr.HTML]) -> tuple[gr.HTML, gr.File]:
     """The pad and the upload, the answer, and the network at a glance; returns the pad and the upload."""
     with gr.Row(equal_height=False, elem_id="first-screen"):
         with gr.Column(scale=3, min_width=280, elem_id="pad-column"):
             pad = gr.HTML(value=empty_drawing(), html_template=PAD_HTML, css_template=PAD_CSS, js_on_load=PAD_JS,
                           elem_id="pad-component", apply_default_css=False, **pad_props())
-            upload = UploadedFile(label="Upload an image of a digit", file_types=["image"], type="filepath",
-                                  elem_id="upload", height=56)
+            # The handler gets the file's bytes: no path a client names is ever opened or deleted by the app.
+            upload = gr.File(label="Upload an image of a digit", file_types=["image"], type="binary",
+                             elem_id="upload", height=56)
         with gr.Column(scale=2, min_width=200, elem_id="answer-column"):
             live["prediction"] = gr.HTML(panels.prediction_html(None), elem_id="live-prediction")
             if room is not None:  # a pupil sends the drawing the answer is about
@@ -129,6 +129,6 @@ def lay_out_page(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | 
     samples = samples_gallery(mnist_samples)
     tabs = add_lesson_tabs(clf, mlp, robustness, layers_tab(clf, live), classroom, insights)
     return PageLayout(pad=pad, upload=upload, live=live, inspect_request=inspect_request, inspector=inspector,
-                      samples=samples, tabs=tabs, api_file=UploadedFile(visible=False),
+                      samples=samples, tabs=tabs, api_file=gr.File(visible=False, type="binary"),
                       api_result=gr.JSON(visible=False), api_button=gr.Button(visible=False),
                       api_drawing=gr.Textbox(visible=False), api_draw_button=gr.Button(visible=False))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from demo.core.examples import EXAMPLES, example_strokes
-from demo.server.live_route import LIVE_ROUTE
+from demo.server.routes import LIVE_ROUTE
 from demo.views import theme
 
 from .assets import asset

@@ -16,14 +16,12 @@ import gradio as gr
 import numpy as np
 
 from demo.core.classifier import Classifier
-from demo.server.live_route import LiveService, add_live_routes
-from demo.server.room import Room, room_urls
-from demo.server.room_routes import add_room_routes
+from demo.server.room import Room
+from demo.server.routes import MAX_UPLOAD_BYTES, app_kwargs, check_mounted
+from demo.server.work import WorkPool
 
 from .insight_tabs import Insights
 from .layout import lay_out_page
-from .sessions import use_lazy_sessions
-from .uploads import count_uploads
 from .wiring import PageHandlers, wire_events
 
 TITLE = "ConvScope: watch a CNN read your handwriting"
@@ -40,8 +38,9 @@ GRADIO_SETTINGS = {"GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_ANALYTICS_MAX_EV
 # REST client) gets a new Gradio session holding a copy of the page config (~175 kB here, measured with tracemalloc).
 # The app keeps nothing in server sessions (even the lessons' state lives in the page: demo/page/lesson_tabs.py), so
 # evicting one costs nothing, and a small cap bounds that memory.
-# max_file_size: a digit drawing is kilobytes; refusing big uploads early bounds disk and decode time.
-LAUNCH_OPTIONS = {"run_history": False, "state_session_capacity": 50, "max_file_size": "20mb"}
+# max_file_size: a digit drawing is kilobytes; refusing big uploads early bounds disk and decode time (the same cap as
+# every upload's body, demo/server/routes.py).
+LAUNCH_OPTIONS = {"run_history": False, "state_session_capacity": 50, "max_file_size": MAX_UPLOAD_BYTES}
 # Gradio's queue (uploads, samples, lessons, the API; the pad's live updates bypass it, demo/server/live_route.py): 4
 # events run at once. An upload's event mostly waits for a live worker, so a few more than the 2 cores keeps the
 # workers fed without piling up threads. Beyond QUEUE_SIZE waiting events a new one is refused at once with "busy,
@@ -49,14 +48,15 @@ LAUNCH_OPTIONS = {"run_history": False, "state_session_capacity": 50, "max_file_
 # well under it (bench/load.py).
 CONCURRENCY = 4
 QUEUE_SIZE = 200
-# Uploads nobody read (posted to /gradio_api/upload only) are deleted after 5 minutes, checked every minute; the
-# ones the app reads are deleted straight away (demo/page/uploads.py).
-DELETE_CACHE = (60, 300)
+# Gradio deletes the files this page's uploads left in its upload folder after 2 minutes, checked every 30 s (an
+# upload is read within a second; its files are never deleted by a request). Gradio's own cached files (the samples,
+# the examples) are kept: Gradio's delete_cache spares every component's initial value.
+DELETE_CACHE = (30, 120)
 
 
 def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | None = None, *,
               mlp: Classifier | None = None, robustness: dict[str, Any] | None = None,
-              classroom: bool = False, workers: LiveService | None = None, room: Room | None = None,
+              classroom: bool = False, workers: WorkPool | None = None, room: Room | None = None,
               insights: Insights | None = None) -> gr.Blocks:
     """The page for a loaded classifier.
 
@@ -73,38 +73,32 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
         page = lay_out_page(clf, mnist_samples, mlp=mlp, robustness=robustness, classroom=classroom, room=room,
                             insights=insights)
         wire_events(page, PageHandlers(clf, page, workers, mnist_samples))
-    count_uploads(demo)  # identical uploads share a path: each is answered before the file goes
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
 
 def configure_gradio() -> None:
     """What this process's Gradio needs before a page is built: the queue's settings (an operator's own
-    environment wins) and sessions that start cheaply (demo/page/sessions.py). Safe to call again."""
+    environment wins). Safe to call again."""
     for name, value in GRADIO_SETTINGS.items():
         os.environ.setdefault(name, value)
-    use_lazy_sessions()  # a REST call's new session no longer snapshots every block
 
 
-def launch(demo: gr.Blocks, service: LiveService | None = None, room: Room | None = None,
-           public_url: str | None = None, **options: Any) -> None:
-    """Serves the page until stopped, with the live route (demo/server/live_route.py) when ``service`` is given, and the
-    class room's routes (demo/server/room_routes.py) when ``room`` is too, printing the pupils' and the teacher's
-    addresses (``public_url``, else the share link, else this server's); the workers start in the background
-    while the page is already served. The caller owns ``room`` (and closes it)."""
+def launch(demo: gr.Blocks, service: WorkPool | None = None, room: Room | None = None,
+           on_ready: Any = None, **options: Any) -> None:
+    """Serves the page until stopped, with ConvScope's own routes (demo/server/routes.py: the live pad, health,
+    REST predict, and the class room's when ``room`` is given) and every request's body capped; ``on_ready(demo)``
+    runs once the server listens (the caller prints the addresses). The workers start in the background while the
+    page is already served. The caller owns ``room`` (and closes it)."""
+    kwargs = app_kwargs(service, room)
     try:
-        demo.launch(prevent_thread_lock=True, **{**LAUNCH_OPTIONS, **options})
+        demo.launch(prevent_thread_lock=True, app_kwargs=kwargs, **{**LAUNCH_OPTIONS, **options})
+        check_mounted(demo.server_app, kwargs)
+        if on_ready is not None:
+            on_ready(demo)
         if service is not None:
-            if room is not None:  # before the live routes: once /convscope/health answers, these are there too
-                add_room_routes(demo.server_app, room, service)
-                students, teacher = room_urls(options.get("server_name") or "127.0.0.1", demo.server_port,
-                                              public_url or demo.share_url, room.token)
-                room.join_url = students
-                print(f"Students: {students}\nTeacher: {teacher}", flush=True)
-            add_live_routes(demo.server_app, service)
             service.warm_up_in_background()
         demo.block_thread()
     finally:
         if service is not None:
             service.close()
-

@@ -19,21 +19,19 @@ import gradio as gr
 import numpy as np
 
 from demo.core.classifier import Classifier
-from demo.server.live_route import LiveService
+from demo.server.jobs import page_file, predict_image
+from demo.server.work import Busy, JobFailed, WorkPool
 from demo.views.live import (
-    UnusableFileError,
     ViewUpdate,
     decode_input,
     guarded_views,
-    predict_file,
+    kept_views,
     views_for_drawing,
-    views_for_file,
     views_for_image,
 )
 from demo.views.tabs.inspector import inspector_html
 
 from .layout import INSPECTOR_CLOSED, PageLayout
-from .uploads import discard_upload
 
 log = logging.getLogger("convscope")
 
@@ -43,7 +41,7 @@ class PageHandlers:
     in its processes, so the web server's process stays free for the class's requests. Nothing per user is kept
     here: every handler is a function of what the event brings."""
 
-    def __init__(self, clf: Classifier, layout: PageLayout, workers: LiveService | None = None,
+    def __init__(self, clf: Classifier, layout: PageLayout, workers: WorkPool | None = None,
                  mnist_samples: list[tuple[np.ndarray, int]] | None = None) -> None:
         self.clf = clf
         self.layout = layout
@@ -51,20 +49,21 @@ class PageHandlers:
         self.mnist_samples = mnist_samples or []
         self.update_numbers = itertools.count(1)
 
-    def predict(self, image_file: str) -> dict[str, Any]:
+    def predict(self, image: bytes | None) -> dict[str, Any]:
         """Classify an image file: {"label": 0-9 or null (no digit), "probs": [10 floats], "looks_like_digit": bool,
         "digit_score": float}; the label is the network's top class even for a drawing that is not a digit."""
+        if image is None:
+            raise gr.Error("send an image file")
         try:
-            if self.workers:
-                return self.workers.file_work("predict_file", image_file)
-            return predict_file(self.clf, image_file)
-        except UnusableFileError as error:
-            raise gr.Error(str(error)) from None
+            result = self.workers.run_sync(predict_image, image) if self.workers else predict_image(self.clf, image)
+        except (Busy, JobFailed) as error:
+            raise gr.Error(error.message) from None
         except Exception:  # a bug: logged, and the caller gets a clear message, not a hang
             log.exception("unexpected error in /predict")
             raise gr.Error("internal error while classifying this file (logged); please try again") from None
-        finally:
-            discard_upload(image_file)
+        if "error" in result:
+            raise gr.Error(result["error"])
+        return result
 
     def draw(self, drawing_json: str) -> dict[Any, Any]:
         """The pad's stroke JSON -> the seven live views (prediction, probabilities, model input, feature maps,
@@ -90,14 +89,11 @@ class PageHandlers:
         return self.page_update(guarded_views(views_for_drawing, self.clf, text), values)
 
     def on_file(self, values: dict[Any, Any]) -> dict[Any, Any]:
-        path = values[self.layout.upload]
+        data = values[self.layout.upload]
         try:
-            if self.workers is not None:
-                update = guarded_views(self.workers.file_work, "views_for_file", path)
-            else:
-                update = guarded_views(views_for_file, self.clf, path)
-        finally:
-            discard_upload(path)
+            update = self.workers.run_sync(page_file, data) if self.workers else page_file(self.clf, data)
+        except (Busy, JobFailed) as error:
+            update = kept_views(f"That file could not be read just now: {error.message}.")
         # The file box is emptied again, so the next file can be dropped straight away.
         return {**self.page_update(update, values), self.layout.upload: None}
 

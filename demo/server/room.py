@@ -2,29 +2,38 @@
 
 The room lives in SQLite (Python's ``sqlite3``, WAL mode) at one file, so every process of the app on the machine
 (the copies behind deploy/cluster.py) shares it, and a file given with ``--room-db`` survives a restart. A drawing
-is stored as the pad's stroke JSON with what the network read in it; about a pupil nothing else is kept but the
-digit they meant and the nickname they chose, both optional. A ``version`` counter in the same database goes up
-with every change, so the teacher's page asks "anything new since version N?" and gets a one-line answer when not.
+is stored as the pad's stroke JSON (simplified: demo/server/room_strokes.py) with what the network read in it.
+About a pupil nothing else is kept but the digit they meant and the nickname they chose, both optional, and their
+sender id: random, issued by the server in a cookie signed with :meth:`Room.secret`, with the time of its last
+stored send and whether the teacher blocked it. The limits are checked in the write that stores a send, so every
+process sharing the file enforces them together. A ``version`` counter goes up with every change, so the teacher's
+page asks "anything new since version N?" and gets a one-line answer when not.
 
 The HTTP side is demo/server/room_routes.py; the pages are demo/page/static/room.js (teacher) and send.js (pupil).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import math
 import os
 import secrets
-import socket
 import sqlite3
 import tempfile
 import threading
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# The app imports the addresses from here (demo/page/ui.py, deploy/cluster.py).
+from .room_addresses import network_address as network_address
+from .room_addresses import room_urls as room_urls
+from .room_strokes import simplify_drawing
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS drawings (
@@ -37,28 +46,37 @@ CREATE TABLE IF NOT EXISTS drawings (
     confidence REAL NOT NULL,       -- its softmax probability
     digit_like INTEGER NOT NULL,    -- did it look like a digit at all (demo/core/digitness.py)
     hidden INTEGER NOT NULL DEFAULT 0,
-    revealed INTEGER NOT NULL DEFAULT 1
+    revealed INTEGER NOT NULL DEFAULT 1,
+    sender TEXT                     -- senders.id, or NULL for a send without one
 );
 CREATE INDEX IF NOT EXISTS drawings_created ON drawings (created);
+CREATE TABLE IF NOT EXISTS senders (
+    id TEXT PRIMARY KEY,            -- the random id the server issued (at most 64 characters)
+    last_send REAL,                 -- unix time of their last stored send
+    blocked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO settings VALUES ('version', 0), ('review_first', 0);
 """
 COLUMNS = ("id", "created", "meant", "nickname", "label", "confidence", "digit_like", "revealed")
+STROKES_PER_STATE = 40  # drawings' strokes per state answer: a page opened on a full room gets it in pages
+SENDER_CHARS = 64
 
 
 @dataclass(frozen=True)
 class RoomLimits:
     """What one pupil and the whole room may send; each refusal says which limit and when to try again."""
 
-    pupil_interval_s: float = 3.0  # one send per pupil every 3 s
+    pupil_interval_s: float = 3.0  # one stored send per sender every 3 s
     room_per_second: int = 20  # sends accepted per second in the whole room (a class of 60 sends ~6/s)
     max_drawings: int = 500  # drawings kept in the room (hidden ones count) until the teacher clears it
     nickname_chars: int = 24
 
 
 class SendRefused(Exception):
-    """A send over a limit: ``message`` is for the pupil, ``limit`` names it (``pupil``, ``room`` or ``full``),
-    ``retry_after`` in seconds (0: trying again soon will not help)."""
+    """A send over a limit: ``message`` is for the pupil, ``limit`` names it (``pupil``, ``room``, ``full`` or
+    ``blocked``), ``retry_after`` in seconds (0: trying again soon will not help)."""
 
     def __init__(self, message: str, limit: str, retry_after: float = 0.0) -> None:
         super().__init__(message)
@@ -100,11 +118,18 @@ class Room:
             os.close(fd)
             path = name
         self.path = Path(path)
+        if not self.path.exists():  # readable by this user only: it holds the pupils' cookies' signing secret
+            with contextlib.suppress(FileExistsError):  # (SQLite gives its -wal and -shm files the same mode)
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self.token = token or secrets.token_urlsafe(12)
         self.limits = limits
         self.join_url = ""  # set once the app knows the address pupils reach (demo/page/ui.py: launch)
         self._local = threading.local()
+        self._secret: bytes | None = None
         self._db().executescript(SCHEMA)  # each statement is idempotent, so several processes may run it at once
+        with self._transaction() as db:  # a --room-db file outlives the app's versions: add what its tables lack
+            if "sender" not in {row[1] for row in db.execute("PRAGMA table_info(drawings)")}:
+                db.execute("ALTER TABLE drawings ADD COLUMN sender TEXT")
 
     # -------------------------------------------------------------------------------------------- plumbing
     def _db(self) -> sqlite3.Connection:
@@ -117,19 +142,16 @@ class Room:
             self._local.db = db
         return db
 
-    class _Transaction:
-        def __init__(self, db: sqlite3.Connection) -> None:
-            self.db = db
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN IMMEDIATE")  # one writer at a time, in every process
-            return self.db
-
-        def __exit__(self, kind: object, *_: object) -> None:
-            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-    def _transaction(self) -> Room._Transaction:
-        return Room._Transaction(self._db())
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")  # one writer at a time, in every process
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     @staticmethod
     def _bump(db: sqlite3.Connection) -> int:
@@ -140,10 +162,35 @@ class Room:
         """The teacher's token, compared in constant time."""
         return isinstance(token, str) and hmac.compare_digest(token.encode(), self.token.encode())
 
+    def secret(self) -> bytes:
+        """32 random bytes for signing pupils' cookies, made once per room file: whichever process asks first
+        stores its own (INSERT OR IGNORE), and every copy of the app sharing the file reads the same."""
+        if self._secret is None:
+            with self._transaction() as db:
+                db.execute("INSERT OR IGNORE INTO secrets VALUES ('cookies', ?)", (secrets.token_bytes(32),))
+                self._secret = bytes(db.execute("SELECT value FROM secrets WHERE name = 'cookies'").fetchone()[0])
+        return self._secret
+
     # -------------------------------------------------------------------------------------------- pupils
-    def check_room(self, now: float | None = None) -> None:
-        """Raises :class:`SendRefused` when the room is full or busy (checked again, atomically, by :meth:`add`)."""
-        self._check(self._db(), time.time() if now is None else now)
+    def check_room(self, now: float | None = None, sender: str | None = None) -> None:
+        """Raises :class:`SendRefused` when ``sender`` is blocked or sent too recently, or the room is full or
+        busy: a quick look before the network's work, checked again atomically by :meth:`add`."""
+        now = time.time() if now is None else now
+        db = self._db()
+        if sender is not None:
+            self._check_sender(db, _sender(sender), now)
+        self._check(db, now)
+
+    def _check_sender(self, db: sqlite3.Connection, sender: str, now: float) -> None:
+        row = db.execute("SELECT last_send, blocked FROM senders WHERE id = ?", (sender,)).fetchone()
+        last, blocked = row or (None, 0)
+        if blocked:
+            raise SendRefused("The teacher has paused sends from this device.", "blocked")
+        interval = self.limits.pupil_interval_s
+        if last is not None and -interval < now - last < interval:  # (a clock set back does not lock anyone out)
+            wait = interval - max(0.0, now - last)
+            raise SendRefused(f"You just sent a drawing: wait {math.ceil(wait)} s before sending another.",
+                              "pupil", wait)
 
     def _check(self, db: sqlite3.Connection, now: float) -> None:
         count = db.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
@@ -155,17 +202,26 @@ class Room:
             raise SendRefused("The whole class is sending at once: trying again in a moment.", "room", 1.0)
 
     def add(self, drawing: dict[str, Any], label: int, confidence: float, digit_like: bool,
-            meant: int | None = None, nickname: str | None = None) -> int:
-        """Stores a sent drawing (the pad's JSON as a dict) with the network's reading; returns its id."""
+            meant: int | None = None, nickname: str | None = None, sender: str | None = None) -> int:
+        """Stores a sent drawing (the pad's JSON as a dict, its strokes simplified) with the network's reading and
+        its sender; returns its id. Raises :class:`SendRefused` over a limit: nothing is stored then, and only a
+        stored send starts the sender's interval."""
+        sender = None if sender is None else _sender(sender)
+        strokes = json.dumps(simplify_drawing(drawing), separators=(",", ":"))  # outside the lock: CPU work
         now = time.time()
         with self._transaction() as db:
+            if sender is not None:
+                self._check_sender(db, sender, now)
             self._check(db, now)
             review = db.execute("SELECT value FROM settings WHERE name = 'review_first'").fetchone()[0]
             cursor = db.execute(
-                "INSERT INTO drawings (created, strokes, meant, nickname, label, confidence, digit_like, revealed) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (now, json.dumps(drawing, separators=(",", ":")), meant, nickname, int(label), float(confidence),
-                 int(bool(digit_like)), 0 if review else 1))
+                "INSERT INTO drawings (created, strokes, meant, nickname, label, confidence, digit_like, revealed, "
+                "sender) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (now, strokes, meant, nickname, int(label), float(confidence), int(bool(digit_like)),
+                 0 if review else 1, sender))
+            if sender is not None:
+                db.execute("INSERT INTO senders (id, last_send) VALUES (?, ?) "
+                           "ON CONFLICT (id) DO UPDATE SET last_send = excluded.last_send", (sender, now))
             self._bump(db)
             return int(cursor.lastrowid)
 
@@ -175,27 +231,30 @@ class Room:
 
     def state(self, known_version: int | None = None, have: int = 0) -> dict[str, Any]:
         """What the teacher's page shows: ``{"version", "unchanged": true}`` when nothing changed since
-        ``known_version``; else every drawing not hidden (oldest first, without strokes), the review switch, and the
-        strokes of the drawings with an id above ``have`` (the page keeps those it already has)."""
+        ``known_version`` and no strokes above ``have`` are waiting; else every drawing not hidden (oldest first,
+        without strokes), the review switch, the strokes of at most :data:`STROKES_PER_STATE` drawings with an id
+        above ``have`` (lowest first; the page keeps those it has), and ``more``: whether others wait above them."""
+        have = max(0, min(int(have), 2**63 - 1))  # SQLite's integers are 64-bit
         db = self._db()
         db.execute("BEGIN")  # one consistent snapshot of the version and the drawings
         try:
             version = db.execute("SELECT value FROM settings WHERE name = 'version'").fetchone()[0]
-            if known_version is not None and version == known_version:
+            waiting = "SELECT id, strokes FROM drawings WHERE hidden = 0 AND id > ? ORDER BY id LIMIT ?"
+            pages = db.execute(waiting, (have, STROKES_PER_STATE + 1)).fetchall()
+            if known_version is not None and version == known_version and not pages:
                 return {"version": version, "unchanged": True}
             review = db.execute("SELECT value FROM settings WHERE name = 'review_first'").fetchone()[0]
-            rows = db.execute(f"SELECT {', '.join(COLUMNS)}, strokes FROM drawings WHERE hidden = 0 ORDER BY id")
-            drawings, strokes = [], {}
-            for row in rows:
-                item = dict(zip(COLUMNS, row[:-1], strict=True))
+            drawings = []
+            for row in db.execute(f"SELECT {', '.join(COLUMNS)} FROM drawings WHERE hidden = 0 ORDER BY id"):
+                item = dict(zip(COLUMNS, row, strict=True))
                 item["digit_like"], item["revealed"] = bool(item["digit_like"]), bool(item["revealed"])
                 item["confidence"] = round(item["confidence"], 4)
                 drawings.append(item)
-                if item["id"] > have:
-                    strokes[str(item["id"])] = json.loads(row[-1])
         finally:
             db.execute("COMMIT")
-        return {"version": version, "review_first": bool(review), "drawings": drawings, "strokes": strokes}
+        strokes = {str(drawing_id): json.loads(text) for drawing_id, text in pages[:STROKES_PER_STATE]}
+        return {"version": version, "review_first": bool(review), "drawings": drawings, "strokes": strokes,
+                "more": len(pages) > STROKES_PER_STATE}
 
     def hide(self, drawing_id: int) -> bool:
         return self._update("UPDATE drawings SET hidden = 1 WHERE id = ? AND hidden = 0", (drawing_id,))
@@ -206,17 +265,41 @@ class Room:
             return self._update("UPDATE drawings SET revealed = 1 WHERE revealed = 0", ())
         return self._update("UPDATE drawings SET revealed = 1 WHERE id = ? AND revealed = 0", (drawing_id,))
 
+    def block(self, drawing_id: int) -> bool:
+        """Blocks the sender of a drawing until :meth:`clear`: every drawing they sent is hidden and their later
+        sends are refused. A drawing without a sender is hidden only. Returns whether anything changed."""
+        with self._transaction() as db:
+            row = db.execute("SELECT sender FROM drawings WHERE id = ?", (drawing_id,)).fetchone()
+            if row is None:
+                return False
+            if row[0] is None:
+                changed = db.execute("UPDATE drawings SET hidden = 1 WHERE id = ? AND hidden = 0",
+                                     (drawing_id,)).rowcount > 0
+            else:
+                blocked = db.execute("INSERT INTO senders (id, blocked) VALUES (?, 1) "
+                                     "ON CONFLICT (id) DO UPDATE SET blocked = 1 WHERE blocked = 0", row).rowcount
+                hidden = db.execute("UPDATE drawings SET hidden = 1 WHERE sender = ? AND hidden = 0", row).rowcount
+                changed = blocked + hidden > 0
+            if changed:
+                self._bump(db)
+            return changed
+
     def set_review_first(self, on: bool) -> bool:
         return self._update("UPDATE settings SET value = ? WHERE name = 'review_first' AND value != ?",
                             (int(on), int(on)))
 
     def clear(self) -> bool:
-        return self._update("DELETE FROM drawings", ())
+        """Removes every drawing and forgets every sender, blocked or waiting: a fresh lesson. Drawings' ids keep
+        growing (AUTOINCREMENT), so a teacher's page holding strokes up to some id misses none of the next."""
+        return self._update("DELETE FROM drawings", (), "DELETE FROM senders")
 
-    def _update(self, sql: str, args: tuple) -> bool:
-        """Runs one change; the version goes up only when something changed."""
+    def _update(self, sql: str, args: tuple, *more: str) -> bool:
+        """Runs one change (and the statements in ``more``, without arguments) in one transaction; the version
+        goes up only when something changed."""
         with self._transaction() as db:
             changed = db.execute(sql, args).rowcount > 0
+            for statement in more:
+                changed = db.execute(statement).rowcount > 0 or changed
             if changed:
                 self._bump(db)
             return changed
@@ -232,56 +315,8 @@ class Room:
                 Path(str(self.path) + suffix).unlink(missing_ok=True)
 
 
-class PupilLimiter:
-    """One send per pupil every ``interval`` seconds. A pupil is the random id their page made; it is kept in this
-    process's memory only, for as long as the interval (each browser stays on one copy of the app behind the
-    balancer, deploy/haproxy.cfg.in), and never stored."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def take(self, pupil: str, now: float | None = None) -> float:
-        """Counts a send; raises :class:`SendRefused` saying how long to wait when it comes too soon. Returns the
-        send's time, for :meth:`give_back`."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if len(self._last) > 10_000:  # forget pupils whose interval is over
-                self._last = {p: t for p, t in self._last.items() if now - t < self.interval}
-            last = self._last.get(pupil)
-            if last is not None and now - last < self.interval:
-                wait = self.interval - (now - last)
-                raise SendRefused(f"You just sent a drawing: wait {math.ceil(wait)} s before sending another.",
-                                  "pupil", wait)
-            self._last[pupil] = now
-            return now
-
-    def give_back(self, pupil: str, taken: float) -> None:
-        """Uncounts a send that was not stored (refused, or the server busy), so trying again is not "too soon"."""
-        with self._lock:
-            if self._last.get(pupil) == taken:
-                del self._last[pupil]
-
-
-def network_address() -> str:
-    """This machine's address on its network (the one its default route uses), for pupils' devices to reach; no
-    packet is sent (a UDP socket's connect only picks the route). 127.0.0.1 when there is no network."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("10.254.254.254", 1))
-            return s.getsockname()[0]
-        except OSError:
-            return "127.0.0.1"
-
-
-def room_urls(host: str, port: int, public_url: str | None, token: str) -> tuple[str, str]:
-    """The pupils' and the teacher's addresses: ``public_url`` when there is one (the share link of ``--share``, a
-    load balancer's address), else this machine's network address when listening on every interface, else the
-    address listened on."""
-    if public_url:
-        base = public_url.rstrip("/")
-    else:
-        reachable = network_address() if host in ("0.0.0.0", "::", "") else host
-        base = f"http://{f'[{reachable}]' if ':' in reachable else reachable}:{port}"
-    return f"{base}/", f"{base}/?teacher={token}"
+def _sender(sender: object) -> str:
+    """A sender id as the server issues them: a non-empty string of at most SENDER_CHARS characters."""
+    if not isinstance(sender, str) or not 0 < len(sender) <= SENDER_CHARS:
+        raise ValueError(f"a sender is the server's id of 1-{SENDER_CHARS} characters")
+    return sender

@@ -1,14 +1,16 @@
-"""The class room's HTTP routes (demo/server/room.py holds the room), added beside the live route.
+"""The class room's HTTP handlers (demo/server/room.py holds the room; demo/server/routes.py the paths).
 
-- ``POST /convscope/room/send`` (a pupil): ``{"drawing": <the pad's JSON>, "meant": 0-9 or null, "nickname": str,
-  "pupil": <a random id the page made>}`` -> ``{"id", "label", "confidence", "digit_like", "review_first"}``. The
-  network's reading is computed in the live workers. Refusals say why: 400 for a drawing that cannot be used (the
-  same checks as the live pad), 429 with ``Retry-After`` over a limit (demo/server/room.py: RoomLimits), 503 when the
-  workers are full.
+- ``POST /convscope/room/hello`` (a pupil's page, once): sets the pupil's identity cookie (demo/server/identity.py)
+  -> ``{"ok": true}``; 429 with ``Retry-After`` when this address asked for too many.
+- ``POST /convscope/room/send`` (a pupil): ``{"drawing": <the pad's JSON>, "meant": 0-9 or null, "nickname": str}``
+  with the identity cookie -> ``{"id", "label", "confidence", "digit_like"}``. The network's reading is computed by
+  the workers. Refusals say why: 401 ``{"identity": "missing"}`` without a valid identity (the page asks for one
+  and sends again), 400 for a drawing that cannot be used, 403 for a sender the teacher blocked, 429 with
+  ``Retry-After`` over a limit (demo/server/room.py: RoomLimits), 503 when the workers are full.
 - ``GET /convscope/room/state?version=N&have=ID`` (the teacher): the room as :meth:`Room.state` gives it.
 - ``GET /convscope/room/join`` (the teacher): the address pupils open, and its QR code as SVG.
-- ``POST /convscope/room/teacher`` (the teacher): ``{"action": "hide" | "reveal" | "reveal_all" | "clear" |
-  "review_first", "id": n, "on": bool}``.
+- ``POST /convscope/room/teacher`` (the teacher): ``{"action": "hide" | "block" | "reveal" | "reveal_all" | "clear"
+  | "review_first", "id": n, "on": bool}``.
 
 Every teacher route checks the ``X-Teacher-Token`` header on the server; a wrong token gets 403 and nothing else.
 """
@@ -16,9 +18,9 @@ Every teacher route checks the ``X-Teacher-Token`` header on the server; a wrong
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 import logging
+import math
 import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,21 +28,21 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from demo.core.strokes import MAX_JSON_CHARS, InvalidDrawingError, parse_drawing
 from demo.views import theme
-from demo.views.live import read_drawing
 
-from .live_route import BUSY, GZIP_ABOVE, OVER_CAPACITY, LiveService
-from .room import PupilLimiter, Room, SendRefused, clean_meant, clean_nickname
+from . import identity
+from .jobs import class_room_send, encoded
+from .live_route import accepts_gzip, busy_response
+from .room import Room, SendRefused, clean_meant, clean_nickname
+from .work import Busy, JobFailed, WorkPool
 
 log = logging.getLogger("convscope")
 
-ROOM_ROUTE = "/convscope/room"
 TOKEN_HEADER = "X-Teacher-Token"
 NOT_TEACHER = {"error": "This is not the teacher's link for this class room: nothing to show."}
-MAX_BODY = 2 * MAX_JSON_CHARS
+NO_IDENTITY = {"error": "This page has not joined the class room yet: reload the page and send again.",
+               "identity": "missing"}
 QR_QUIET_ZONE = 2  # modules of white around the code (4 is the standard; 2 scans well from a screen)
 
 
@@ -52,7 +54,7 @@ def qr_svg(url: str) -> str:
     return code.svg_inline(scale=1, border=QR_QUIET_ZONE, dark=theme.QR_DARK, light=theme.QR_LIGHT, omitsize=True)
 
 
-def _guarded(route: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+def guarded(route: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
     """A route whose unexpected failure is logged and answered in JSON, never a hang or a bare 500 page: a database
     kept locked by another process (past SQLite's 10 s wait) is "busy", anything else a logged bug."""
     @functools.wraps(route)
@@ -70,103 +72,79 @@ def _guarded(route: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitab
 
 
 def _refused(error: SendRefused) -> JSONResponse:
-    headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else None
+    headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))} if error.retry_after else None
     return JSONResponse({"error": error.message, "limit": error.limit, "retry_after": round(error.retry_after, 1)},
-                        status_code=429, headers=headers)
+                        status_code=403 if error.limit == "blocked" else 429, headers=headers)
 
 
 def _bad_request(message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=400)
 
 
-async def _read_json(request: Request) -> dict[str, Any] | None:
-    """The body as a JSON object; None when it is larger than :data:`MAX_BODY`, not JSON, or not an object."""
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        return None
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return None
-    try:
-        message = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return message if isinstance(message, dict) else None
-
-
-def _drawing_text(message: dict[str, Any]) -> str:
-    """The send's drawing as the pad's JSON text (a client may send the object itself)."""
-    drawing = message.get("drawing")
-    return drawing if isinstance(drawing, str) else json.dumps(drawing) if isinstance(drawing, dict) else ""
-
-
-def _compressed(body: dict[str, Any], request: Request) -> Response:
-    data = json.dumps(body, separators=(",", ":")).encode()
-    headers = {"Cache-Control": "no-store"}
-    if "gzip" in request.headers.get("accept-encoding", "") and len(data) > GZIP_ABOVE:
-        data = gzip.compress(data, compresslevel=6)
-        headers["Content-Encoding"] = "gzip"
-    return Response(data, media_type="application/json", headers=headers)
+def client_address(request: Request) -> str:
+    """The client's address. Behind a balancer or Gradio's share tunnel this is the address the proxy forwarded:
+    uvicorn takes ``X-Forwarded-For`` only from the addresses in ``FORWARDED_ALLOW_IPS`` (default 127.0.0.1, the
+    balancer or tunnel on this machine), so a client elsewhere cannot claim another address."""
+    return request.client.host if request.client else "?"
 
 
 class RoomRoutes:
-    """The class room's routes over one :class:`Room`, its drawings read by the live workers (``service``)."""
+    """The class room's handlers over one :class:`Room`, its drawings read by the workers (``pool``)."""
 
-    def __init__(self, room: Room, service: LiveService) -> None:
+    def __init__(self, room: Room, pool: WorkPool, issuer: identity.IssueLimiter | None = None) -> None:
         self.room = room
-        self.service = service
-        self.limiter = PupilLimiter(room.limits.pupil_interval_s)
+        self.pool = pool
+        self.issuer = issuer or identity.IssueLimiter()
+        self.secret = room.secret()
         self.actions: dict[str, Callable[[dict[str, Any]], bool]] = {
-            "hide": lambda m: room.hide(m["id"]), "reveal": lambda m: room.reveal(m["id"]),
-            "reveal_all": lambda m: room.reveal(None), "clear": lambda m: room.clear(),
-            "review_first": lambda m: room.set_review_first(m["on"] is True)}
-
-    def routes(self) -> list[Route]:
-        return [Route(f"{ROOM_ROUTE}/send", _guarded(self.send), methods=["POST"]),
-                Route(f"{ROOM_ROUTE}/state", _guarded(self.state), methods=["GET"]),
-                Route(f"{ROOM_ROUTE}/join", _guarded(self.join), methods=["GET"]),
-                Route(f"{ROOM_ROUTE}/teacher", _guarded(self.teacher), methods=["POST"])]
+            "hide": lambda m: room.hide(m["id"]), "block": lambda m: room.block(m["id"]),
+            "reveal": lambda m: room.reveal(m["id"]), "reveal_all": lambda m: room.reveal(None),
+            "clear": lambda m: room.clear(), "review_first": lambda m: room.set_review_first(m["on"] is True)}
 
     def is_teacher(self, request: Request) -> bool:
         return self.room.is_teacher(request.headers.get(TOKEN_HEADER))
 
-    async def send(self, request: Request) -> Response:
-        message = await _read_json(request)
-        if message is None:
-            return _bad_request(f"The send could not be read (JSON with a drawing, at most {MAX_BODY:,} bytes).")
-        text = _drawing_text(message)
-        try:
-            if not parse_drawing(text).strokes:
-                return _bad_request("The pad is empty: draw a digit first.")
-        except InvalidDrawingError as error:
-            return _bad_request(f"The drawing could not be used: {error}")
-        client = request.client.host if request.client else "?"
-        pupil = (message.get("pupil") if isinstance(message.get("pupil"), str) else client)[:64]
-        try:
-            taken = self.limiter.take(pupil)
-        except SendRefused as error:
-            return _refused(error)
-        answer = await _guarded(self.store)(text, message)
-        if answer.status_code != 200:
-            self.limiter.give_back(pupil, taken)  # only a stored drawing counts against the pupil's limit
-        return answer
+    async def hello(self, request: Request) -> Response:
+        current = identity.verify(self.secret, request.cookies.get(identity.COOKIE))
+        if current is not None:  # a page reloaded: it keeps its identity (and its limits)
+            return JSONResponse({"ok": True})
+        wait = self.issuer.take(client_address(request))
+        if wait:
+            return JSONResponse({"error": "Too many pages joined from this network just now: try again in "
+                                          f"{math.ceil(wait)} s."}, status_code=429,
+                                headers={"Retry-After": str(math.ceil(wait))})
+        _, cookie = identity.issue(self.secret)
+        response = JSONResponse({"ok": True})
+        response.set_cookie(identity.COOKIE, cookie, max_age=identity.LIFETIME_S, path=identity.COOKIE_PATH,
+                            httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        return response
 
-    async def store(self, text: str, message: dict[str, Any]) -> Response:
-        """The network's reading of a checked drawing, stored in the room; or why not."""
-        room = self.room
+    async def send(self, request: Request) -> Response:
+        # The body first: its size is capped while it streams (demo/server/routes.py), so an oversized one is
+        # answered 413 whoever sends it.
+        raw = await request.body()
+        sender = identity.verify(self.secret, request.cookies.get(identity.COOKIE))
+        if sender is None:
+            return JSONResponse(NO_IDENTITY, status_code=401)
+        if sender.age() < identity.FIRST_SEND_AFTER_S:
+            wait = identity.FIRST_SEND_AFTER_S - sender.age()
+            return _refused(SendRefused(f"Wait {math.ceil(wait)} s before your first send.", "pupil", wait))
         try:
-            await run_in_threadpool(room.check_room)  # before the network's work, which a full room would waste
-            reading = await self.service.compute(read_drawing, text)
-            if reading is OVER_CAPACITY:
-                return JSONResponse(BUSY, status_code=503, headers={"Retry-After": "1"})
-            if reading["label"] is None:
-                return _bad_request(f"Nothing to send: {reading['message']}.")
+            # Before the network's work, which a full room or a blocked sender would waste.
+            await run_in_threadpool(self.room.check_room, sender=sender.id)
+            reading = await self.pool.run(class_room_send, raw)
+            if "error" in reading:
+                return _bad_request(reading["error"])
             drawing_id = await run_in_threadpool(
-                room.add, reading["drawing"], reading["label"], reading["confidence"], reading["digit_like"],
-                clean_meant(message.get("meant")), clean_nickname(message.get("nickname"), room.limits.nickname_chars))
+                self.room.add, reading["drawing"], reading["label"], reading["confidence"], reading["digit_like"],
+                clean_meant(reading["meant"]), clean_nickname(reading["nickname"], self.room.limits.nickname_chars),
+                sender=sender.id)
         except SendRefused as error:
             return _refused(error)
-        except InvalidDrawingError as error:
-            return _bad_request(f"The drawing could not be used: {error}")
+        except Busy as error:
+            return busy_response(error)
+        except JobFailed as error:
+            return JSONResponse({"error": error.message}, status_code=503, headers={"Retry-After": "1"})
         return JSONResponse({"id": drawing_id, "label": reading["label"],
                              "confidence": round(reading["confidence"], 4), "digit_like": reading["digit_like"]})
 
@@ -178,7 +156,13 @@ class RoomRoutes:
             have = int(request.query_params.get("have", 0))
         except ValueError:
             return _bad_request("version and have must be whole numbers")
-        return _compressed(await run_in_threadpool(self.room.state, version, have), request)
+        compress = accepts_gzip(request)
+        # The room's state is bounded (demo/server/room.py: pages of strokes), and made off the event loop.
+        body = await run_in_threadpool(lambda: encoded(self.room.state(version, have), compress))
+        headers = {"Cache-Control": "no-store"}
+        if body[:2] == b"\x1f\x8b":
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type="application/json", headers=headers)
 
     async def join(self, request: Request) -> Response:
         if not self.is_teacher(request):
@@ -189,7 +173,7 @@ class RoomRoutes:
     async def teacher(self, request: Request) -> Response:
         if not self.is_teacher(request):
             return JSONResponse(NOT_TEACHER, status_code=403)
-        message = await _read_json(request) or {}
+        message = await run_in_threadpool(_small_json, await request.body())
         name = message.get("action")
         action = self.actions.get(name) if isinstance(name, str) else None
         if action is None:
@@ -204,7 +188,10 @@ class RoomRoutes:
         return JSONResponse({"changed": changed, "version": await run_in_threadpool(self.room.version)})
 
 
-def add_room_routes(app: Any, room: Room, service: LiveService) -> None:
-    """Adds the class room's routes to the web app that serves the page (Gradio's FastAPI app)."""
-    for route in RoomRoutes(room, service).routes():  # first in the list: Gradio's own routes include catch-alls
-        app.router.routes.insert(0, route)
+def _small_json(raw: bytes) -> dict[str, Any]:
+    """A teacher's small JSON body as an object ({} for anything else)."""
+    try:
+        message = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}
+    return message if isinstance(message, dict) else {}

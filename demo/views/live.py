@@ -109,14 +109,15 @@ def views_for_drawing(clf: Classifier, drawing_json: str | None,
     return updated_views(clf, pred, drawing.seq, note, wanted)
 
 
-def views_for_file(clf: Classifier, path: str | None) -> ViewUpdate:
-    """An uploaded image file -> every view; a file that cannot be used leaves the views and says why."""
-    if not path:
+def views_for_file(clf: Classifier, source: str | bytes | None) -> ViewUpdate:
+    """An uploaded image file (its path or its bytes) -> every view; a file that cannot be used leaves the views and
+    says why."""
+    if source is None or source == "":  # no file (an empty file's b"" is refused below, saying why)
         return kept_views("")
-    if not Path(path).exists():
+    if isinstance(source, str) and not Path(source).exists():
         return kept_views(f"That file could not be used: {GONE_MESSAGE}")
     try:
-        pred = clf.predict(open_image(path, name=Path(path).name))
+        pred = clf.predict(open_image(source, name=_file_name(source)))
     except InvalidImageError as error:
         return kept_views(f"That file could not be used: {error}")
     note = "" if pred.label is not None else f"The uploaded image shows no digit ({pred.message})."
@@ -137,16 +138,22 @@ def guarded_views(work: Callable[..., ViewUpdate], *args: Any) -> ViewUpdate:
         return kept_views(BUG_MESSAGE)
 
 
-def predict_file(clf: Classifier, image_file: str | None) -> dict[str, Any]:
-    """An image file -> {"label": 0-9 or null (no digit), "probs": [10 floats], "looks_like_digit": bool,
-    "digit_score": float (when the network has digitness statistics and there is ink)}; raises UnusableFileError.
-    The label is the network's top class even when the drawing does not look like a digit."""
-    if not image_file:
+def _file_name(source: str | bytes) -> str:
+    """How messages call an upload: its file name, or "the upload" for bytes."""
+    return "the upload" if isinstance(source, bytes) else Path(source).name
+
+
+def predict_file(clf: Classifier, image_file: str | bytes | None) -> dict[str, Any]:
+    """An image file (its path or its bytes) -> {"label": 0-9 or null (no digit), "probs": [10 floats],
+    "looks_like_digit": bool, "digit_score": float (when the network has digitness statistics and there is ink)};
+    raises UnusableFileError. The label is the network's top class even when the drawing does not look like a
+    digit."""
+    if image_file is None or image_file == "":
         raise UnusableFileError("send an image file")
-    if not Path(image_file).exists():
+    if isinstance(image_file, str) and not Path(image_file).exists():
         raise UnusableFileError(GONE_MESSAGE)
     try:
-        pred = clf.predict(open_image(image_file, name=Path(image_file).name))
+        pred = clf.predict(open_image(image_file, name=_file_name(image_file)))
     except InvalidImageError as error:
         raise UnusableFileError(str(error)) from None
     result: dict[str, Any] = {"label": pred.label, "probs": [round(p, 6) for p in pred.probs],

@@ -4,9 +4,11 @@
 // same stages of the Layer by layer tab (#network). Later stages are hidden by one global style rule, which
 // survives each re-render of those views. Keys: → or N next, ← or B back, A show all, F freeze, D dark/light.
 //
-// With a class room (props.room, demo/server/room.py) only the teacher's page (opened with ?teacher=TOKEN; room.js keeps
-// the token in sessionStorage) is the projector's: pupils get the plain page and none of this.
-const teacherPage = !props.room || new URLSearchParams(location.search).has('teacher')
+// With a class room (props.room, demo/server/room.py) only the teacher's page is the projector's: pupils get the plain
+// page and none of this. The teacher's page is opened with #teacher=TOKEN, which room.js moves into sessionStorage and
+// out of the address bar; whichever of the two scripts runs first, one of the two places holds it, and sessionStorage
+// keeps it through a reload of the tab.
+const teacherPage = !props.room || /(?:^#|&)teacher=/.test(location.hash)
   || sessionStorage.getItem('convscope-teacher') !== null;
 if (teacherPage) document.body.classList.add('projector');
 let step = 1;

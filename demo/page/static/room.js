@@ -1,16 +1,23 @@
 // The class room on the teacher's projector page (demo/page/classroom.py), run by Gradio's gr.HTML as js_on_load.
-// The teacher's page is the app opened with ?teacher=TOKEN: the token moves into this tab's sessionStorage and out
-// of the address bar (pupils can read a projected address bar). Every request carries it in a header and the server
-// checks it (demo/server/room_routes.py): a wrong one gets nothing. On a pupil's page this element stays empty.
+// The teacher's page is the app opened with #teacher=TOKEN: in the fragment, which the browser never sends, so no
+// proxy or server log sees it. The token moves into this tab's sessionStorage (a reload keeps the teacher's page)
+// and out of the address bar (pupils can read a projected address bar). Every request carries it in a header and
+// the server checks it (demo/server/room_routes.py): a wrong one gets nothing. On a pupil's page this element stays
+// empty.
 //
 // Once a second the page asks the server whether the room changed (one short answer when not) and then redraws:
 // the join link and its QR code, the class's drawings (#class-gallery: one figure per drawing, data-drawing = its
 // number, data-label = the network's reading), and the tally of what pupils meant against what the network read.
-const params = new URLSearchParams(location.search);
-if (params.has('teacher')) {
-  sessionStorage.setItem('convscope-teacher', params.get('teacher'));
-  params.delete('teacher');
-  history.replaceState(null, '', location.pathname + (params.size ? '?' + params : '') + location.hash);
+// The server sends the strokes of a few dozen drawings per answer, saying "more" when others wait; the page then
+// asks again at once, so a page opened on a full room fills in a few quick answers.
+{
+  const parts = location.hash.replace(/^#/, '').split('&').filter((p) => p !== '');
+  const given = parts.find((p) => p.startsWith('teacher='));
+  if (given !== undefined) {
+    sessionStorage.setItem('convscope-teacher', decodeURIComponent(given.slice('teacher='.length)));
+    const rest = parts.filter((p) => !p.startsWith('teacher=')).join('&');
+    history.replaceState(history.state, '', location.pathname + location.search + (rest ? '#' + rest : ''));
+  }
 }
 const token = sessionStorage.getItem('convscope-teacher');
 const ROUTE = props.route;
@@ -93,11 +100,29 @@ if (!token) {
     paint(canvas, strokes.get(d.id));
     const caption = h('figcaption', {});
     const hide = h('button', {type: 'button', class: 'hide-drawing', title: 'Hide this drawing'}, '✕');
+    const block = h('button', {type: 'button', class: 'block-sender', 'data-action': 'block',
+                               title: 'Block the sender: hide all their drawings and stop their sends'}, 'Block');
     const show = h('button', {type: 'button', class: 'reveal-drawing pad-button', title: 'Show it to the class'},
                    'Reveal');
     const fig = h('figure', {class: 'class-drawing', role: 'listitem', 'data-drawing': d.id}, canvas, caption, hide,
-                  show);
+                  block, show);
     hide.addEventListener('click', (e) => { e.stopPropagation(); act({action: 'hide', id: d.id}); });
+    // Two clicks block: the first arms the button for 3 s ("Block? yes"), so a slip of the mouse blocks no one.
+    let armed = null;
+    block.addEventListener('click', (e) => {
+      e.stopPropagation();
+      if (armed === null) {
+        block.textContent = 'Block? yes';
+        block.dataset.armed = 'true';
+        armed = setTimeout(() => { armed = null; block.textContent = 'Block'; delete block.dataset.armed; }, 3000);
+        return;
+      }
+      clearTimeout(armed);
+      armed = null;
+      block.textContent = 'Block';
+      delete block.dataset.armed;
+      act({action: 'block', id: d.id});
+    });
     show.addEventListener('click', (e) => { e.stopPropagation(); act({action: 'reveal', id: d.id}); });
     fig.addEventListener('click', () => {  // into the main views and the stepper (not while kept for review)
       if (fig.dataset.revealed !== 'true' || !window.convscopePad) return;
@@ -161,6 +186,7 @@ if (!token) {
   async function refresh() {
     if (polling) return;
     polling = true;
+    let more = false;
     try {
       const r = await ask(`state?${new URLSearchParams(version === null ? {have} : {version, have})}`);
       if (r.status === 403) { deny((await r.json()).error); return; }
@@ -168,7 +194,15 @@ if (!token) {
       const state = await r.json();
       say('');
       if (state.unchanged) return;
+      const had = have;
       for (const [id, d] of Object.entries(state.strokes)) { strokes.set(+id, d); have = Math.max(have, +id); }
+      more = state.more === true && have > had;  // (an answer that brought nothing is not asked again at once)
+      const listed = new Set(state.drawings.map((d) => d.id));
+      for (const id of strokes.keys()) if (!listed.has(id)) strokes.delete(id);  // hidden or cleared: for good
+      // A drawing at or below `have` without its strokes: the server started a new room file (its numbers begin
+      // at 1 again), so the page asks for the strokes from there.
+      const lost = state.drawings.filter((d) => d.id <= have && !strokes.has(d.id)).map((d) => d.id);
+      if (lost.length) { have = Math.min(...lost) - 1; more = true; }
       drawings = state.drawings.filter((d) => strokes.has(d.id));
       review.checked = state.review_first;
       revealAll.hidden = !drawings.some((d) => !d.revealed);
@@ -181,6 +215,7 @@ if (!token) {
     } finally {
       polling = false;
     }
+    if (more) refresh();  // the next strokes, without waiting for the next poll
   }
   let timer = null;
   function deny(text) {  // a wrong token: nothing of the room, and no more asking

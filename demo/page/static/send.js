@@ -2,15 +2,30 @@
 // current drawing (window.convscopePad, demo/page/static/pad.js) to the class room with, optionally, the digit the pupil
 // meant (one tap; a second tap takes it back) and a nickname (kept in this browser only). The teacher's page is
 // room.js; on it this bar is hidden (classroom.css).
+//
+// The server limits sends per sender and the teacher can block one, so who sends is an identity the server issues:
+// `POST convscope/room/hello` sets it as an HttpOnly cookie (the page never sees or makes it). The page asks for it
+// when it opens, so it is there by the first send; a send answered 401 {"identity": "missing"} (the cookie expired
+// or was never set) asks once more and sends again once.
 const status = element.querySelector('#send-status');
 const button = element.querySelector('#send-to-class');
 const nickname = element.querySelector('#nickname');
 const digits = [...element.querySelectorAll('.meant-button')];
-// The server allows one send per pupil every few seconds; a pupil is this random id, made once per tab. Not
-// crypto.randomUUID: that needs https, and a school network serves plain http.
-const pupil = sessionStorage.getItem('convscope-pupil') || [...crypto.getRandomValues(new Uint8Array(12))]
-  .map((b) => b.toString(16).padStart(2, '0')).join('');
-sessionStorage.setItem('convscope-pupil', pupil);
+const HELLO_URL = props.send_url.replace(/[^/]*$/, 'hello');  // beside the send route, relative to the page too
+class Refused extends Error {}  // the server's answer, said as it is (not "could not be reached")
+let identity = null;  // the hello in flight or done, so the page asks once
+let stored = false;   // has a send from this page been stored yet
+function hello() {
+  identity = identity || fetch(HELLO_URL, {method: 'POST', credentials: 'same-origin'}).then(async (r) => {
+    if (r.ok) return true;
+    const answer = await r.json().catch(() => ({}));
+    throw new Refused(answer.error || `The class room could not be joined (${r.status}): try again.`);
+  });
+  identity.catch(() => { identity = null; });  // a failed hello is asked again at the next send
+  return identity;
+}
+const teacherPage = /(?:^#|&)teacher=/.test(location.hash) || sessionStorage.getItem('convscope-teacher') !== null;
+if (!teacherPage) hello().catch(() => {});  // its error, if any, is said at the send
 nickname.value = localStorage.getItem('convscope-nickname') || '';
 nickname.addEventListener('change', () => localStorage.setItem('convscope-nickname', nickname.value.trim()));
 let meant = null;
@@ -25,19 +40,32 @@ function say(text, kind) {
   status.dataset.kind = kind;  // sent | error | busy | sending
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function post(body) {
+  const r = await fetch(props.send_url, {method: 'POST', credentials: 'same-origin',
+                                         headers: {'Content-Type': 'application/json'}, body});
+  return [r, await r.json().catch(() => ({}))];
+}
 async function send() {
   const drawing = window.convscopePad && window.convscopePad.drawing();
   if (!drawing || !drawing.strokes.length) { say('Draw a digit first, then send it.', 'error'); return; }
-  const body = JSON.stringify({drawing: drawing, meant: meant, nickname: nickname.value.trim(), pupil: pupil});
+  const body = JSON.stringify({drawing: drawing, meant: meant, nickname: nickname.value.trim()});
   button.disabled = true;
   say('Sending…', 'sending');
   try {
+    await hello();
     // The whole class may press Send at once: when the room or the workers are busy, the send waits and tries
     // again by itself a few times (the server says how long).
+    let rejoined = false;
     for (let attempt = 0; attempt < 6; attempt++) {
-      const r = await fetch(props.send_url, {method: 'POST', headers: {'Content-Type': 'application/json'}, body});
-      const answer = await r.json().catch(() => ({}));
+      let [r, answer] = await post(body);
+      if (r.status === 401 && answer.identity === 'missing' && !rejoined) {  // once: a second 401 is said
+        rejoined = true;
+        identity = null;
+        await hello();
+        [r, answer] = await post(body);
+      }
       if (r.ok) {
+        stored = true;
         const pct = Math.round(answer.confidence * 100);
         say(`Sent! The network read it as ${answer.label} (${pct} %)` +
             (answer.digit_like ? '.' : ', though it does not look like a digit.'), 'sent');
@@ -45,13 +73,23 @@ async function send() {
         for (const b of digits) b.setAttribute('aria-pressed', 'false');
         return;
       }
-      const busy = r.status === 503 || answer.limit === 'room';  // not a pupil's own limit, nor a full room
+      // A busy room or busy workers: wait and try again. The pupil's own limit is waited out only before this
+      // page's first stored send (a new identity may send a moment after it was issued); later it is said, so a
+      // double tap is not sent twice. A full room or a blocked device is said at once.
+      const joining = answer.limit === 'pupil' && !stored && (answer.retry_after || 0) <= 5;
+      const busy = r.status === 503 || answer.limit === 'room' || joining;
       if (!busy || attempt === 5) { say(answer.error || `The class room refused the drawing (${r.status}).`, 'error'); return; }
-      say('The whole class is sending at once: trying again in a moment…', 'busy');
-      await sleep(1000 * Math.max(1, answer.retry_after || 1) * (0.5 + Math.random()));
+      if (joining) {
+        say('Joining the class room: sending in a moment…', 'busy');
+        await sleep(1000 * answer.retry_after + 200);
+      } else {
+        say('The whole class is sending at once: trying again in a moment…', 'busy');
+        await sleep(1000 * Math.max(1, answer.retry_after || 1) * (0.5 + Math.random()));
+      }
     }
   } catch (err) {
-    say('The class room could not be reached. Your drawing is still here: try again.', 'error');
+    say(err instanceof Refused ? err.message
+      : 'The class room could not be reached. Your drawing is still here: try again.', 'error');
   } finally {
     button.disabled = false;
   }

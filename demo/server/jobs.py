@@ -1,0 +1,91 @@
+"""The work a request causes, as run in a worker process (demo/server/work.py): every CPU-heavy step of a request
+(parsing a large JSON body, the drawing's strokes, decoding an image, the network, gzip) happens here, so the web
+server's event loop only moves bytes.
+
+Each job is a module-level function ``job(classifier, ...)`` (so it can be sent to a worker) that takes the request's
+raw bytes and returns what the route answers. Nothing here imports a web framework.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+from demo.core.classifier import Classifier
+from demo.core.strokes import InvalidDrawingError
+from demo.views.live import (
+    LIVE_VIEWS,
+    UnusableFileError,
+    ViewUpdate,
+    encode_input,
+    guarded_views,
+    predict_file,
+    read_drawing,
+    views_for_drawing,
+    views_for_file,
+)
+
+GZIP_ABOVE = 1024  # bytes; smaller answers are sent as they are
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object; {} for anything else (the caller says what is missing)."""
+    try:
+        message = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
+def encoded(body: dict[str, Any], compress: bool) -> bytes:
+    """``body`` as compact JSON, gzipped when ``compress`` and it is worth it."""
+    data = json.dumps(body, separators=(",", ":")).encode()
+    return gzip.compress(data, compresslevel=6) if compress and len(data) > GZIP_ABOVE else data
+
+
+def live_update(clf: Classifier, raw: bytes, compress: bool) -> bytes:
+    """``POST /convscope/live``: the pad's stroke JSON plus ``"views"`` (the views the page can see; omitted: all)
+    and ``"input": true`` (the 28×28 model input back, for the lessons) -> the answer's body,
+    ``{"html": {view: html}, "kept": bool, "input": str?}``, gzipped when ``compress``."""
+    message = _json_object(raw)
+    views = message.get("views")
+    wanted = [v for v in views if v in LIVE_VIEWS] if isinstance(views, list) else None
+    # The pad's parser reads the text itself, so a malformed drawing gets the notice saying what is wrong.
+    update = guarded_views(views_for_drawing, clf, raw.decode("utf-8", "replace"), wanted)
+    body: dict[str, Any] = {"html": update.html, "kept": update.kept}
+    if message.get("input") is True and not update.kept:
+        body["input"] = encode_input(update.model_input)
+    return encoded(body, compress)
+
+
+def predict_image(clf: Classifier, data: bytes) -> dict[str, Any]:
+    """``POST /convscope/predict`` and the named ``/predict``: an image file's bytes -> the same JSON as
+    :func:`demo.views.live.predict_file`, or ``{"error": why}`` for a file that cannot be used."""
+    try:
+        return predict_file(clf, data)
+    except UnusableFileError as error:
+        return {"error": str(error)}
+
+
+def page_file(clf: Classifier, data: bytes | None) -> ViewUpdate:
+    """The page's upload box: an image file's bytes -> every view (a file that cannot be used leaves them)."""
+    return guarded_views(views_for_file, clf, data)
+
+
+def class_room_send(clf: Classifier, raw: bytes) -> dict[str, Any]:
+    """``POST /convscope/room/send``'s body -> what the room stores: ``{"label", "confidence", "digit_like",
+    "drawing", "meant", "nickname"}`` with the network's reading, or ``{"error": why}`` when there is nothing to
+    store. ``meant`` and ``nickname`` are passed on as sent (the room cleans them)."""
+    message = _json_object(raw)
+    if not message:
+        return {"error": "The send could not be read (JSON with a drawing)."}
+    drawing = message.get("drawing")
+    text = drawing if isinstance(drawing, str) else json.dumps(drawing) if isinstance(drawing, dict) else ""
+    try:
+        reading = read_drawing(clf, text)
+    except InvalidDrawingError as error:
+        return {"error": f"The drawing could not be used: {error}"}
+    if reading["label"] is None:
+        return {"error": f"Nothing to send: {reading['message']}."}
+    return {**reading, "meant": message.get("meant"), "nickname": message.get("nickname")}

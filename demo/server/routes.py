@@ -1,0 +1,148 @@
+"""Every HTTP route of ConvScope's own, in one table, and the cap on every request's body.
+
+The routes live beside Gradio's in the one web app Gradio serves, so ``--share`` and every other way of starting
+Gradio keep working. They get there through ``launch(app_kwargs=...)``, Gradio's documented way to configure its
+FastAPI app: :func:`app_kwargs` passes them as the app's ``routes`` (Starlette's constructor argument, so they come
+before every route Gradio adds, including its catch-alls) and :class:`BodyLimit` as ``middleware``.
+:func:`check_mounted` fails loudly at start-up if a Gradio version ever stops passing them on.
+
+- ``POST /convscope/live``, ``POST /convscope/predict``, ``GET /convscope/health``: demo/server/live_route.py.
+- ``/convscope/room/{hello,send,state,join,teacher}`` (with a class room): demo/server/room_routes.py.
+
+**Bodies are capped while they stream**, on every route (Gradio's too): a body larger than its route's cap is
+answered 413 as soon as its ``Content-Length`` says so, or, for a body sent without one (chunked), as soon as that
+many bytes have arrived; the rest is never read, so memory stays flat whatever a client sends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from demo.core.strokes import MAX_JSON_CHARS
+
+from .live_route import LiveRoutes
+from .room import Room
+from .room_routes import RoomRoutes, guarded
+from .work import WorkPool
+
+LIVE_ROUTE = "/convscope/live"
+PREDICT_ROUTE = "/convscope/predict"
+HEALTH_ROUTE = "/convscope/health"
+ROOM_ROUTE = "/convscope/room"
+UPLOAD_ROUTE = "/gradio_api/upload"
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # an image of a digit; a phone's photo of a worksheet fits (Gradio's max_file_size)
+# Each route's largest body, by path prefix; the first that matches wins. A drawing's JSON is at most MAX_JSON_CHARS
+# characters (demo/core/strokes.py); the live route's body adds a few fields, and JSON may escape characters.
+BODY_LIMITS: tuple[tuple[str, int], ...] = (
+    (LIVE_ROUTE, 4 * MAX_JSON_CHARS),
+    (PREDICT_ROUTE, MAX_UPLOAD_BYTES),
+    (f"{ROOM_ROUTE}/send", 2 * MAX_JSON_CHARS),
+    (f"{ROOM_ROUTE}/", 4096),  # the teacher's actions and a pupil's hello
+    (UPLOAD_ROUTE, MAX_UPLOAD_BYTES + 64 * 1024),  # Gradio's uploads, with the multipart form around the file
+)
+DEFAULT_BODY_LIMIT = 4 * MAX_JSON_CHARS  # Gradio's own routes: /draw's drawing inside its JSON event
+
+
+def body_limit(path: str) -> int:
+    for prefix, limit in BODY_LIMITS:
+        if path.startswith(prefix):
+            return limit
+    return DEFAULT_BODY_LIMIT
+
+
+class BodyLimit:
+    """ASGI middleware answering 413 once a request's body passes its route's cap (:func:`body_limit`), before
+    the rest of it is read."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int] = body_limit) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
+            return
+        received = 0
+        refused = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    if not started:
+                        await _too_large(send, limit)
+                    return {"type": "http.disconnect"}  # the app stops reading; uvicorn drops the rest
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent in the app's place
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not refused:  # the app's own failure: not this middleware's to answer
+                raise
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"error": f"the request is too large (at most {limit:,} bytes)"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def convscope_routes(pool: WorkPool, room: Room | None = None) -> list[BaseRoute]:
+    """The app's own routes, over its workers and (classroom mode) its class room."""
+    live = LiveRoutes(pool)
+    routes: list[BaseRoute] = [Route(LIVE_ROUTE, live.live, methods=["POST"]),
+                               Route(PREDICT_ROUTE, live.predict, methods=["POST"]),
+                               Route(HEALTH_ROUTE, live.health, methods=["GET"])]
+    if room is not None:
+        handlers = RoomRoutes(room, pool)
+        routes += [Route(f"{ROOM_ROUTE}/hello", guarded(handlers.hello), methods=["POST"]),
+                   Route(f"{ROOM_ROUTE}/send", guarded(handlers.send), methods=["POST"]),
+                   Route(f"{ROOM_ROUTE}/state", guarded(handlers.state), methods=["GET"]),
+                   Route(f"{ROOM_ROUTE}/join", guarded(handlers.join), methods=["GET"]),
+                   Route(f"{ROOM_ROUTE}/teacher", guarded(handlers.teacher), methods=["POST"])]
+    return routes
+
+
+def app_kwargs(pool: WorkPool | None, room: Room | None = None) -> dict[str, Any]:
+    """What ``gr.Blocks.launch(app_kwargs=...)`` needs to serve ConvScope's routes and cap every body."""
+    kwargs: dict[str, Any] = {"middleware": [Middleware(BodyLimit)]}
+    if pool is not None:
+        kwargs["routes"] = convscope_routes(pool, room)
+    return kwargs
+
+
+def check_mounted(app: Any, kwargs: dict[str, Any]) -> None:
+    """Raises RuntimeError unless the web app Gradio made serves the routes and the middleware of ``kwargs``
+    first (a Gradio upgrade that stopped passing ``app_kwargs`` on would otherwise drop them silently)."""
+    ours = kwargs.get("routes", [])
+    if ours and list(app.router.routes[:len(ours)]) != list(ours):
+        raise RuntimeError("Gradio's app does not serve ConvScope's routes first: launch(app_kwargs=...) changed")
+    if not any(m.cls is BodyLimit for m in getattr(app, "user_middleware", [])):
+        raise RuntimeError("Gradio's app does not run ConvScope's body limit: launch(app_kwargs=...) changed")
