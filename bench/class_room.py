@@ -19,7 +19,8 @@ rounds) and notes when each drawing first shows in its gallery.
 Reported (medians of the rounds; counts summed, maxima the largest): sends accepted of sent, retries and refusals by
 reason, send latency (the answered request -> 200; press -> 200, retries included), the gallery's delay (the send's
 200 -> the first poll answer showing it) and press -> shown (p50/p95/max), whether the room holds exactly the
-accepted drawings, labelled as the send answered (meant, nickname, strokes as sent), the teacher's bytes per poll
+accepted drawings, labelled as the send answered (meant, nickname, strokes as sent once the room has simplified
+them), the teacher's bytes per poll
 (bodies on the wire), the live figures with sends and their ratio to the baseline's, the server's CPU.
 
 ``--drawings 6`` (live_classroom.py draws 4) keeps the class drawing through the window and the retries, so no send
@@ -44,6 +45,7 @@ from urllib.parse import urlencode
 from bench.live_classroom import Stats, classroom, local_app_pids
 from demo.page.pad import pad_examples
 from demo.server.identity import FIRST_SEND_AFTER_S
+from demo.server.room_strokes import simplify_drawing
 from demo.views.theme import PAD_SIZE, PEN_DEFAULT, ROOM_POLL_MS
 from tests.harness import (
     CLASSROOM_TOKEN,
@@ -203,6 +205,12 @@ def live_figures(stats: Stats, seconds: float) -> dict:
 _identities: dict[tuple[str, int], str] = {}  # (app, pupil number) -> the cookie that pupil's page holds
 
 
+def stored(drawing: dict) -> list:
+    """A sent drawing's strokes as the room keeps them: at the pad's 0.1 px, simplified (demo/server/room_strokes)."""
+    rounded = [[[round(x, 1), round(y, 1)] for x, y in stroke] for stroke in drawing["strokes"]]
+    return simplify_drawing({**drawing, "strokes": rounded})["strokes"]
+
+
 async def join(http: KeepAliveConnection, url: str, pupil: int, timeout: float) -> str:
     """What a pupil's page does when it opens (once a lesson, so once for all rounds): asks for its identity; the
     cookie ("name=value") it got."""
@@ -262,7 +270,7 @@ async def one_round(url: str, args: argparse.Namespace, r: int, teacher: Teacher
         "label_as_answered": sum(room.get(s.answer["id"], {}).get("label") == s.answer["label"] for s in accepted),
         "stored_as_sent": sum(room.get(s.answer["id"], {}).get("meant") == s.meant
                               and room[s.answer["id"]]["nickname"] == s.nickname
-                              and teacher.strokes.get(s.answer["id"], {}).get("strokes") == s.drawing["strokes"]
+                              and teacher.strokes.get(s.answer["id"], {}).get("strokes") == stored(s.drawing)
                               for s in accepted),
         "room_holds_exactly_accepted": sorted(room) == sorted(s.answer["id"] for s in accepted),
         "polls": teacher.polls, "poll_ticks_skipped": teacher.skipped, "poll_errors": teacher.errors,

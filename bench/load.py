@@ -22,7 +22,8 @@ results without a label, and requests still unfinished at the overall deadline a
 
 Reported: requests, errors, p50/p95/p99 latency (of the successful requests, overall and per path), requests per
 second, the server's resident memory (VmRSS, after the warm-up and after the run) and CPU time, and the server's
-temp folder (files and bytes, before and after: uploads must not pile up). The load generator is one process, one
+temp folder (files and bytes, before and after: what uploads leave until Gradio's clean-up removes it). The load
+generator is one process, one
 asyncio loop and one ``httpx.AsyncClient``: on 2 cores, a thread or a gradio_client per user would take the CPU
 the server needs. Uploads are the project's example drawings as they are (``--uploads identical``): the same file
 sent by many users at about the same moment (a worksheet the whole class has) gets one path on the server, and

@@ -1,14 +1,15 @@
 """python -m demo: start the ConvScope app.
 
     python -m demo [--host 127.0.0.1] [--port 7860] [--weights weights/cnn.safetensors] [--data-dir DIR] [--share]
-                   [--classroom [--room-db PATH] [--teacher-token-file PATH]] [--mlp-weights weights/mlp.safetensors]
+                   [--classroom [--room-db PATH] [--teacher-token-file PATH] [--public-url URL]] [--workers N]
+                   [--mlp-weights weights/mlp.safetensors]
 
 With --classroom the app prints two addresses: "Students:" for the pupils (their phones draw and send drawings to
 the class room) and "Teacher:" for the projector (the network layer by layer, and the class's drawings). The
 teacher's secret token is in the teacher's address after "#" (browsers never send that part to a server or a
-proxy). It comes from $CONVSCOPE_TEACHER_TOKEN, or a file (--teacher-token-file), or is made new at each start;
-it is never a command-line argument (every user of the machine can read those), and the teacher's address is
-printed only to a terminal (otherwise it is written to a file only this user can read, and its path printed).
+proxy). It is read from a file (--teacher-token-file), else from $CONVSCOPE_TEACHER_TOKEN, else made new at each
+start; it is never a command-line argument (every user of the machine can read those), and the teacher's address
+is printed only to a terminal (otherwise it is written to a file only this user can read, and its path printed).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import atexit
 import ctypes
 import errno
+import getpass
 import os
 import re
 import secrets
@@ -84,7 +86,8 @@ def announce(students: str, teacher: str) -> None:
     with os.fdopen(fd, "w") as file:
         file.write(teacher + "\n")
     atexit.register(Path(path).unlink, missing_ok=True)  # the address is good only while this server runs
-    print(f"Teacher: the address is in {path} (readable by this user only)", flush=True)
+    print(f"Teacher: the address is in {path} (readable only by the user {getpass.getuser()}; deleted when the "
+          "server stops)", flush=True)
 
 
 def port_free(host: str, port: int) -> bool:
@@ -116,7 +119,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
                              "every copy of the app on this machine (default: a temporary file removed at exit)")
     parser.add_argument("--teacher-token-file", metavar="PATH",
                         help="with --classroom: a file holding the secret in the teacher's address (8-128 letters, "
-                             "digits, '-' or '_'), made with a new one when missing (default: "
+                             "digits, '-' or '_'), made with a new one, readable by you only, when missing (default: "
                              f"${TOKEN_ENV}, else a new random one at each start)")
     parser.add_argument("--teacher-token", help=argparse.SUPPRESS)  # refused: see below
     parser.add_argument("--public-url", metavar="URL",
@@ -129,8 +132,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
                                               "(default: weights/mlp.safetensors)")
     args = parser.parse_args(argv)
     if args.teacher_token is not None:
-        parser.error(f"--teacher-token would show the secret to every user of this machine (ps): set ${TOKEN_ENV} "
-                     "or use --teacher-token-file PATH")
+        parser.error(f"--teacher-token is not accepted: a token on the command line is visible to every user of "
+                     f"this machine (ps) and stays in the shell's history. Set ${TOKEN_ENV} or use "
+                     "--teacher-token-file PATH, with a new token.")
     if (args.room_db or args.teacher_token_file or args.public_url) and not args.classroom:
         parser.error("--room-db, --teacher-token-file and --public-url belong to the class room: add --classroom")
     if args.public_url is not None and not re.fullmatch(r"https?://[^\s?#]+", args.public_url):

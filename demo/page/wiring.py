@@ -92,8 +92,10 @@ class PageHandlers:
         data = values[self.layout.upload]
         try:
             update = self.workers.run_sync(page_file, data) if self.workers else page_file(self.clf, data)
-        except (Busy, JobFailed) as error:
-            update = kept_views(f"That file could not be read just now: {error.message}.")
+        except Busy:
+            update = kept_views("The server is busy with the whole class: send the file again in a moment.")
+        except JobFailed as error:
+            update = kept_views(f"That file could not be read just now. {error.message}")
         # The file box is emptied again, so the next file can be dropped straight away.
         return {**self.page_update(update, values), self.layout.upload: None}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from demo.core.classifier import Classifier
 from demo.core.strokes import InvalidDrawingError
+from demo.server.room_strokes import simplify_drawing
 from demo.views.live import (
     LIVE_VIEWS,
     UnusableFileError,
@@ -88,4 +89,7 @@ def class_room_send(clf: Classifier, raw: bytes) -> dict[str, Any]:
         return {"error": f"The drawing could not be used: {error}"}
     if reading["label"] is None:
         return {"error": f"Nothing to send: {reading['message']}."}
-    return {**reading, "meant": message.get("meant"), "nickname": message.get("nickname")}
+    # Simplified here, in the worker: a drawing of thousands of points takes a while, and the room's own
+    # simplification (demo/server/room.py: Room.add) then has little left to do in the web server's process.
+    drawing = simplify_drawing(reading["drawing"])
+    return {**reading, "drawing": drawing, "meant": message.get("meant"), "nickname": message.get("nickname")}

@@ -13,7 +13,8 @@ posts its drawing to ``POST /convscope/live`` and gets the views back in the one
 - ``GET /convscope/health``: ``{"status": "ok", "ready", "workers", "pending", "served", "replaced", "timed_out"}``.
 
 Over capacity the answer is at once HTTP 503 ``{"error": "busy, try again"}`` with ``Retry-After``, never a hang; a
-job past its time limit, or whose worker died twice, is answered with a message saying so.
+job past its time limit, or whose worker died twice, is answered HTTP 500 with a message saying so (not "busy":
+clients that try a busy server again by themselves must not send such a job again at once).
 
 Every update is stateless (the drawing travels with it), so any copy of the app behind a load balancer can answer
 it (deploy/).
@@ -30,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .jobs import live_update, predict_image
-from .work import Busy, JobFailed, WorkPool
+from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
 
 log = logging.getLogger("convscope")
 
@@ -47,11 +48,11 @@ async def pooled(pool: WorkPool, work: Callable[..., Any], *args: Any,
         result = await pool.run(work, *args)
     except Busy as error:
         return busy_response(error)
-    except JobFailed as error:
-        return JSONResponse({"error": error.message}, status_code=503, headers={"Retry-After": "1"})
+    except JobFailed as error:  # not "busy": trying again at once would only stop another worker
+        return JSONResponse({"error": error.message}, status_code=500)
     except Exception:  # a bug in the work: logged, answered, never a hang
         log.exception("unexpected error in %s", getattr(work, "__name__", work))
-        return JSONResponse({"error": "internal error (logged); please try again"}, status_code=500)
+        return JSONResponse({"error": WORKER_LOST_MESSAGE}, status_code=500)
     return answer(result)
 
 

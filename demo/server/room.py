@@ -185,7 +185,8 @@ class Room:
         row = db.execute("SELECT last_send, blocked FROM senders WHERE id = ?", (sender,)).fetchone()
         last, blocked = row or (None, 0)
         if blocked:
-            raise SendRefused("The teacher has paused sends from this device.", "blocked")
+            raise SendRefused("Your teacher has turned off sending from this browser. Ask your teacher if you think "
+                              "this is a mistake.", "blocked")
         interval = self.limits.pupil_interval_s
         if last is not None and -interval < now - last < interval:  # (a clock set back does not lock anyone out)
             wait = interval - max(0.0, now - last)
@@ -199,7 +200,7 @@ class Room:
                               "ask your teacher to clear it.", "full")
         recent = db.execute("SELECT COUNT(*) FROM drawings WHERE created > ?", (now - 1.0,)).fetchone()[0]
         if recent >= self.limits.room_per_second:
-            raise SendRefused("The whole class is sending at once: trying again in a moment.", "room", 1.0)
+            raise SendRefused("The whole class is sending at once: wait a moment, then send again.", "room", 1.0)
 
     def add(self, drawing: dict[str, Any], label: int, confidence: float, digit_like: bool,
             meant: int | None = None, nickname: str | None = None, sender: str | None = None) -> int:

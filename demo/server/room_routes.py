@@ -35,13 +35,14 @@ from . import identity
 from .jobs import class_room_send, encoded
 from .live_route import accepts_gzip, busy_response
 from .room import Room, SendRefused, clean_meant, clean_nickname
-from .work import Busy, JobFailed, WorkPool
+from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
 
 log = logging.getLogger("convscope")
 
 TOKEN_HEADER = "X-Teacher-Token"
 NOT_TEACHER = {"error": "This is not the teacher's link for this class room: nothing to show."}
-NO_IDENTITY = {"error": "This page has not joined the class room yet: reload the page and send again.",
+NO_IDENTITY = {"error": "This page could not join the class room (the browser may be blocking cookies). Reload the "
+                        "page, then draw and send again. If it keeps happening, tell your teacher.",
                "identity": "missing"}
 QR_QUIET_ZONE = 2  # modules of white around the code (4 is the standard; 2 scans well from a screen)
 
@@ -67,7 +68,7 @@ def guarded(route: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitabl
                                 headers={"Retry-After": "1"})
         except Exception:
             log.exception("unexpected error in the class room's %s", route.__name__)
-            return JSONResponse({"error": "internal error (logged); please try again"}, status_code=500)
+            return JSONResponse({"error": WORKER_LOST_MESSAGE}, status_code=500)
     return run
 
 
@@ -110,7 +111,7 @@ class RoomRoutes:
             return JSONResponse({"ok": True})
         wait = self.issuer.take(client_address(request))
         if wait:
-            return JSONResponse({"error": "Too many pages joined from this network just now: try again in "
+            return JSONResponse({"error": "Too many people on this network are joining at once: try again in "
                                           f"{math.ceil(wait)} s."}, status_code=429,
                                 headers={"Retry-After": str(math.ceil(wait))})
         _, cookie = identity.issue(self.secret)
@@ -143,8 +144,8 @@ class RoomRoutes:
             return _refused(error)
         except Busy as error:
             return busy_response(error)
-        except JobFailed as error:
-            return JSONResponse({"error": error.message}, status_code=503, headers={"Retry-After": "1"})
+        except JobFailed as error:  # not "busy" (see live_route.pooled)
+            return JSONResponse({"error": error.message}, status_code=500)
         return JSONResponse({"id": drawing_id, "label": reading["label"],
                              "confidence": round(reading["confidence"], 4), "digit_like": reading["digit_like"]})
 

@@ -70,9 +70,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared and (not declared.isdigit() or int(declared) > limit):
-            await _too_large(send, limit)
+        if await _refused_by_length(dict(scope["headers"]).get(b"content-length", b""), limit, send):
             return
         received = 0
         refused = False
@@ -106,9 +104,28 @@ class BodyLimit:
                 raise
 
 
+async def _refused_by_length(declared: bytes, limit: int, send: Send) -> bool:
+    """Answers a request whose Content-Length is not a number (400) or above ``limit`` (413); True if it did."""
+    if declared and not declared.isdigit():
+        await _refuse(send, 400, "The request's length is not a number.")
+        return True
+    if declared and int(declared) > limit:
+        await _too_large(send, limit)
+        return True
+    return False
+
+
+def _size(limit: int) -> str:
+    return f"{limit / 1048576:.1f}".removesuffix(".0") + " MB" if limit >= 1048576 else f"{limit // 1024} KB"
+
+
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"error": f"the request is too large (at most {limit:,} bytes)"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _refuse(send, 413, f"This is too large to send (the limit is {_size(limit)}).")
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": message}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})

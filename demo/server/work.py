@@ -46,7 +46,9 @@ from pebble import ProcessExpired, ProcessPool
 
 log = logging.getLogger("convscope")
 
-WAITING_PER_WORKER = 48  # jobs waiting or running per worker before new ones are refused: a class of 60 on 2 cores
+# Jobs waiting or running per worker before new ones are refused: each pupil's page has at most one update in flight,
+# so a class of 120 on 2 cores fits (at 400 updates/s, the last waits about 0.3 s).
+WAITING_PER_WORKER = 64
 JOB_TIMEOUT_S = 10.0  # the longest a job may run; the largest drawing or upload takes well under a second
 MAX_REPLACEMENTS_PER_MINUTE = 10
 WORKER_NICENESS = 5  # workers yield the CPU to the web server's process (pages, health checks, the event loop)
@@ -74,9 +76,9 @@ class JobFailed(Exception):
 
 
 BUSY_MESSAGE = "busy, try again"
-RECOVERING_MESSAGE = "the server is recovering from failed work; try again in a minute"
-TIMED_OUT_MESSAGE = "this took too long and was stopped; try a simpler image or drawing"
-WORKER_LOST_MESSAGE = "the work could not be finished (logged); please try again"
+RECOVERING_MESSAGE = "The server is restarting its helpers after a problem: try again in a minute."
+TIMED_OUT_MESSAGE = "This took too long and was stopped: try a simpler drawing or image."
+WORKER_LOST_MESSAGE = "Something went wrong on the server (it is in the server's log): please try again."
 
 
 def _watch_server(server: int) -> None:

@@ -119,7 +119,7 @@ def views_for_file(clf: Classifier, source: str | bytes | None) -> ViewUpdate:
     try:
         pred = clf.predict(open_image(source, name=_file_name(source)))
     except InvalidImageError as error:
-        return kept_views(f"That file could not be used: {error}")
+        return kept_views(f"That file could not be used: {error}.")
     note = "" if pred.label is not None else f"The uploaded image shows no digit ({pred.message})."
     return updated_views(clf, pred, 0, note)
 

@@ -75,8 +75,10 @@ function showView(html) {
 function lessonOpen() {  // a teaching tab that is recomputed for each drawing is on screen
   return [...document.querySelectorAll('.recomputed-lesson')].some((tab) => tab.checkVisibility());
 }
-function notice(text) {
-  showView('<div id="notice" class="notice warning" role="status">' + text + '</div>');
+function notice(text) {  // text, never HTML: a message from the server is shown as it is
+  const box = document.createElement('div');
+  box.textContent = text;
+  showView('<div id="notice" class="notice warning" role="status">' + box.innerHTML + '</div>');
 }
 let live = !!props.live_url;  // false once the app turns out to have no live route
 let inFlight = false;
@@ -119,7 +121,7 @@ async function transmit() {
       if (answer.html) {
         for (const html of Object.values(answer.html)) showView(html);
       } else {
-        notice('The server could not read this drawing: ' + (answer.error || r.status) + '. Please try again.');
+        notice(answer.error || `The server could not read this drawing (error ${r.status}). Please try again.`);
       }
       if (answer.input !== undefined && !next) {
         if (window.convscopeLessonInput) window.convscopeLessonInput(answer.input);  // for the lesson tabs

@@ -101,18 +101,19 @@ if (!token) {
     const caption = h('figcaption', {});
     const hide = h('button', {type: 'button', class: 'hide-drawing', title: 'Hide this drawing'}, '✕');
     const block = h('button', {type: 'button', class: 'block-sender', 'data-action': 'block',
-                               title: 'Block the sender: hide all their drawings and stop their sends'}, 'Block');
+                               title: 'Block this sender (press twice): hides all their drawings and refuses their sends until you clear the room'},
+                    'Block');
     const show = h('button', {type: 'button', class: 'reveal-drawing pad-button', title: 'Show it to the class'},
                    'Reveal');
     const fig = h('figure', {class: 'class-drawing', role: 'listitem', 'data-drawing': d.id}, canvas, caption, hide,
                   block, show);
     hide.addEventListener('click', (e) => { e.stopPropagation(); act({action: 'hide', id: d.id}); });
-    // Two clicks block: the first arms the button for 3 s ("Block? yes"), so a slip of the mouse blocks no one.
+    // Two clicks block: the first arms the button for 3 s ("Confirm block"), so a slip of the mouse blocks no one.
     let armed = null;
     block.addEventListener('click', (e) => {
       e.stopPropagation();
       if (armed === null) {
-        block.textContent = 'Block? yes';
+        block.textContent = 'Confirm block';
         block.dataset.armed = 'true';
         armed = setTimeout(() => { armed = null; block.textContent = 'Block'; delete block.dataset.armed; }, 3000);
         return;

@@ -19,7 +19,7 @@ function hello() {
   identity = identity || fetch(HELLO_URL, {method: 'POST', credentials: 'same-origin'}).then(async (r) => {
     if (r.ok) return true;
     const answer = await r.json().catch(() => ({}));
-    throw new Refused(answer.error || `The class room could not be joined (${r.status}): try again.`);
+    throw new Refused(answer.error || `Could not join the class room (error ${r.status}). Press Send to try again.`);
   });
   identity.catch(() => { identity = null; });  // a failed hello is asked again at the next send
   return identity;
@@ -78,9 +78,13 @@ async function send() {
       // double tap is not sent twice. A full room or a blocked device is said at once.
       const joining = answer.limit === 'pupil' && !stored && (answer.retry_after || 0) <= 5;
       const busy = r.status === 503 || answer.limit === 'room' || joining;
-      if (!busy || attempt === 5) { say(answer.error || `The class room refused the drawing (${r.status}).`, 'error'); return; }
+      if (!busy || attempt === 5) {
+        say(r.status === 503 ? 'The server is busy with the whole class: press Send again in a moment.'
+          : answer.error || `The drawing could not be sent (error ${r.status}). Press Send to try again.`, 'error');
+        return;
+      }
       if (joining) {
-        say('Joining the class room: sending in a moment…', 'busy');
+        say('Sending in a moment…', 'busy');
         await sleep(1000 * answer.retry_after + 200);
       } else {
         say('The whole class is sending at once: trying again in a moment…', 'busy');
