@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     from .core.classifier import load_classifier
     from .page.extras import load_insights, load_lesson_extras, load_mnist_samples
     from .page.ui import build_app, configure_gradio, launch
-    from .server.room import Room, room_urls
+    from .server.room import Room
+    from .server.room_addresses import room_urls
     from .server.work import WorkPool, default_workers
 
     try:

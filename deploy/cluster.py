@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: haproxy is not installed (Debian: apt-get install haproxy; .ci/setup installs it)",
               file=sys.stderr)
         return 2
-    from demo.server.room import room_urls  # (importing the package loads torch: a few seconds, once)
+    from demo.server.room_addresses import room_urls  # (importing the package loads torch: a few seconds, once)
 
     processes: list[subprocess.Popen] = []
     temp = Path(tempfile.mkdtemp(prefix="convscope-cluster-"))

@@ -22,7 +22,8 @@ import pytest
 
 from bench.room_strokes import as_touched
 from demo.page.pad import pad_examples
-from demo.server.room import STROKES_PER_STATE, Room, RoomLimits, SendRefused, clean_meant, clean_nickname, room_urls
+from demo.server.room import STROKES_PER_STATE, Room, RoomLimits, SendRefused, clean_meant, clean_nickname
+from demo.server.room_addresses import room_urls
 from demo.server.room_strokes import (
     MAX_STORED_POINTS,
     TOLERANCE_PX,

@@ -30,9 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# The app imports the addresses from here (demo/page/ui.py, deploy/cluster.py).
-from .room_addresses import network_address as network_address
-from .room_addresses import room_urls as room_urls
 from .room_strokes import simplify_drawing
 
 SCHEMA = """
