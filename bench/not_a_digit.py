@@ -18,7 +18,8 @@ Held-out sets (nothing here was used by tools/fit_digitness.py, which saw MNIST 
 * MNIST test digits as stored, through ``clf.predict`` (the app's preprocessing).
 
 Baselines get thresholds that flag the same share of the drawn test digits as the digit score does (matched
-false-flag rate), so the catch rates compare directly: max softmax probability, energy (logsumexp of the logits),
+false-flag rate), so the catch rates compare directly: max softmax probability, the negative
+energy (logsumexp of the logits; Liu et al.'s E is its negative),
 1-NN cosine similarity of relu4 to 10,000 MNIST training digits, and the relu4 Mahalanobis term alone.
 Finally the extra time per prediction: ``digitness.score`` against ``clf.predict`` on the same drawings.
 """

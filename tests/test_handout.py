@@ -166,7 +166,7 @@ def test_pdf_is_one_page_with_the_answer_and_every_stage(pdf_a, clf, digits):
     answer = int(probs.argmax())
     assert answer == digits[2]
     assert "The network's answer" in texts and str(answer) in texts
-    assert f"probability {100 * probs[answer]:.1f} %" in texts
+    assert f"softmax probability {100 * probs[answer]:.1f} %" in texts
     assert f"The largest is the answer: {answer}." in text
     for name, module in clf.model.named_children():
         if name not in activations:

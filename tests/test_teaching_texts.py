@@ -127,9 +127,15 @@ def test_cnn_vs_mlp_figures_are_robustness_json_and_the_reports(clf, mlp, input2
     assert f"CNN makes {cnn_errors} mistakes" in text and f"the MLP {mlp_errors}:" in text
     assert round(10_000 * (1 - clf.report["test_accuracy"])) == cnn_errors
     convs = sum(p.numel() for m in clf.model.modules() if isinstance(m, nn.Conv2d) for p in m.parameters())
+    cnn_fc = next(m for m in clf.model.modules() if isinstance(m, nn.Linear))
     first = next(m for m in mlp.model.modules() if isinstance(m, nn.Linear))
-    assert f"{convs:,} parameters" in text and f"{first.weight.numel() + first.bias.numel():,}" in text
+    assert f"{convs:,} parameters" in text and f"{cnn_fc.weight.numel() + cnn_fc.bias.numel():,}" in text
+    assert f"the whole CNN {sum(p.numel() for p in clf.model.parameters()):,}" in text  # both totals, not the convs
+    assert f"{first.weight.numel() + first.bias.numel():,}" in text
     assert f"{sum(p.numel() for p in mlp.model.parameters()):,} in all" in text
+    # The background as the MLP's first layer sees it: a black pixel normalised, not 0.
+    background = float(mlp.model.normalize(torch.zeros(1)))
+    assert f"as {background:.2f}".replace("-", "\u2212") in text and "stays 0" not in text
 
 
 def test_cnn_vs_mlp_without_measurements_states_no_figures(clf, mlp, input28):
@@ -276,6 +282,9 @@ def test_receptive_fields_are_what_gradients_reach(clf):
         side = rows_hit[-1] - rows_hit[0] + 1
         assert side == rows[name].receptive_field, (name, side, rows[name].receptive_field)
     assert rows["conv1"].receptive_field == 5 and rows["pool2"].receptive_field == 16
+    flatten = next(r for r in rows.values() if r.kind == FLATTEN)
+    first_fc = next(r for r in rows.values() if r.kind == FULLY_CONNECTED)
+    assert flatten.receptive_field == 16 and first_fc.receptive_field == 28  # flatten re-indexes; fc1 sees it all
     text = visible_text(architecture.architecture_html(clf.model))
     assert "5×5 pixels after conv1" in text and "to 16×16" in text
 
@@ -295,3 +304,41 @@ def test_the_training_loss_floor_is_what_label_smoothing_costs_a_perfect_answer(
     curve = clf.report["curve"][-1]
     assert curve["train_loss"] > curve["test_loss"]  # the "paradox" the note explains
     assert f"{round(clf.report['train_seconds'] / 60)} min of training" in text
+
+
+def test_watch_it_learn_says_how_much_the_later_training_still_does(clf):
+    """The later steps divide the mistakes by the factor the snapshots show, and the optimiser named is train.py's."""
+    from demo.core.paths import DEFAULT_WEIGHTS, PROJECT_ROOT
+    from demo.teaching.snapshots import load_snapshots
+    from demo.views.tabs import learning
+
+    snaps = load_snapshots(clf.model, DEFAULT_WEIGHTS, clf.report)
+    if snaps is None:
+        pytest.skip("no snapshots shipped beside the weights")
+    text = visible_text(learning.explanation(snaps))
+    early = next(i for i in snaps.infos if i.test_accuracy >= 0.97)
+    last = snaps.infos[-1]
+    then, end = round(10_000 * (1 - early.test_accuracy)), round(10_000 * (1 - last.test_accuracy))
+    assert f"({then:,} mistakes then, {end:,} at the end)" in text and "polishes" not in text
+    assert f"divides the mistakes by {(1 - early.test_accuracy) / (1 - last.test_accuracy):.0f}," in text
+    source = (PROJECT_ROOT / "train.py").read_text()
+    assert "AdamW" in text and "torch.optim.AdamW(" in source and "OneCycleLR(" in source
+
+
+@pytest.mark.slow  # the damaged network reads 200 test digits 48 times
+def test_break_it_states_what_noise_did_to_each_layer_as_measured_again(clf, mnist_test):
+    """The Break it tab quotes weights/break_it.json; measured again here, the figures are the same."""
+    import json
+
+    from demo.core.paths import WEIGHTS_DIR
+    from demo.teaching.break_measure import DIGITS, accuracy_under_noise
+    from demo.views.tabs import break_it
+
+    report = json.loads((WEIGHTS_DIR / "break_it.json").read_text())
+    assert break_it.noise_report(str(clf.path)) == report  # measured on the shipped network
+    images, labels = mnist_test
+    assert accuracy_under_noise(clf.model, images[:DIGITS], labels[:DIGITS]) == report["accuracy"]
+    text = visible_text(break_it.explanation(report))
+    for layer, shares in report["accuracy"].items():
+        assert f"{layer} " + " / ".join(f"{100 * a:.1f}" for a in shares) + " %" in text
+    assert "1 to 2 ×" not in text  # the old claim held for conv1 only

@@ -9,7 +9,8 @@ a non-digit drives the hidden layers into patterns no training digit produced. T
   class means and one shared covariance fitted on MNIST training digits (as stored, as redrawn on a canvas, and as
   passed through the app's preprocessing). Early stages catch odd ink and textures (blobs, dots, grids, long
   straight lines), the last stage catches odd shapes made of digit-like strokes (letters, stars, checks);
-* the energy ``logsumexp(logits)`` (how strongly the classifier responds at all);
+* ``logsumexp(logits)``, how strongly the classifier responds at all: the negative of the energy score of Liu et al.
+  (2020), ``E = -logsumexp(logits)``, so a low energy counts as digit-like;
 * each term standardised by its median and spread on training digits, sign flipped (higher = more digit-like), and
   summed. The threshold is the 1 % quantile of the sum on canvas-style redrawn MNIST *training* digits that were
   not used to fit the statistics. No non-digit was used to fit anything: the method cannot have learned the test
@@ -83,8 +84,9 @@ class Digitness:
             out[s] = (-d2.min(-1) - self.centre[s]) / self.spread[s]
         logits = np.asarray(feats["relu4"], dtype=np.float64) @ self.fc2_weight.T + self.fc2_bias
         top = logits.max(-1)
-        energy = top + np.log(np.exp(logits - top[..., None]).sum(-1))  # logsumexp, overflow-safe
-        out[ENERGY] = (energy - self.centre[ENERGY]) / self.spread[ENERGY]
+        # logsumexp, overflow-safe: the energy with its sign flipped (higher = more digit-like, as the other terms)
+        negative_energy = top + np.log(np.exp(logits - top[..., None]).sum(-1))
+        out[ENERGY] = (negative_energy - self.centre[ENERGY]) / self.spread[ENERGY]
         return out
 
     def score_features(self, feats: Mapping[str, np.ndarray]) -> np.ndarray:

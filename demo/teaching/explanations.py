@@ -97,26 +97,33 @@ CONV1_PADDING_NOTE = (
 
 
 def cnn_vs_mlp(shift: dict[str, list[float]] | None, errors: tuple[int, int] | None,
-               parameters: tuple[int, int, int] | None, mlp_widths: list[int] | None) -> str:
+               parameters: tuple[int, int, int, int, int] | None, mlp_widths: list[int] | None,
+               background: float | None = None) -> str:
     """The CNN-vs-MLP explanation with the project's own figures.
 
     ``shift``: accuracies at 3, 4 and 5 px shifts and the ink left in the field at 8 px, as fractions:
     keys 'mlp_right', 'mlp_down', 'cnn_right', 'cnn_down' (each [at 3, 4, 5 px]) and 'ink_down_8' (one value) —
     from weights/robustness.json. ``errors``: (CNN, MLP) mistakes on the 10,000 test digits. ``parameters``: the
-    CNN's convolution weights, the MLP's first layer, the MLP in all. ``mlp_widths``: its layers' widths.
+    CNN's convolutions, its first fully connected layer, the CNN in all, the MLP's first layer, the MLP in all.
+    ``mlp_widths``: its layers' widths. ``background``: a black pixel as the MLP's first layer sees it (normalised).
     """
     shape = f", {' → '.join(str(n) for n in mlp_widths)}" if mlp_widths else ""
     text = (f"The <b>MLP</b> (a plain fully connected network{shape}) gives every one of the 784 "
-            "pixels its own weights. Move the digit and its ink lands on other inputs, with other weights; the "
-            "background stays 0 and adds nothing. The CNN's shared kernels find the same strokes wherever they are "
-            "(<b>translation equivariance</b>) and pooling absorbs small shifts (some <b>translation "
-            "invariance</b>). ")
+            "pixels its own weights. Move the digit and its ink lands on other inputs, with other weights. ")
+    if background is not None:
+        text += (f"The MLP normalises the picture first, as the CNN does, so a black background pixel reaches its "
+                 f"first layer as {signed(background)}, not 0: every background pixel adds its weight × "
+                 f"{signed(background)}, and a move changes which pixels are background, so those terms change too. ")
+    text += ("The CNN's shared kernels find the same strokes wherever they are (<b>translation equivariance</b>) and "
+             "pooling absorbs small shifts (some <b>translation invariance</b>). ")
     if errors:
         text += (f"Unmoved, the CNN makes {errors[0]} mistakes on the 10,000 MNIST test digits and the MLP "
                  f"{errors[1]}: {errors[1] / max(errors[0], 1):.1f}× as many. ")
     if parameters:
-        text += (f"The CNN's convolutions hold only {parameters[0]:,} parameters; the MLP's first layer alone holds "
-                 f"{parameters[1]:,} ({parameters[2]:,} in all). ")
+        convs, cnn_fc, cnn_total, mlp_fc, mlp_total = parameters
+        text += (f"The CNN's convolutions hold {convs:,} parameters, each kernel reused at every position; its "
+                 f"first fully connected layer holds {cnn_fc:,}, and the whole CNN {cnn_total:,}. The MLP's first "
+                 f"layer alone holds {mlp_fc:,} ({mlp_total:,} in all). ")
     text += ("The charts show both networks on all 10,000 test digits moved by the same amount. Both were trained on "
              "slightly moved and turned digits, so both cope with small moves. ")
     if shift:
@@ -139,12 +146,16 @@ def saliency(cam_layer: str, cam_shape: tuple[int, int]) -> str:
     return (
         "Which pixels drove the answer? Both methods explain a class's <b>score</b>: fc2's output for that class, "
         "before softmax. <b>Gradient × input</b> estimates how much the score would drop if the pixel were removed "
-        "(set to black), by a linear estimate: the derivative of the score times the pixel's value. On the black "
-        "background it is 0 by construction, so it can only point at ink you drew, never at a stroke that is "
+        "(set to black), by a linear estimate: the derivative of the score times the pixel's drawn value (0 for "
+        "black). On the black background it is 0 by construction, so it can only point at ink you drew, never at "
+        "a stroke that is "
         f"missing. <b>Grad-CAM</b> weights the feature maps of {cam_layer} (the ReLU after the last convolution, "
         f"{h}×{w}) by how much each one raises the score, and shows where those maps are active: coarser than "
-        "single pixels, but less noisy. Each picture is scaled to its own strongest value, so compare where the heat "
-        "is, not how hot it looks across classes: the scores underneath tell how strong the evidence is.")
+        "single pixels, but less noisy. Grad-CAM's picture is scaled to its own strongest value. Gradient × input "
+        "shows only the pixels that raise the score, scaled so that the top 2 % of them are at full heat (a few "
+        "extreme pixels would otherwise leave the rest invisible); pixels whose ink lowers the score (evidence "
+        "against the class) are left out. So compare where the heat is, not how hot it looks across classes: the "
+        "scores underneath tell how strong the evidence is.")
 
 
 def architecture(first_field: int, last_field: int) -> str:
@@ -173,15 +184,22 @@ def training_loss_note(label_smoothing: float, floor: float) -> str:
             "and plain cross-entropy.")
 
 CONFIDENCE_NOTE = (
-    "The percentage is the softmax probability of the top class, not a calibrated confidence: softmax must share "
-    "100 % among the ten digits, so even a scribble gets a large share.")
+    "The percentage is the softmax probability of the top class, not a calibrated confidence. Softmax shares 100 % "
+    "among the ten digits, so some digit is always named; a scribble can still get a large share, because the network "
+    "never saw anything but digits, so nothing taught it to give all ten digits similar scores for such drawings.")
 NOT_A_DIGIT = (
-    "Softmax shares 100 % among the ten digits whatever was drawn; inside, this drawing's features are unlike any "
+    "Softmax names one of the ten digits whatever was drawn; inside, this drawing's features are unlike any "
     "training digit's (a low digit score: see the Digit or not? tab).")
 DIGIT_OR_NOT = (
     "The network only ever saw digits, so its last step, softmax, always shares 100 % among the ten of them: a "
-    "letter, a star or a scribble still gets a digit, often with a large percentage. The <b>digit score</b> looks "
-    "inside instead: how far the drawing's features (the average response of every filter of relu1, relu2 and "
+    "letter, a star or a scribble is still named a digit, often with a large percentage, because the network never "
+    "saw anything but digits, so nothing taught it to give all ten digits similar scores for such drawings. The "
+    "<b>digit score</b> looks inside instead: how far the drawing's features (the average response of every "
+    "filter of relu1, relu2 and "
     "relu3, and the values of relu4, the last hidden layer) are from those of the nearest digit class in the "
     "training digits, plus how strongly the last layer responds at all. Digits score high; drawings that are not "
-    "digits score low. Below the line, the page says \"this does not look like a digit\".")
+    "digits score low. Below the line, the page says \"this does not look like a digit\". What the score cannot "
+    "do: it measures only how unlike the training digits a drawing is inside the network, and it was fitted on "
+    "digits alone, never on a non-digit. So a drawing that looks like a digit to the network, such as a letter O "
+    "read as a 0, passes as a digit; and some real digits fall below the line, more often ones written unlike "
+    "MNIST's digits. The chart shows how many of each set it flags.")

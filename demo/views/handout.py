@@ -86,8 +86,8 @@ def _stage_panel(name: str, module: nn.Module, values: np.ndarray, previous: str
                        f"add up what they find: {c} new maps of larger patterns.")
     elif isinstance(module, nn.ReLU):
         heading = f"{name} · ReLU · {maps}"
-        caption = ("ReLU keeps the positive values and sets every negative one to 0: only where a kernel's pattern "
-                   "matched stays dark.")
+        caption = ("ReLU keeps the positive values and sets every negative one to 0: what is left non-zero (dark "
+                   "on this page) are the places where a filter responded positively.")
     elif kind == POOL:
         window = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
         how, keeps = ("max", "the strongest value") if isinstance(module, nn.MaxPool2d) else ("mean", "the average")
@@ -138,13 +138,14 @@ def _walk(clf: Classifier, input28: np.ndarray | None, title: str, date: dt.date
 
     out_name, out_fc = last_fc if last_fc is not None else ("output", None)
     inputs = f"{out_fc.in_features} → " if out_fc is not None else ""
-    # Softmax must share 100 % among the ten digits, so a tall bar alone proves nothing: say how digit-like the
+    # Softmax always names one of the ten digits, so a tall bar alone proves nothing: say how digit-like the
     # drawing looks, when the model has digitness statistics (demo/core/digitness.py), either way.
     digit_note = digit_like_note = None
     if clf.digitness is not None:
         if clf.digitness.digit_like(clf.digitness.score(activations)):
-            digit_like_note = ("To the network this drawing looks like the training digits, so the test accuracy "
-                               "below is a fair guide to how far to trust the answer.")
+            digit_like_note = ("To the network this drawing looks like the training digits. The test accuracy below "
+                               "is an average over the 10,000 MNIST test digits: how often the network is right on "
+                               "such digits, not how sure it is of this one.")
         else:
             digit_note = ("Not a digit? To the network this drawing looks unlike the training digits. It must "
                           "still pick one of 0–9, so take the answer with care.")

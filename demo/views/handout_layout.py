@@ -175,7 +175,7 @@ def header(page: Page, walk: Walk) -> None:
                                        facecolor="white", edgecolor=INK, linewidth=1.2))
     page.text(bx + 4, top + 3, "The network's answer", 9, fontweight="bold")
     page.text(bx + 4, top + 6.5, str(walk.answer), 40, fontweight="bold")
-    page.text(bx + 22, top + 10, f"probability {100 * walk.probs[walk.answer]:.1f} %", 9)
+    page.text(bx + 22, top + 10, f"softmax probability {100 * walk.probs[walk.answer]:.1f} %", 9)
     page.text(bx + 22, top + 14.5, "the tallest of the ten bars\nat the bottom of the page", color=GREY_TEXT)
     if walk.digit_note:
         page.text(bx + 4, top + 22.5, wrap(walk.digit_note, bw - 8, SMALL, bold=True), SMALL, fontweight="bold",

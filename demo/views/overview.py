@@ -156,7 +156,7 @@ def stages(pred: Prediction | None, model: nn.Sequential) -> list[Stage]:
             if isinstance(module, nn.Dropout):
                 note = "off when reading: values pass unchanged"
         if kind == POOL:
-            note = f"{shape[0]} maps, {_shape_text(shape[1:])} each"
+            note = f"{len(shown)} of {shape[0]} maps, {_shape_text(shape[1:])} each"
         result.append(Stage(name, kind, shape, picture, note))
     result.append(Stage(PROBABILITIES, "softmax", (10,), _bars(pred.probs, pred.label), "softmax: they add up to 100%"))
     return result

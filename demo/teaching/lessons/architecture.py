@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, POOL, Normalize, stage_kind, staged_forward
+from demo.core.model import ACTIVATION, CONV, FULLY_CONNECTED, POOL, Normalize, stage_kind, staged_forward
 
 from .checks import model_dtype
 
@@ -75,8 +75,9 @@ def architecture(model: nn.Sequential) -> list[StageRow]:
             window = settings["kernel" if kind == CONV else "window"][0]
             field_side += (window - 1) * jump  # each new value spans `window` old ones, `jump` pixels apart
             jump *= settings["stride"][0]
-        elif kind in (FLATTEN, FULLY_CONNECTED):
+        elif kind == FULLY_CONNECTED:
             field_side = 28  # every value depends on the whole input
+        # Flatten only lines the values up in a row: each still sees what it saw in the stage before.
         rows.append(StageRow(name=name, kind=kind, input_shape=input_shape, output_shape=shape,
                              parameters=sum(p.numel() for p in module.parameters()), module=type(module).__name__,
                              settings=settings, receptive_field=min(field_side, 28)))

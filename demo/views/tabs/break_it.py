@@ -3,13 +3,19 @@ all ten probabilities, and the maps of every stage from the damaged layer on."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
+import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from torch import nn
 
 from demo.core.classifier import Classifier
 from demo.core.model import ACTIVATION, CONV, stage_kind
+from demo.core.paths import WEIGHTS_DIR
 from demo.teaching.explanations import signed
 from demo.teaching.lessons import break_it as lessons_break_it
 from demo.views import render, theme
@@ -22,20 +28,45 @@ BROKEN_COLOUR = "#dc2626"  # the damaged network's bars: a warning red beside th
 VECTOR_ROW_PX = 4  # height of a hidden-unit vector's picture, in picture pixels
 MAP_PX = 480  # on-screen width a picture is enlarged towards (whole-number steps keep the pixels crisp)
 
-EXPLANATION = (
+EXPLANATION_START = (
     "Each channel of a convolution layer is one learned filter: a small grid of weights that slides over its input "
     "and gives one feature map, bright where it finds its pattern. Switch a filter off and its map goes dark, and "
     "everything that depends on it changes: every filter of the next layer reads all of this layer's maps, and the "
     "fully connected layers read them all again (a hidden unit of a fully connected layer is one learned weighted "
     "sum of everything before it). Networks are often robust to losing one filter, because several filters overlap "
     "in what they detect and the later layers learned to use many of them at once: the answer may hardly move. "
-    "Noise on every weight of a layer is another matter: it damages every filter at once, and once it is about as "
-    "large as the weights themselves (1 to 2 × their standard deviation) a convolution layer soon breaks, often the "
-    "first one soonest. A fully connected unit adds up thousands of inputs, so there the noise partly cancels out "
-    "and it takes more. The noise is measured in units of the layer's own weight standard deviation and drawn from a "
-    "seeded random generator, so the same settings always give the same picture. This only changes your copy of the "
-    "computation: everyone else's network is untouched."
-)
+    "Noise on every weight of a layer is another matter: it damages every filter at once. ")
+EXPLANATION_END = (
+    "The noise is measured in units of the layer's own weight standard deviation and drawn from a seeded random "
+    "generator, so the same settings always give the same picture. This only changes your copy of the "
+    "computation: everyone else's network is untouched.")
+REPORT = WEIGHTS_DIR / "break_it.json"
+
+
+@functools.cache
+def noise_report(weights: str) -> dict[str, Any] | None:
+    """weights/break_it.json (python -m tools.break_it_report) when it was measured on the network in ``weights``."""
+    try:
+        report = json.loads(REPORT.read_text())
+        if report.get("classifier_sha256") != hashlib.sha256(Path(weights).read_bytes()).hexdigest():
+            return None
+    except (OSError, ValueError):
+        return None
+    return report
+
+
+def explanation(report: dict[str, Any] | None) -> str:
+    """The tab's text, with what the noise did to each layer when it was measured (nothing claimed without it)."""
+    if not report:
+        return EXPLANATION_START + EXPLANATION_END
+    levels = " / ".join(f"{k:g}" for k in report["noise"])
+    rows = "; ".join(f"{html.escape(layer)} " + " / ".join(f"{100 * a:.1f}" for a in shares) + " %"
+                     for layer, shares in report["accuracy"].items())
+    return (EXPLANATION_START + f"How much each layer takes, as the share read right with noise of {levels} × "
+            f"the layer's weight standard deviation ({html.escape(report['set'])}, {len(report['seeds'])} noise "
+            f"seeds each): {rows}. The first convolution breaks soonest. A unit of a fully connected layer "
+            "adds up thousands of inputs, so there the noise partly cancels out and it takes far more. "
+            + EXPLANATION_END)
 
 
 def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, channels_text: str | None,
@@ -44,7 +75,7 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
     (e.g. "3, 7-9") switched off and Gaussian noise of ``noise`` × the layer's weight std, drawn with ``seed``.
     Settings that cannot be used give a notice inside the view, never an exception."""
     if input28 is None:
-        return placeholder("break-it", TITLE, EXPLANATION)
+        return placeholder("break-it", TITLE, explanation(noise_report(str(clf.path))))
     probs, activations = clf.forward_staged(input28)
     original = int(np.argmax(probs))
     try:
@@ -53,7 +84,7 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
         layer, channels, noise = lessons_break_it.validate(clf.model, layer, channels, noise)
         seed = lessons_break_it.check_seed(lessons_break_it.DEFAULT_SEED if seed is None else seed)
     except ValueError as error:
-        return _notice(str(error), layer, original)
+        return _notice(str(error), layer, original, explanation(noise_report(str(clf.path))))
     if channels or noise > 0:
         b_probs, b_activations = lessons_break_it.broken_forward(clf.model, input28, layer, channels, noise, seed)
     else:  # nothing broken: the intact pass is the answer (the lesson module gives the same numbers bit for bit)
@@ -66,7 +97,7 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
             + _maps(clf.model, layer, channels, activations, b_activations))
     data = (f' data-state="ready" data-layer="{layer}" data-channels-off="{",".join(map(str, channels))}"'
             f' data-noise="{noise:g}" data-seed="{seed}" data-answer="{answer}" data-original="{original}"')
-    return lesson("break-it", TITLE, body, EXPLANATION, data)
+    return lesson("break-it", TITLE, body, explanation(noise_report(str(clf.path))), data)
 
 
 def describe(model: nn.Sequential, layer: str, channels: list[int], noise: float, seed: int) -> str:
@@ -97,11 +128,11 @@ def _side(title: str, digit: int, probs: np.ndarray, colour: str) -> str:
             f'{probability_bars([float(p) for p in probs], colour)}</div>')
 
 
-def _notice(message: str, layer: object, original: int) -> str:
+def _notice(message: str, layer: object, original: int, text: str) -> str:
     shown = html.escape(str(layer), quote=True)
     body = f'<div class="notice warning" role="status">{html.escape(message)}</div>'
     data = f' data-state="error" data-layer="{shown}" data-original="{original}"'
-    return lesson("break-it", TITLE, body, EXPLANATION, data)
+    return lesson("break-it", TITLE, body, text, data)
 
 
 def shown_stages(model: nn.Sequential, layer: str) -> list[str]:

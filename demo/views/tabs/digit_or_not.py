@@ -81,7 +81,7 @@ def digit_or_not_html(input28: np.ndarray | None, clf: Classifier) -> str:
     verdict = ("looks like a digit" if digit_like else "does not look like a digit")
     body = (f'<div class="formula">digit score {signed(score, 1)} · line at {signed(threshold, 1)} → this drawing '
             f'{verdict}</div><div class="view-note">softmax still says {label} with '
-            f'{100 * probs[label]:.1f}%: it must share 100% among the ten digits.</div>')
+            f'{100 * probs[label]:.1f}%: it always names one of the ten digits.</div>')
     dist = distributions()
     if dist is not None:
         key = (f'<span class="key"><span class="swatch" style="background:{theme.CNN_COLOUR}"></span>digits</span>'

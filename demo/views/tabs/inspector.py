@@ -36,8 +36,10 @@ EXPLAIN = {
                "row, so fully connected layers can read them. Nothing is computed.",
     "fc": "A <b>fully connected</b> layer gives every input its own weight: each output is the sum of weight × "
           "input over all inputs, plus a bias.",
-    "dropout": "<b>Dropout</b> only acts during training, where it sets a random share of the values to 0 so the "
-               "network cannot rely on any single one. When reading a drawing it passes every value on unchanged.",
+    "dropout": "<b>Dropout</b> only acts during training, where it sets a random share p of the values to 0 so the "
+               "network cannot rely on any single one, and multiplies the others by 1/(1 − p), so each value, and so "
+               "their sum, stays the same on average. That is why, when reading a drawing, it can pass every value "
+               "on unchanged.",
     "softmax": "<b>Softmax</b> turns the ten scores of the last layer into probabilities: each exp(score) divided by "
                "the sum of all ten, so they are positive and add up to 1.",
 }
@@ -131,7 +133,7 @@ def _conv_body(ins: Inspection) -> str:
         sums.append(signed(ins.other_channels_sum, DIGITS, plus=True))
         note = (f'<div class="view-note">Filter {ov.channel} of {ov.layer} has one {k}×{k} kernel for each of the '
                 f'{c_in} channels of {html.escape(ov.input_stage)}. Shown: the {len(ins.shown_channels)} channels '
-                f'whose sums are largest; the other {rest} add up to '
+                f'whose sums are largest in size, ignoring the sign; the other {rest} add up to '
                 f'{signed(ins.other_channels_sum, DIGITS, plus=True)}.</div>')
     bias = f"+ bias {signed(ov.bias, DIGITS, plus=True)} = {_n(ov.pre_activation)}"
     formula = (f'<div class="formula">sum of products {_n(ov.total)} {bias}</div>' if c_in == 1 else

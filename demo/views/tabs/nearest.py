@@ -34,7 +34,7 @@ def explanation(count: int = 60_000, hidden: int = 128, layer: str = "relu4") ->
             "same way as yours. “cos” is the cosine similarity of those two patterns: 1 when the same units fire in "
             "the same proportions, 0 when they share nothing. The network does not look these examples up when it "
             "answers; they show what it has learned to treat as alike. When the answer is odd, look here: the "
-            "nearest examples usually explain it.")
+            "neighbours may show what the network took your drawing for.")
 
 
 def _notice(state: str, text: str, message: str = "") -> str:

@@ -9,6 +9,7 @@ import numpy as np
 from torch import nn
 
 from demo.core.classifier import Classifier
+from demo.core.model import Normalize
 from demo.core.transform import shift_rotate
 from demo.teaching import explanations
 from demo.teaching.explanations import signed
@@ -78,11 +79,22 @@ def mistakes(report: dict[str, Any]) -> int | None:
     return sum(n for t, row in enumerate(matrix) for p, n in enumerate(row) if t != p)
 
 
-def parameter_figures(cnn: nn.Sequential, mlp: nn.Sequential) -> tuple[int, int, int]:
-    """(the CNN's convolution parameters, the MLP's first layer's, the MLP's in all)."""
-    convs = sum(p.numel() for m in cnn.children() if isinstance(m, nn.Conv2d) for p in m.parameters())
-    first = next(m for m in mlp.children() if isinstance(m, nn.Linear))
-    return convs, sum(p.numel() for p in first.parameters()), sum(p.numel() for p in mlp.parameters())
+def parameter_figures(cnn: nn.Sequential, mlp: nn.Sequential) -> tuple[int, int, int, int, int]:
+    """(the CNN's convolution parameters, its first fully connected layer's, the CNN's in all, the MLP's first
+    layer's, the MLP's in all)."""
+    def count(module: nn.Module) -> int:
+        return sum(p.numel() for p in module.parameters())
+
+    convs = sum(count(m) for m in cnn.children() if isinstance(m, nn.Conv2d))
+    cnn_fc = next(m for m in cnn.children() if isinstance(m, nn.Linear))
+    mlp_fc = next(m for m in mlp.children() if isinstance(m, nn.Linear))
+    return convs, count(cnn_fc), count(cnn), count(mlp_fc), count(mlp)
+
+
+def background_value(mlp: nn.Sequential) -> float | None:
+    """What a black background pixel (0) is once the MLP has normalised its input; None without a normalisation."""
+    normalise = next((m for m in mlp.children() if isinstance(m, Normalize)), None)
+    return None if normalise is None else (0.0 - normalise.mean) / normalise.std
 
 
 def explain(cnn: Classifier, mlp: Classifier | None, robustness: dict[str, Any] | None) -> str:
@@ -95,7 +107,8 @@ def explain(cnn: Classifier, mlp: Classifier | None, robustness: dict[str, Any] 
     if mlp is not None:
         linears = [m for m in mlp.model.children() if isinstance(m, nn.Linear)]
         widths = [linears[0].in_features, *(m.out_features for m in linears)]
-    return explanations.cnn_vs_mlp(shift_figures(robustness), errors, parameters, widths)
+    background = background_value(mlp.model) if mlp is not None else None
+    return explanations.cnn_vs_mlp(shift_figures(robustness), errors, parameters, widths, background)
 
 
 def robustness_charts_html(robustness: dict[str, Any] | None, dx: int = 0, dy: int = 0, angle: float = 0) -> str:
