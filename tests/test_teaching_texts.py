@@ -342,3 +342,50 @@ def test_break_it_states_what_noise_did_to_each_layer_as_measured_again(clf, mni
     for layer, shares in report["accuracy"].items():
         assert f"{layer} " + " / ".join(f"{100 * a:.1f}" for a in shares) + " %" in text
     assert "1 to 2 ×" not in text  # the old claim held for conv1 only
+    text = visible_text(break_it.explanation(report, break_it.fan_in(clf.model)))
+    conv1 = report["accuracy"]["conv1"][report["noise"].index(1.0)]
+    assert f"at 1 × it already misreads {100 * (1 - conv1):.0f} % of the digits" in text
+    assert "25 for conv1" in text and f"{clf.model.fc1.in_features:,} for fc1" in text
+
+
+@pytest.mark.slow  # the network reads the 10,000 test digits
+def test_the_model_card_s_reliability_figures_are_measured_again(clf, mnist_test):
+    """weights/calibration.json (the reliability diagram, the medians the card quotes, the gallery's unsure line)
+    is what the shipped network does on the 10,000 MNIST test digits, measured again here."""
+    import json
+
+    from demo.page.classroom import unsure_line
+    from demo.teaching.calibration import REPORT, load_report, summary
+    from demo.views.tabs import model_card
+    from tools.calibration_report import test_probabilities
+
+    report = json.loads(REPORT.read_text())
+    assert load_report(str(clf.path)) == report
+    images, labels = mnist_test
+    measured = summary(test_probabilities(clf.model, images), labels)
+    assert {k: report[k] for k in measured} == measured
+    assert measured["right"] == round(10_000 * clf.report["test_accuracy"])  # the card's own test accuracy
+    text = visible_text(model_card.model_card_html(clf.report, None, None, report))
+    assert f"median of {100 * report['median_top_when_right']:.1f} %" in text
+    assert f"In every range from {100 * report['unsure_below']:.0f} % up, at least 9 in 10" in text
+    smoothing = clf.report["label_smoothing"]
+    assert f"target for the right digit is {100 * (1 - smoothing + smoothing / 10):.1f} %" in text
+    shown = [b for b in report["bins"] if b["count"]]
+    assert ("Every bar reaches above its mark" in text) == all(b["accuracy"] >= b["confidence"] for b in shown)
+    bins = report["bins"]
+    line = next(i for i, b in enumerate(bins) if b["low"] == report["unsure_below"])
+    assert all(b["accuracy"] >= 0.9 for b in bins[line:] if b["count"]) and bins[line - 1]["accuracy"] < 0.9
+    assert f"label smoothing ({clf.report['label_smoothing']:g})" in text
+    assert unsure_line(str(clf.path)) == report["unsure_below"]  # the gallery's line comes from the data
+
+
+def test_digit_or_not_says_where_its_line_was_set():
+    """"1 in 100 of a set of redrawn training digits" is the quantile the digit score's threshold was fitted at."""
+    import json
+
+    from demo.core.paths import WEIGHTS_DIR
+
+    report = json.loads((WEIGHTS_DIR / "digitness.json").read_text())
+    assert report["quantile"] == 0.01 and "re-drawn" in report["calibration"]["set"]
+    text = visible_text(explanations.DIGIT_OR_NOT)
+    assert "1 in 100 of a set of redrawn training digits" in text and "letter O read as a 0" in text

@@ -21,6 +21,7 @@ import gradio as gr
 
 from demo.server.room import Room
 from demo.server.routes import ROOM_ROUTE
+from demo.teaching.calibration import load_report as load_calibration
 from demo.views import theme
 
 from .assets import asset
@@ -46,9 +47,16 @@ def send_bar(room: Room) -> gr.HTML:
                    send_url=f"{ROOM_ROUTE.lstrip('/')}/send")  # relative to the page, like the live route
 
 
-def room_panel() -> gr.HTML:
-    """The teacher's class room (empty on a pupil's page)."""
+def unsure_line(weights: str) -> float:
+    """Below this top softmax probability the gallery marks a reading unsure: the line measured on the MNIST test
+    digits for these weights (demo/teaching/calibration.py), or theme.ROOM_UNSURE_BELOW when it was not measured."""
+    report = load_calibration(weights)
+    return float(report["unsure_below"]) if report else theme.ROOM_UNSURE_BELOW
+
+
+def room_panel(unsure: float = theme.ROOM_UNSURE_BELOW) -> gr.HTML:
+    """The teacher's class room (empty on a pupil's page); ``unsure``: :func:`unsure_line`."""
     return gr.HTML("", html_template='<section id="class-room" class="class-room"></section>',
                    js_on_load=asset("room.js"), apply_default_css=False, elem_id="class-room-box",
-                   route=ROOM_ROUTE.lstrip("/"), poll_ms=theme.ROOM_POLL_MS, unsure=theme.ROOM_UNSURE_BELOW,
+                   route=ROOM_ROUTE.lstrip("/"), poll_ms=theme.ROOM_POLL_MS, unsure=unsure,
                    paper=theme.PAD_PAPER, ink=theme.PAD_INK)

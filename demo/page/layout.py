@@ -21,7 +21,7 @@ from demo.views.live import LIVE_VIEWS
 from demo.views.overview import overview_html
 
 from .assets import asset
-from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar
+from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar, unsure_line
 from .insight_tabs import Insights
 from .lesson_tabs import add_lesson_tabs
 from .lesson_wiring import LessonTabs
@@ -121,7 +121,7 @@ def lay_out_page(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | 
     live: dict[str, gr.HTML] = {}
     pad, upload = first_screen(clf, classroom, room, live)
     if room is not None:
-        room_panel()
+        room_panel(unsure_line(str(clf.path)))
     inspect_request = gr.HTML("", html_template="<span hidden></span>", js_on_load=INSPECTOR_JS,
                               elem_id="inspect-request", apply_default_css=False)
     inspector = gr.HTML(INSPECTOR_CLOSED, elem_id="live-inspector")

@@ -23,6 +23,7 @@ import gradio as gr
 
 from demo.core.classifier import Classifier, Prediction
 from demo.core.model import CONV, stage_kind
+from demo.teaching.calibration import load_report as load_calibration
 from demo.teaching.lessons import architecture as stages
 from demo.teaching.lessons import convolution as conv_lessons
 from demo.teaching.lessons import pooling as pool_lessons
@@ -182,6 +183,6 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
         plain_tab(tabs, "architecture", t)
         with gr.Tab("Model card", id="card", elem_id="tab-card") as t:
             gr.HTML(model_card.model_card_html(clf.report, model_card.curves_uri(clf.path),
-                                               mlp.report if mlp else None))
+                                               mlp.report if mlp else None, load_calibration(str(clf.path))))
         plain_tab(tabs, "card", t)
     return tabs

@@ -175,6 +175,32 @@ MODEL_CARD = (
     "each true digit (row), what the network answered (column): everything off the diagonal is a mistake.")
 
 
+def calibration_note(calibration: dict, smoothing: float | None) -> str:
+    """What the softmax percentage means for this network, from weights/calibration.json."""
+    bins = [b for b in calibration["bins"] if b["count"]]
+    above = all(b["accuracy"] >= b["confidence"] for b in bins)
+    text = ("Each bar is one range of the top softmax probability (under the bar; narrower near the top, where most "
+            "digits are; the number below it is how many of the "
+            f"{calibration['digits']:,} MNIST test digits fell in it). Its height is the share of those digits read "
+            "right; the dashed mark is the range's average probability, where the bar would end if the percentage "
+            "were exactly the chance of being right. ")
+    if above:
+        text += ("Every bar reaches above its mark: on test digits the network is right more often than its "
+                 "percentage says. ")
+    text += (f"On digits it reads right, its top probability has a median of "
+             f"{100 * calibration['median_top_when_right']:.1f} % and reaches "
+             f"{100 * calibration['p99_top_when_right']:.1f} % only 1 time in 100. ")
+    if smoothing:
+        target = 1 - smoothing + smoothing / 10
+        text += (f"Training used label smoothing ({smoothing:g}): its target for the right digit is "
+                 f"{100 * target:.1f} %, not 100 %. ")
+    text += (f"So {100 * calibration['median_top_when_right']:.0f} % on a clean digit is this network's usual answer, "
+             f"not a few percent of doubt. In every range from {100 * calibration['unsure_below']:.0f} % up, at least "
+             "9 in 10 test digits were read right; the class room's gallery marks drawings below it as unsure. "
+             "Pupils' drawings are not MNIST digits, so treat these shares as a guide, not a promise.")
+    return text
+
+
 def training_loss_note(label_smoothing: float, floor: float) -> str:
     """Why the curves show training loss above test loss; ``floor`` is the smallest loss label smoothing allows."""
     return (f"Why is the training loss above the test loss, and training accuracy below test accuracy? They are not "
@@ -191,15 +217,16 @@ NOT_A_DIGIT = (
     "Softmax names one of the ten digits whatever was drawn; inside, this drawing's features are unlike any "
     "training digit's (a low digit score: see the Digit or not? tab).")
 DIGIT_OR_NOT = (
-    "The network only ever saw digits, so its last step, softmax, always shares 100 % among the ten of them: a "
-    "letter, a star or a scribble is still named a digit, often with a large percentage, because the network never "
-    "saw anything but digits, so nothing taught it to give all ten digits similar scores for such drawings. The "
-    "<b>digit score</b> looks inside instead: how far the drawing's features (the average response of every "
+    "Softmax, the network's last step, always shares 100 % among the ten digits, so a letter, a star or a scribble "
+    "is still named a digit, often with a large percentage: the network only ever saw digits, so nothing taught it "
+    "to give all ten similar scores for such drawings. The <b>digit score</b> looks inside instead: how far the "
+    "drawing's features (the average response of every "
     "filter of relu1, relu2 and "
     "relu3, and the values of relu4, the last hidden layer) are from those of the nearest digit class in the "
     "training digits, plus how strongly the last layer responds at all. Digits score high; drawings that are not "
     "digits score low. Below the line, the page says \"this does not look like a digit\". What the score cannot "
-    "do: it measures only how unlike the training digits a drawing is inside the network, and it was fitted on "
-    "digits alone, never on a non-digit. So a drawing that looks like a digit to the network, such as a letter O "
-    "read as a 0, passes as a digit; and some real digits fall below the line, more often ones written unlike "
-    "MNIST's digits. The chart shows how many of each set it flags.")
+    "do: it measures only how unlike the training digits a drawing is inside the network and how weakly the last "
+    "layer responds, and it was fitted on digits alone, never on a non-digit. So a drawing that looks like a digit "
+    "to the network, such as a letter O read as a 0, passes as a digit; and a few real digits fall below the line "
+    "too: it was set so that 1 in 100 of a set of redrawn training digits does. The note under the chart says how "
+    "many of each set fall below it.")

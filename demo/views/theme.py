@@ -99,7 +99,8 @@ PAGE_COLOURS = {
 }
 # The class room's QR code: dark modules on light, as scanners expect, whatever the page's theme.
 QR_DARK, QR_LIGHT = "#000000", "#ffffff"
-# A pupil's drawing whose reading is below this confidence counts as unsure in the teacher's gallery.
+# A pupil's drawing whose reading is below this confidence counts as unsure in the teacher's gallery, when the
+# weights have no measured line of their own (weights/calibration.json: demo/teaching/calibration.py).
 ROOM_UNSURE_BELOW = 0.7
 ROOM_POLL_MS = 1000  # the teacher's page asks for new drawings once a second
 

@@ -31,8 +31,8 @@ MAP_PX = 480  # on-screen width a picture is enlarged towards (whole-number step
 EXPLANATION_START = (
     "Each channel of a convolution layer is one learned filter: a small grid of weights that slides over its input "
     "and gives one feature map, bright where it finds its pattern. Switch a filter off and its map goes dark, and "
-    "everything that depends on it changes: every filter of the next layer reads all of this layer's maps, and the "
-    "fully connected layers read them all again (a hidden unit of a fully connected layer is one learned weighted "
+    "everything that depends on it changes: every filter of the next layer reads all of this layer's maps, and "
+    "through them so do the fully connected layers (a hidden unit of a fully connected layer is one learned weighted "
     "sum of everything before it). Networks are often robust to losing one filter, because several filters overlap "
     "in what they detect and the later layers learned to use many of them at once: the answer may hardly move. "
     "Noise on every weight of a layer is another matter: it damages every filter at once. ")
@@ -55,18 +55,37 @@ def noise_report(weights: str) -> dict[str, Any] | None:
     return report
 
 
-def explanation(report: dict[str, Any] | None) -> str:
-    """The tab's text, with what the noise did to each layer when it was measured (nothing claimed without it)."""
+def fan_in(model: nn.Sequential) -> dict[str, int]:
+    """How many inputs one unit of each breakable layer adds up (a filter: its kernel over every input channel)."""
+    sizes = {}
+    for layer in lessons_break_it.layer_choices(model):
+        module = getattr(model, layer)
+        sizes[layer] = (module.in_channels * module.kernel_size[0] * module.kernel_size[1]
+                        if isinstance(module, nn.Conv2d) else module.in_features)
+    return sizes
+
+
+def explanation(report: dict[str, Any] | None, inputs: dict[str, int] | None = None) -> str:
+    """The tab's text, with what the noise did to each layer when it was measured (nothing claimed without it);
+    ``inputs``: :func:`fan_in`."""
     if not report:
         return EXPLANATION_START + EXPLANATION_END
     levels = " / ".join(f"{k:g}" for k in report["noise"])
+    accuracy = report["accuracy"]
     rows = "; ".join(f"{html.escape(layer)} " + " / ".join(f"{100 * a:.1f}" for a in shares) + " %"
-                     for layer, shares in report["accuracy"].items())
-    return (EXPLANATION_START + f"How much each layer takes, as the share read right with noise of {levels} × "
-            f"the layer's weight standard deviation ({html.escape(report['set'])}, {len(report['seeds'])} noise "
-            f"seeds each): {rows}. The first convolution breaks soonest. A unit of a fully connected layer "
-            "adds up thousands of inputs, so there the noise partly cancels out and it takes far more. "
-            + EXPLANATION_END)
+                     for layer, shares in accuracy.items())
+    text = (EXPLANATION_START + f"How much noise each layer can take before it misreads, as the share read right "
+            f"with noise of {levels} × the layer's weight standard deviation ({html.escape(report['set'])}, "
+            f"{len(report['seeds'])} noise seeds each): {rows}. ")
+    first, weakest = next(iter(accuracy)), min(accuracy, key=lambda layer: accuracy[layer][1])
+    if inputs and weakest == first and 1.0 in report["noise"]:
+        at_one = report["noise"].index(1.0)
+        text += (f"The first convolution breaks soonest: at 1 × it already misreads "
+                 f"{100 * (1 - accuracy[first][at_one]):.0f} % of the digits. One reason is how many inputs each "
+                 "unit adds up: " + ", ".join(f"{n:,} for {html.escape(layer)}" for layer, n in inputs.items())
+                 + ". Random errors on many weights point different ways and partly cancel, while the learned "
+                 "weights pull together, so the more a unit adds up, the smaller the noise is next to its signal. ")
+    return text + EXPLANATION_END
 
 
 def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, channels_text: str | None,
@@ -75,7 +94,7 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
     (e.g. "3, 7-9") switched off and Gaussian noise of ``noise`` × the layer's weight std, drawn with ``seed``.
     Settings that cannot be used give a notice inside the view, never an exception."""
     if input28 is None:
-        return placeholder("break-it", TITLE, explanation(noise_report(str(clf.path))))
+        return placeholder("break-it", TITLE, explanation(noise_report(str(clf.path)), fan_in(clf.model)))
     probs, activations = clf.forward_staged(input28)
     original = int(np.argmax(probs))
     try:
@@ -84,7 +103,7 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
         layer, channels, noise = lessons_break_it.validate(clf.model, layer, channels, noise)
         seed = lessons_break_it.check_seed(lessons_break_it.DEFAULT_SEED if seed is None else seed)
     except ValueError as error:
-        return _notice(str(error), layer, original, explanation(noise_report(str(clf.path))))
+        return _notice(str(error), layer, original, explanation(noise_report(str(clf.path)), fan_in(clf.model)))
     if channels or noise > 0:
         b_probs, b_activations = lessons_break_it.broken_forward(clf.model, input28, layer, channels, noise, seed)
     else:  # nothing broken: the intact pass is the answer (the lesson module gives the same numbers bit for bit)
@@ -97,7 +116,7 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
             + _maps(clf.model, layer, channels, activations, b_activations))
     data = (f' data-state="ready" data-layer="{layer}" data-channels-off="{",".join(map(str, channels))}"'
             f' data-noise="{noise:g}" data-seed="{seed}" data-answer="{answer}" data-original="{original}"')
-    return lesson("break-it", TITLE, body, explanation(noise_report(str(clf.path))), data)
+    return lesson("break-it", TITLE, body, explanation(noise_report(str(clf.path)), fan_in(clf.model)), data)
 
 
 def describe(model: nn.Sequential, layer: str, channels: list[int], noise: float, seed: int) -> str:

@@ -15,8 +15,10 @@ from demo.views import theme
 from .common import lesson
 
 
-def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: dict[str, Any] | None) -> str:
-    """Test accuracy, per-class accuracy, confusion matrix and training curves, from the weights' metadata."""
+def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: dict[str, Any] | None,
+                    calibration: dict[str, Any] | None = None) -> str:
+    """Test accuracy, per-class accuracy, confusion matrix and training curves, from the weights' metadata; with
+    ``calibration`` (weights/calibration.json), what its softmax probabilities mean: a reliability diagram."""
     acc = report.get("test_accuracy")
     if acc is None:
         return lesson("model-card", "Model card", '<div class="placeholder">these weights carry no training report'
@@ -62,8 +64,48 @@ def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: 
     body = (f'<ul class="facts">{"".join(f"<li>{f}</li>" for f in facts)}</ul>'
             f'<table class="per-class"><caption>accuracy per digit</caption><thead><tr>'
             f'{"".join(f"<th>{d}</th>" for d in range(len(per_class)))}</tr></thead><tbody><tr>{class_row}</tr>'
-            f'</tbody></table><div class="card-row">{matrix}{curves}</div>')
+            f'</tbody></table><div class="card-row">{matrix}{curves}</div>'
+            f'{calibration_html(calibration, report.get("label_smoothing"))}')
     return lesson("model-card", "Model card", body, explanations.MODEL_CARD, f' data-accuracy="{acc}"')
+
+
+def reliability_svg(bins: list[dict[str, Any]]) -> str:
+    """Accuracy per bin of top probability (bars, with each bin's answer count) against the line where the two
+    would be equal (a perfectly calibrated network)."""
+    width, height, left, bottom = 440, 230, 40, 56
+    plot_w, plot_h = width - left - 8, height - bottom - 10
+    shown = [b for b in bins if b["count"]]
+    step = plot_w / max(len(shown), 1)
+    parts = [f'<line x1="{left}" y1="{10 + plot_h}" x2="{left + plot_w}" y2="{10 + plot_h}" stroke="currentColor"/>']
+    for i, b in enumerate(shown):
+        x = left + i * step
+        bar = plot_h * b["accuracy"]
+        ideal = plot_h * b["confidence"]
+        parts.append(f'<rect x="{x + 3:.1f}" y="{10 + plot_h - bar:.1f}" width="{step - 6:.1f}" height="{bar:.1f}" '
+                     f'fill="{theme.CNN_COLOUR}"><title>{100 * b["low"]:g}–{100 * b["high"]:g} %: {b["count"]:,} '
+                     f'digits, {100 * b["accuracy"]:.1f} % right (mean top probability '
+                     f'{100 * b["confidence"]:.1f} %)</title></rect>')
+        parts.append(f'<line x1="{x + 3:.1f}" x2="{x + step - 3:.1f}" y1="{10 + plot_h - ideal:.1f}" '
+                     f'y2="{10 + plot_h - ideal:.1f}" stroke="currentColor" stroke-dasharray="3 2"/>')
+        parts.append(f'<text x="{x + step / 2:.1f}" y="{10 + plot_h + 13}" font-size="9" text-anchor="middle">'
+                     f'{100 * b["low"]:g}–{100 * b["high"]:g}%</text>'
+                     f'<text x="{x + step / 2:.1f}" y="{10 + plot_h + 26}" font-size="9" text-anchor="middle">'
+                     f'{b["count"]:,}</text>')
+    parts.append(f'<text x="2" y="14" font-size="10">100%</text><text x="2" y="{10 + plot_h}" font-size="10">0%</text>'
+                 f'<text x="2" y="{10 + plot_h + 26}" font-size="9">digits</text>'
+                 f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" font-size="10" text-anchor="middle">top softmax '
+                 f'probability; bar: share read right; dashes: the range\'s average probability</text>')
+    return (f'<svg class="reliability" viewBox="0 0 {width} {height}" width="{width}" role="img" '
+            f'aria-label="share of test digits read right for each range of top softmax probability">'
+            f'{"".join(parts)}</svg>')
+
+
+def calibration_html(calibration: dict[str, Any] | None, smoothing: float | None) -> str:
+    """The reliability diagram and what the softmax percentage means for this network (nothing without data)."""
+    if not calibration:
+        return ""
+    return (f'<figure class="calibration">{reliability_svg(calibration["bins"])}<figcaption>'
+            f'{explanations.calibration_note(calibration, smoothing)}</figcaption></figure>')
 
 
 def curves_uri(weights_path: str | Path) -> str | None:
