@@ -21,6 +21,7 @@ from demo.core.classifier import Classifier, Prediction
 from demo.core.image_file import open_image
 from demo.core.preprocess import InvalidImageError
 from demo.core.strokes import InvalidDrawingError, parse_drawing
+from demo.teaching.calibration import load_report as load_calibration
 
 from . import overview, panels
 
@@ -79,7 +80,7 @@ def updated_views(clf: Classifier, pred: Prediction | None, seq: int = 0, notice
     """
     shown = pred.input28 if pred is not None and pred.label is not None else None
     makers = {"prediction": lambda: panels.prediction_html(pred, seq),
-              "probabilities": lambda: panels.probabilities_html(pred),
+              "probabilities": lambda: panels.probabilities_html(pred, usual_top(clf)),
               "model_input": lambda: panels.model_input_html(pred),
               "feature_maps": lambda: panels.feature_maps_html(pred, clf.model),
               "pooled_maps": lambda: panels.pooled_maps_html(pred, clf.model),
@@ -87,6 +88,13 @@ def updated_views(clf: Classifier, pred: Prediction | None, seq: int = 0, notice
               "overview": lambda: overview.overview_html(pred, clf.model)}
     names = LIVE_VIEWS if wanted is None else [n for n in LIVE_VIEWS if n in wanted or n in ALWAYS_SENT]
     return ViewUpdate({name: makers[name]() for name in names}, shown)
+
+
+def usual_top(clf: Classifier) -> float | None:
+    """The median top softmax probability on test digits the network reads right, when measured for its weights."""
+    path = getattr(clf, "path", None)
+    report = load_calibration(str(path)) if path else None
+    return report["median_top_when_right"] if report else None
 
 
 def kept_views(message: str) -> ViewUpdate:

@@ -77,12 +77,17 @@ def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
             'softmax probability</div></div>')
 
 
-def probabilities_html(pred: Prediction | None) -> str:
-    """All ten class probabilities as bars (the softmax of the last fully connected layer)."""
+def probabilities_html(pred: Prediction | None, usual_top: float | None = None) -> str:
+    """All ten class probabilities as bars (the softmax of the last fully connected layer); ``usual_top``: the
+    median top probability on test digits read right (demo/teaching/calibration.py), said under the bars so that
+    a projector or a phone, which never shows a hover title, says what the percentage means."""
     probs = pred.probs if pred is not None and pred.label is not None else [0.0] * 10
     rows = probability_rows(probs, pred.label if pred is not None else None)
     note = ("softmax of fc2's 10 outputs: they add up to 100%" if pred is not None and pred.label is not None
             else "waiting for a drawing")
+    if usual_top is not None and pred is not None and pred.label is not None:
+        note += (f". Right answers on MNIST test digits usually show about {100 * usual_top:.0f}%, not 100%: normal, "
+                 "not doubt (Model card)")
     return (f'<div id="probabilities" class="probabilities"><div class="view-title">Class probabilities</div>'
             f'{rows}<div class="view-note">{note}</div></div>')
 
