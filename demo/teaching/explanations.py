@@ -68,11 +68,17 @@ CONVOLUTION = (
     "kernels (summing to 1) average. As in every deep-learning library, the kernel is not flipped (strictly, a "
     "cross-correlation).")
 
+# Batch normalisation, named wherever the shipped weights are shown.
+BATCH_NORM = (
+    "batch normalisation folded in (during training it rescaled each channel's values, batch by batch of images, to "
+    "a set average and spread; once trained it is just a fixed multiply-and-add per channel, so it was merged into "
+    "the weights and bias)")
+
 LEARNED_KERNEL_NOTE = (
     "A learned kernel is applied here as conv1 applies it: to the normalised drawing (black = "
     f"{signed(BACKGROUND)}, white = {signed(INK)}), with zero padding (0 is the normalised value of a dark grey "
     "pixel, not of the black background) and its bias added. In same mode with stride 1 the output is exactly "
-    "conv1's feature map before ReLU. The weights and bias are the trained ones with batch normalisation folded in.")
+    f"conv1's feature map before ReLU. The weights and bias are the trained ones with {BATCH_NORM}.")
 
 POOLING = (
     "<b>Pooling</b> summarises each window of a feature map by one number: <b>max pooling</b> keeps the largest "
@@ -86,8 +92,8 @@ ONE_VALUE = (
     "Every number in a feature map is computed the same way: take the patch of the layer's input under the kernel "
     "(where it hangs over the border, the layer's zero padding fills in), multiply element by element with the "
     "kernel's weights, add everything up and add the bias, then apply ReLU. Deeper layers have one kernel per input "
-    "channel and add the channels' sums together. The weights and biases shown are the trained ones with batch "
-    "normalisation folded in: exactly what the shipped network computes with.")
+    "channel and add the channels' sums together. The weights and biases shown are the trained ones with "
+    f"{BATCH_NORM}: exactly what the shipped network computes with.")
 
 CONV1_PADDING_NOTE = (
     f"conv1 reads the normalised drawing, where the black background is {signed(BACKGROUND)}, not 0: the zero "
@@ -170,9 +176,11 @@ def architecture(first_field: int, last_field: int) -> str:
 
 
 MODEL_CARD = (
-    "How good is the shipped network, measured on the 10,000 MNIST test images that it never saw in training "
-    "(MNIST: 60,000 training and 10,000 test images of handwritten digits 0–9)? The confusion matrix counts, for "
-    "each true digit (row), what the network answered (column): everything off the diagonal is a mistake.")
+    "How good is the shipped network? It is measured on MNIST's 10,000 test images, which it never trained on "
+    "(MNIST: 60,000 training and 10,000 test images of handwritten digits 0–9). The network's score on these images "
+    "was checked while the training recipe was being chosen (no separate set of images was kept aside for that), so "
+    "the figure may be a little optimistic. The confusion matrix counts, for each true digit (row), what the "
+    "network answered (column): everything off the diagonal is a mistake.")
 
 
 def calibration_note(calibration: dict, smoothing: float | None) -> str:

@@ -167,7 +167,8 @@ def header(page: Page, walk: Walk) -> None:
     page.picture(rgb, MARGIN, top, side, side)  # inverted for print: ink (1) is black
     x, bx = MARGIN + side + 4, 122.0
     titled(page, 0, "input · 1 picture 28×28", "What the model sees: your drawing cropped, scaled and centred in "
-           "28×28 pixels, as the MNIST digits were. Printed dark on white to save ink: the model itself sees white "
+           "28×28 pixels, as the MNIST digits were; a very thin or very thick pen is first evened out towards "
+           "MNIST's usual stroke width. Printed dark on white to save ink: the model itself sees white "
            "ink on black (0 = black, 1 = white). To the network it is just 784 numbers.", x, top, bx - 4 - x)
     bw = PAGE_W - MARGIN - bx
     x0, y0, fw, fh = page._box(bx, top, bw, side)

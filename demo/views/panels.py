@@ -214,7 +214,7 @@ def kernels_html(model: nn.Sequential) -> str:
             'a plus sign, blue ones with a minus sign, white is 0. conv1 reads the normalised drawing (background '
             f'{signed(explanations.BACKGROUND)}, ink {signed(explanations.INK)}), so there a blue weight over '
             'background adds and only ink under it subtracts; its kernels read as stroke and edge detectors. These '
-            'are the trained weights with batch normalisation folded in: what the network computes with.</div>'
+            f'are the trained weights with {explanations.BATCH_NORM}: what the network computes with.</div>'
             f'<div class="layers">{"".join(figures)}</div></div>')
 
 
