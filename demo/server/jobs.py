@@ -30,7 +30,7 @@ from demo.views.live import (
 GZIP_ABOVE = 1024  # bytes; smaller answers are sent as they are
 
 
-def _json_object(raw: bytes) -> dict[str, Any]:
+def json_object(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object; {} for anything else (the caller says what is missing)."""
     try:
         message = json.loads(raw)
@@ -49,7 +49,7 @@ def live_update(clf: Classifier, raw: bytes, compress: bool) -> bytes:
     """``POST /convscope/live``: the pad's stroke JSON plus ``"views"`` (the views the page can see; omitted: all)
     and ``"input": true`` (the 28×28 model input back, for the lessons) -> the answer's body,
     ``{"html": {view: html}, "kept": bool, "input": str?}``, gzipped when ``compress``."""
-    message = _json_object(raw)
+    message = json_object(raw)
     views = message.get("views")
     wanted = [v for v in views if v in LIVE_VIEWS] if isinstance(views, list) else None
     # The pad's parser reads the text itself, so a malformed drawing gets the notice saying what is wrong.
@@ -78,7 +78,7 @@ def class_room_send(clf: Classifier, raw: bytes) -> dict[str, Any]:
     """``POST /convscope/room/send``'s body -> what the room stores: ``{"label", "confidence", "digit_like",
     "drawing", "meant", "nickname"}`` with the network's reading, or ``{"error": why}`` when there is nothing to
     store. ``meant`` and ``nickname`` are passed on as sent (the room cleans them)."""
-    message = _json_object(raw)
+    message = json_object(raw)
     if not message:
         return {"error": "The send could not be read (JSON with a drawing)."}
     drawing = message.get("drawing")

@@ -18,7 +18,6 @@ Every teacher route checks the ``X-Teacher-Token`` header on the server; a wrong
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
 import sqlite3
@@ -32,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from demo.views import theme
 
 from . import identity
-from .jobs import class_room_send, encoded
+from .jobs import class_room_send, encoded, json_object
 from .live_route import accepts_gzip, busy_response
 from .room import Room, SendRefused, clean_meant, clean_nickname
 from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
@@ -174,7 +173,7 @@ class RoomRoutes:
     async def teacher(self, request: Request) -> Response:
         if not self.is_teacher(request):
             return JSONResponse(NOT_TEACHER, status_code=403)
-        message = await run_in_threadpool(_small_json, await request.body())
+        message = await run_in_threadpool(json_object, await request.body())
         name = message.get("action")
         action = self.actions.get(name) if isinstance(name, str) else None
         if action is None:
@@ -188,11 +187,3 @@ class RoomRoutes:
             return _bad_request(f"this action needs {missing}")
         return JSONResponse({"changed": changed, "version": await run_in_threadpool(self.room.version)})
 
-
-def _small_json(raw: bytes) -> dict[str, Any]:
-    """A teacher's small JSON body as an object ({} for anything else)."""
-    try:
-        message = json.loads(raw)
-    except (ValueError, RecursionError):
-        return {}
-    return message if isinstance(message, dict) else {}

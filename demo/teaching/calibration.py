@@ -9,15 +9,13 @@ the class room's gallery takes its "unsure below" line from it, and tests/test_t
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from demo.core.paths import WEIGHTS_DIR
+
+from .reports import measured_report
 
 REPORT = WEIGHTS_DIR / "calibration.json"
 # Bin edges of the top probability: finer near the top, where nearly every answer lies.
@@ -61,13 +59,6 @@ def summary(probs: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
             "max_top": round(float(top.max()), 4), "unsure_below": unsure_below(bins)}
 
 
-@functools.cache
 def load_report(weights: str) -> dict[str, Any] | None:
     """weights/calibration.json when it was measured on the network in ``weights``; None otherwise."""
-    try:
-        report = json.loads(REPORT.read_text())
-        if report.get("classifier_sha256") != hashlib.sha256(Path(weights).read_bytes()).hexdigest():
-            return None
-    except (OSError, ValueError):
-        return None
-    return report
+    return measured_report(str(REPORT), weights)

@@ -3,11 +3,7 @@ all ten probabilities, and the maps of every stage from the damaged layer on."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +14,7 @@ from demo.core.model import ACTIVATION, CONV, stage_kind
 from demo.core.paths import WEIGHTS_DIR
 from demo.teaching.explanations import signed
 from demo.teaching.lessons import break_it as lessons_break_it
+from demo.teaching.reports import measured_report
 from demo.views import render, theme
 from demo.views.panels import legend
 
@@ -43,16 +40,9 @@ EXPLANATION_END = (
 REPORT = WEIGHTS_DIR / "break_it.json"
 
 
-@functools.cache
 def noise_report(weights: str) -> dict[str, Any] | None:
     """weights/break_it.json (python -m tools.break_it_report) when it was measured on the network in ``weights``."""
-    try:
-        report = json.loads(REPORT.read_text())
-        if report.get("classifier_sha256") != hashlib.sha256(Path(weights).read_bytes()).hexdigest():
-            return None
-    except (OSError, ValueError):
-        return None
-    return report
+    return measured_report(str(REPORT), weights)
 
 
 def fan_in(model: nn.Sequential) -> dict[str, int]:
