@@ -2,8 +2,8 @@
 
 Public API: ``load_classifier`` (the model and its ``predict``), with ``Classifier``, ``Prediction`` and the errors
 it raises. They are loaded on first use, so ``python -m demo --help`` answers before torch is imported. The layers
-are subpackages (``demo.core``, ``demo.teaching``, ``demo.views``, ``demo.server``, ``demo.page``); nothing here
-shadows them.
+are subpackages (``demo.texts``, ``demo.core``, ``demo.teaching``, ``demo.views``, ``demo.server``, ``demo.page``);
+nothing here shadows them.
 """
 
 from __future__ import annotations

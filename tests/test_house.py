@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY_POINTS = {"__init__.py", "__main__.py", "app.py", "predict.py", "evaluate.py"}
-LAYERS = {"core", "teaching", "views", "server", "page"}
+LAYERS = {"texts", "core", "teaching", "views", "server", "page"}
 
 
 def tool(name: str) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from demo.texts import plain
+
 from .preprocess import MAX_INPUT_SIDE, InvalidImageError
 
 # Decoding is refused above this many pixels (a 10,000×10,000 picture is 100 MP): it bounds memory per request and
@@ -28,21 +30,21 @@ def open_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we enforce MAX_PIXELS ourselves
             image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else Path(source))
     except FileNotFoundError as error:
-        raise InvalidImageError(f"{name}no such file") from error
+        raise InvalidImageError(name + plain("core.image_file.no_such_file")) from error
     except IsADirectoryError as error:
-        raise InvalidImageError(f"{name}is a folder, not an image file") from error
+        raise InvalidImageError(name + plain("core.image_file.folder")) from error
     except UnidentifiedImageError as error:
-        raise InvalidImageError(f"{name}not an image file (or a format this app cannot read)") from error
+        raise InvalidImageError(name + plain("core.image_file.not_an_image")) from error
     except Image.DecompressionBombError as error:
-        raise InvalidImageError(f"{name}image is far too large to decode safely") from error
+        raise InvalidImageError(name + plain("core.image_file.decompression_bomb")) from error
     except OSError as error:
-        raise InvalidImageError(f"{name}cannot be read ({error})") from error
+        raise InvalidImageError(name + plain("core.image_file.unreadable", problem=error)) from error
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise InvalidImageError(f"{name}image is too large ({width}×{height} pixels); the limit is "
-                                f"{MAX_PIXELS // 1_000_000} megapixels")
+        raise InvalidImageError(name + plain("core.image_file.too_large", width=width, height=height,
+                                             megapixels=MAX_PIXELS // 1_000_000))
     if width == 0 or height == 0:
-        raise InvalidImageError(f"{name}image has no pixels")
+        raise InvalidImageError(name + plain("core.image_file.no_pixels"))
     if image.format == "JPEG" and max(width, height) > MAX_INPUT_SIDE:
         image.draft("RGB", (MAX_INPUT_SIDE, MAX_INPUT_SIDE))  # decode JPEGs at reduced size: faster, less memory
     try:
@@ -50,5 +52,5 @@ def open_image(source: str | os.PathLike | bytes, name: str | None = None) -> Im
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we enforce MAX_PIXELS ourselves
             image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise InvalidImageError(f"{name}image data is truncated or corrupt ({error})") from error
+        raise InvalidImageError(name + plain("core.image_file.corrupt", problem=error)) from error
     return image

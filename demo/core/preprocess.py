@@ -17,6 +17,8 @@ from PIL import Image
 from scipy import ndimage, signal
 from skimage.morphology import skeletonize
 
+from demo.texts import plain
+
 MNIST_BOX = 20  # longest side of the digit inside the 28×28 field
 MNIST_SIZE = 28
 MNIST_CENTRE = 14.0  # mean centre of mass of MNIST training digits, in pixel-index coordinates (measured: 14.00)
@@ -75,14 +77,14 @@ def _pil_to_arrays(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
 def _scale_float(data: np.ndarray) -> np.ndarray:
     low, high = float(data.min(initial=0)), float(data.max(initial=0))
     if low < 0:
-        raise InvalidImageError(f"pixel values must not be negative (found {low:g})")
+        raise InvalidImageError(plain("core.preprocess.negative", found=f"{low:g}"))
     if high <= 1:
         return data
     if high <= 255:
         return data / 255
     if high <= 65535:
         return data / 65535
-    raise InvalidImageError(f"pixel values must be in [0, 1], [0, 255] or [0, 65535] (found {high:g})")
+    raise InvalidImageError(plain("core.preprocess.out_of_range", found=f"{high:g}"))
 
 
 def _numpy_to_arrays(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -97,9 +99,9 @@ def _numpy_to_arrays(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 def _numeric(array: np.ndarray) -> np.ndarray:
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise InvalidImageError(f"an image array must hold numbers, not {array.dtype}")
+        raise InvalidImageError(plain("core.preprocess.not_numbers", dtype=array.dtype))
     if np.issubdtype(array.dtype, np.complexfloating):
-        raise InvalidImageError("an image array must hold real numbers, not complex ones")
+        raise InvalidImageError(plain("core.preprocess.complex"))
     return array
 
 
@@ -110,10 +112,9 @@ def _channels_last(array: np.ndarray) -> np.ndarray:
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (2, 3, 4)):
-        raise InvalidImageError(f"an image array must be (H, W) or (H, W, C) with C = 1-4 channels; got shape "
-                                f"{array.shape}")
+        raise InvalidImageError(plain("core.preprocess.bad_shape", shape=array.shape))
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise InvalidImageError(f"the image has no pixels (shape {array.shape})")
+        raise InvalidImageError(plain("core.preprocess.no_pixels", shape=array.shape))
     return array
 
 
@@ -134,7 +135,7 @@ def _unit_floats(array: np.ndarray) -> np.ndarray:
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        raise InvalidImageError("the image array contains NaN or infinite values")
+        raise InvalidImageError(plain("core.preprocess.not_finite"))
     return _scale_float(array.astype(np.float32))
 
 
@@ -172,7 +173,7 @@ def to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
     elif isinstance(image, np.ndarray):
         colour, alpha = _numpy_to_arrays(image)
     else:
-        raise InvalidImageError(f"expected a PIL image or a numpy array, not {type(image).__name__}")
+        raise InvalidImageError(plain("core.preprocess.not_an_image", kind=type(image).__name__))
     gray = _luminance(colour)
     if alpha is not None and alpha.min() < 0.98:
         # Composite over a backdrop. Where the border is mostly transparent (a canvas export), the backdrop is the
@@ -279,12 +280,13 @@ def preprocess(image: Image.Image | np.ndarray, pen_width: float | None = None) 
     ink = to_ink(image)
     if pen_width is not None:
         pen_width *= max(ink.shape) / max(_longest_side(image), 1)  # large images are reduced on reading
-    steps: list[tuple[str, np.ndarray]] = [(f"ink ({ink.shape[1]}×{ink.shape[0]})", ink)]
+    caption = plain("core.preprocess.step_ink", width=ink.shape[1], height=ink.shape[0])
+    steps: list[tuple[str, np.ndarray]] = [(caption, ink)]
     drawn = ink > INK_THRESHOLD
     if not drawn.any():
         uniform = float(ink.max()) < INK_THRESHOLD
         # One flat colour: an empty canvas, or one covered entirely in ink (no background left to find a digit on).
-        message = "empty canvas (all one colour): draw a digit" if uniform else "no digit found"
+        message = plain("core.preprocess.empty_canvas" if uniform else "core.preprocess.no_digit")
         return Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True, message, steps)
 
     rows, cols = np.flatnonzero(drawn.any(1)), np.flatnonzero(drawn.any(0))
@@ -294,11 +296,11 @@ def preprocess(image: Image.Image | np.ndarray, pen_width: float | None = None) 
     work = _resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
     if int(drawn.sum()) < MIN_INK_PIXELS:
         return Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), True,
-                            "only a speck of ink: draw a digit", steps)
+                            plain("core.preprocess.speck"), steps)
     # Pad by the widest dilation so thickening a pen never clips the stroke at the crop's edge.
     margin = round(TARGET_STROKE * WORK_SIZE)
     work = normalise_stroke(np.pad(work, margin), WORK_SIZE, None if pen_width is None else pen_width * scale)
-    steps.append(("cropped, pen evened out", work))
+    steps.append((plain("core.preprocess.step_cropped"), work))
 
     rows, cols = np.flatnonzero((work > 0.05).any(1)), np.flatnonzero((work > 0.05).any(0))
     work = work[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
@@ -306,7 +308,7 @@ def preprocess(image: Image.Image | np.ndarray, pen_width: float | None = None) 
     scale = MNIST_BOX / max(h, w)
     box = _resize(work, max(1, round(h * scale)), max(1, round(w * scale)))
     box = np.clip(box / max(float(box.max()), 1e-6), 0, 1)  # the stroke core is full ink, as in MNIST
-    steps.append((f"scaled to {MNIST_BOX} px ({box.shape[1]}×{box.shape[0]})", box))
+    steps.append((plain("core.preprocess.step_scaled", box=MNIST_BOX, width=box.shape[1], height=box.shape[0]), box))
 
     # Centre of mass to the centre of the 28×28 field (integer shift: resampling again would blur the digit).
     total = float(box.sum())
@@ -316,5 +318,5 @@ def preprocess(image: Image.Image | np.ndarray, pen_width: float | None = None) 
     left = int(np.clip(round(MNIST_CENTRE - cx), 0, MNIST_SIZE - box.shape[1]))
     input28 = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
     input28[top:top + box.shape[0], left:left + box.shape[1]] = box
-    steps.append(("centred by mass (28×28)", input28))
+    steps.append((plain("core.preprocess.step_centred"), input28))
     return Preprocessed(input28, False, "ok", steps)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
+from demo.texts import plain
+
 Point = Sequence[float]
 Stroke = Sequence[Point]
 
@@ -67,8 +69,9 @@ class PadDrawing:
 
 
 def _number(value: object, what: str) -> float:
+    """``value`` as a float; ``what`` is the catalogue key naming the field in the message."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidDrawingError(f"the drawing's {what} must be a finite number, not {str(value)[:20]!r}")
+        raise InvalidDrawingError(plain("core.strokes.not_a_number", what=plain(what), value=repr(str(value)[:20])))
     return float(value)
 
 
@@ -81,11 +84,12 @@ def parse_drawing(text: str | None) -> PadDrawing:
     if text is None or text == "":
         return PadDrawing([], 280, 280, 20.0, 0)
     data = _json_object(text)
-    width = round(_number(data.get("w", 280), "width"))
-    height = round(_number(data.get("h", 280), "height"))
+    width = round(_number(data.get("w", 280), "core.strokes.what_width"))
+    height = round(_number(data.get("h", 280), "core.strokes.what_height"))
     if not (MIN_CANVAS <= width <= MAX_CANVAS and MIN_CANVAS <= height <= MAX_CANVAS):
-        raise InvalidDrawingError(f"the canvas must be {MIN_CANVAS}-{MAX_CANVAS} pixels a side, not {width}×{height}")
-    pen = min(max(_number(data.get("pen", 20), "pen width"), MIN_PEN), MAX_PEN)
+        raise InvalidDrawingError(plain("core.strokes.canvas_size", low=MIN_CANVAS, high=MAX_CANVAS, width=width,
+                                        height=height))
+    pen = min(max(_number(data.get("pen", 20), "core.strokes.what_pen"), MIN_PEN), MAX_PEN)
     seq = data.get("seq", 0)
     seq = int(seq) if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**53 else 0
     return PadDrawing(_strokes(data.get("strokes", []), width, height), width, height, pen, seq)
@@ -94,31 +98,31 @@ def parse_drawing(text: str | None) -> PadDrawing:
 def _json_object(text: object) -> dict:
     """The drawing's JSON text -> its object, refusing anything but a JSON object of at most MAX_JSON_CHARS."""
     if not isinstance(text, str):
-        raise InvalidDrawingError("the drawing must be sent as JSON text")
+        raise InvalidDrawingError(plain("core.strokes.not_text"))
     if len(text) > MAX_JSON_CHARS:
-        raise InvalidDrawingError(f"the drawing is too large ({len(text):,} characters; at most {MAX_JSON_CHARS:,})")
+        raise InvalidDrawingError(plain("core.strokes.too_long", chars=f"{len(text):,}", limit=f"{MAX_JSON_CHARS:,}"))
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise InvalidDrawingError("the drawing could not be read (malformed JSON)") from error
+        raise InvalidDrawingError(plain("core.strokes.malformed")) from error
     if not isinstance(data, dict):
-        raise InvalidDrawingError("the drawing must be a JSON object with w, h, pen and strokes")
+        raise InvalidDrawingError(plain("core.strokes.not_an_object"))
     return data
 
 
 def _strokes(raw: object, width: int, height: int) -> list[Stroke]:
     """The strokes as lists of (x, y) clipped to the canvas; empty strokes dropped; limits on strokes and points."""
     if not isinstance(raw, list):
-        raise InvalidDrawingError("the drawing's strokes must be a list")
+        raise InvalidDrawingError(plain("core.strokes.strokes_not_a_list"))
     if len(raw) > MAX_STROKES:
-        raise InvalidDrawingError(f"the drawing has too many strokes ({len(raw)}; at most {MAX_STROKES})")
+        raise InvalidDrawingError(plain("core.strokes.too_many_strokes", count=len(raw), limit=MAX_STROKES))
     strokes, total = [], 0
     for stroke in raw:
         if not isinstance(stroke, list):
-            raise InvalidDrawingError("each stroke must be a list of [x, y] points")
+            raise InvalidDrawingError(plain("core.strokes.stroke_not_a_list"))
         total += len(stroke)
         if total > MAX_POINTS:
-            raise InvalidDrawingError(f"the drawing has too many points (at most {MAX_POINTS:,})")
+            raise InvalidDrawingError(plain("core.strokes.too_many_points", limit=f"{MAX_POINTS:,}"))
         points = [_point(point, width, height) for point in stroke]
         if points:
             strokes.append(points)
@@ -127,6 +131,6 @@ def _strokes(raw: object, width: int, height: int) -> list[Stroke]:
 
 def _point(point: object, width: int, height: int) -> tuple[float, float]:
     if not isinstance(point, (list, tuple)) or len(point) < 2:
-        raise InvalidDrawingError("each point must be [x, y]")
-    x, y = _number(point[0], "x coordinate"), _number(point[1], "y coordinate")
+        raise InvalidDrawingError(plain("core.strokes.point_not_a_pair"))
+    x, y = _number(point[0], "core.strokes.what_x"), _number(point[1], "core.strokes.what_y")
     return min(max(x, 0.0), width), min(max(y, 0.0), height)

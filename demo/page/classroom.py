@@ -13,6 +13,10 @@ With a class room the pupils open the plain address and get the plain page plus 
 ``send.js``); the teacher opens it with ``#teacher=TOKEN`` and gets the projector's page plus the room (``room.js``:
 the join link and its QR code, the class's drawings, the tally). What the room holds reaches only a page whose token
 the server accepts (demo/server/room_routes.py).
+
+Their words come from the text catalogue (demo/texts): each template's as ``props.labels`` (sections
+``page.classroom.toolbar`` and ``page.classroom.send_bar``), each script's as ``props.texts`` (``js.classroom``,
+``js.send``, ``js.room``).
 """
 
 from __future__ import annotations
@@ -25,17 +29,32 @@ from demo.teaching.calibration import load_report as load_calibration
 from demo.views import theme
 
 from .assets import asset
+from .pad import script_texts, template_labels
 
 CONTROLS_HTML = asset("classroom.html")
 CONTROLS_JS = asset("classroom.js")
 CLASSROOM_CSS = asset("classroom.css")
 ROOM_CSS = asset("room.css")
+# The words of classroom.html and send.html, filled in as {{labels.<last part of the key>}} (Handlebars escapes them).
+TOOLBAR_LABELS = ("page.classroom.toolbar.controls_label",
+                  "page.classroom.toolbar.back", "page.classroom.toolbar.back_title",
+                  "page.classroom.toolbar.next", "page.classroom.toolbar.next_title",
+                  "page.classroom.toolbar.show_all", "page.classroom.toolbar.show_all_title",
+                  "page.classroom.toolbar.freeze_title",
+                  "page.classroom.toolbar.theme", "page.classroom.toolbar.theme_title",
+                  "page.classroom.toolbar.to_room", "page.classroom.toolbar.to_room_title",
+                  "page.classroom.toolbar.step_label")
+SEND_LABELS = ("page.classroom.send_bar.meant_label", "page.classroom.send_bar.meant",
+               "page.classroom.send_bar.nickname_placeholder", "page.classroom.send_bar.nickname_label",
+               "page.classroom.send_bar.send")
 
 
 def toolbar(room: Room | None) -> gr.HTML:
     """The projector's toolbar (hidden on pupils' pages when there is a room)."""
-    return gr.HTML(CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False, elem_id="classroom-bar",
-                   room=room is not None)
+    # The freeze button's word is the script's (it changes it when the drawing is frozen): {{texts.freeze}}.
+    return gr.HTML("", html_template=CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False,
+                   elem_id="classroom-bar", room=room is not None, labels=template_labels(TOOLBAR_LABELS),
+                   texts=script_texts("classroom.js"))
 
 
 def send_bar(room: Room) -> gr.HTML:
@@ -44,7 +63,8 @@ def send_bar(room: Room) -> gr.HTML:
                       for d in range(10))
     return gr.HTML("", html_template=asset("send.html"), js_on_load=asset("send.js"), apply_default_css=False,
                    elem_id="class-send", digit_buttons=buttons, nickname_chars=room.limits.nickname_chars,
-                   send_url=f"{ROOM_ROUTE.lstrip('/')}/send")  # relative to the page, like the live route
+                   send_url=f"{ROOM_ROUTE.lstrip('/')}/send",  # relative to the page, like the live route
+                   labels=template_labels(SEND_LABELS), texts=script_texts("send.js"))
 
 
 def unsure_line(weights: str) -> float:
@@ -59,4 +79,4 @@ def room_panel(unsure: float = theme.ROOM_UNSURE_BELOW) -> gr.HTML:
     return gr.HTML("", html_template='<section id="class-room" class="class-room"></section>',
                    js_on_load=asset("room.js"), apply_default_css=False, elem_id="class-room-box",
                    route=ROOM_ROUTE.lstrip("/"), poll_ms=theme.ROOM_POLL_MS, unsure=unsure,
-                   paper=theme.PAD_PAPER, ink=theme.PAD_INK)
+                   paper=theme.PAD_PAPER, ink=theme.PAD_INK, texts=script_texts("room.js"))

@@ -27,6 +27,7 @@ from demo.teaching.atlas import Atlas, load_atlas
 from demo.teaching.lessons import break_it
 from demo.teaching.nearest import NearestDigits, NearestHandle
 from demo.teaching.snapshots import Snapshots, load_snapshots
+from demo.texts import plain, say
 from demo.views import handout
 from demo.views.live import decode_input
 from demo.views.panels import notice_html
@@ -41,7 +42,7 @@ from .lesson_wiring import RECOMPUTED, Lesson, LessonTabs, follow, plain_tab, re
 log = logging.getLogger("convscope")
 
 PLAY_SECONDS = 1.2  # Watch it learn: one snapshot per tick while playing, time to read each
-PLAY, PAUSE = "▶ Play", "❚❚ Pause"
+PLAY, PAUSE = plain("page.insight_tabs.play"), plain("page.insight_tabs.pause")
 HANDOUT_FORMATS = ("PDF", "PNG")
 HANDOUT_KEEP_SECONDS = 600  # a made handout waits this long for its download, then the next one sweeps it away
 
@@ -78,9 +79,10 @@ def _pick_request(kind: str) -> gr.HTML:
 
 def _learning_tab(tabs: LessonTabs, snaps: Snapshots | None) -> None:
     last = len(snaps) - 1 if snaps is not None else 0
-    with gr.Tab("Watch it learn", id="learning", elem_id="tab-learning", elem_classes=RECOMPUTED) as t:
+    with gr.Tab(plain("page.insight_tabs.tab_learning"), id="learning", elem_id="tab-learning",
+                elem_classes=RECOMPUTED) as t:
         with gr.Row(equal_height=True):
-            step = gr.Slider(0, max(last, 1), value=0, step=1, label="snapshot (0 = before training)",
+            step = gr.Slider(0, max(last, 1), value=0, step=1, label=plain("page.insight_tabs.learning_step"),
                              elem_id="learning-step", interactive=snaps is not None, scale=4)
             play = gr.Button(PLAY, elem_id="learning-play", scale=1, interactive=snaps is not None)
         html = gr.HTML(learning_html(snaps, None, 0))
@@ -116,7 +118,8 @@ def _learning_tab(tabs: LessonTabs, snaps: Snapshots | None) -> None:
 
 
 def _nearest_tab(tabs: LessonTabs, handle: NearestHandle | None) -> None:
-    with gr.Tab("Nearest digits", id="nearest", elem_id="tab-nearest", elem_classes=RECOMPUTED) as t:
+    with gr.Tab(plain("page.insight_tabs.tab_nearest"), id="nearest", elem_id="tab-nearest",
+                elem_classes=RECOMPUTED) as t:
         html = gr.HTML(nearest_html(handle, None))
     register(tabs, Lesson("nearest", html, {}, lambda current: nearest_html(handle, current)), t)
 
@@ -129,10 +132,13 @@ def _filters_tab(tabs: LessonTabs, clf: Classifier, atlas: Atlas | None) -> None
         layer = layer if layer in convs else first
         return filter_atlas_html(clf, atlas, current, layer, min(max(int(channel or 0), 0), convs[layer] - 1))
 
-    with gr.Tab("What filters look for", id="filters", elem_id="tab-filters", elem_classes=RECOMPUTED) as t:
+    with gr.Tab(plain("page.insight_tabs.tab_filters"), id="filters", elem_id="tab-filters",
+                elem_classes=RECOMPUTED) as t:
         with gr.Row():
-            controls = {"layer": gr.Dropdown(list(convs), value=first, label="layer", elem_id="atlas-layer"),
-                        "channel": gr.Slider(0, convs[first] - 1, value=0, step=1, label="channel (filter)",
+            controls = {"layer": gr.Dropdown(list(convs), value=first, label=plain("page.insight_tabs.filters_layer"),
+                                             elem_id="atlas-layer"),
+                        "channel": gr.Slider(0, convs[first] - 1, value=0, step=1,
+                                             label=plain("page.insight_tabs.filters_channel"),
                                              elem_id="atlas-channel-number")}
         html = gr.HTML(view(None, first, 0))
         pick = _pick_request("atlas")
@@ -157,18 +163,20 @@ def _filters_tab(tabs: LessonTabs, clf: Classifier, atlas: Atlas | None) -> None
 def _break_tab(tabs: LessonTabs, clf: Classifier) -> None:
     model = clf.model
     layer, channels, noise, seed = break_it.reset_settings(model)
-    with gr.Tab("Break it", id="break", elem_id="tab-break", elem_classes=RECOMPUTED) as t:
+    with gr.Tab(plain("page.insight_tabs.tab_break"), id="break", elem_id="tab-break", elem_classes=RECOMPUTED) as t:
         with gr.Row():
             controls = {
-                "layer": gr.Dropdown(break_it.layer_choices(model), value=layer, label="layer to break",
-                                     elem_id="break-layer"),
-                "channels_text": gr.Textbox(channels, label="switch off channels (e.g. 3, 7-9)",
-                                            placeholder="none", elem_id="break-channels", max_length=200),
+                "layer": gr.Dropdown(break_it.layer_choices(model), value=layer,
+                                     label=plain("page.insight_tabs.break_layer"), elem_id="break-layer"),
+                "channels_text": gr.Textbox(channels, label=plain("page.insight_tabs.break_channels"),
+                                            placeholder=plain("page.insight_tabs.break_channels_placeholder"),
+                                            elem_id="break-channels", max_length=200),
                 "noise": gr.Slider(0, break_it.MAX_NOISE, value=noise, step=break_it.NOISE_STEP,
-                                   label="noise on its weights (× their spread)", elem_id="break-noise"),
-                "seed": gr.Number(seed, precision=0, minimum=0, label="noise seed", elem_id="break-seed"),
+                                   label=plain("page.insight_tabs.break_noise"), elem_id="break-noise"),
+                "seed": gr.Number(seed, precision=0, minimum=0, label=plain("page.insight_tabs.break_seed"),
+                                  elem_id="break-seed"),
             }
-            reset = gr.Button("Reset", elem_id="break-reset", scale=0)
+            reset = gr.Button(plain("page.insight_tabs.break_reset"), elem_id="break-reset", scale=0)
         html = gr.HTML(break_it_html(clf, None, layer, channels, noise, seed))
     register(tabs, Lesson("break", html, controls,
                           lambda current, **v: break_it_html(clf, current, **v)), t)
@@ -196,13 +204,14 @@ def handout_file(data: bytes, suffix: str, answer: int | None) -> Path:
 
 
 def _handout_tab(tabs: LessonTabs, clf: Classifier) -> None:
-    with gr.Tab("Handout", id="handout", elem_id="tab-handout") as t:
-        gr.HTML('<div class="view-note">One printable A4 page of the drawing now on the pad: the input the network '
-                'sees, every stage’s maps, the hidden layer, the probabilities and the answer.</div>')
+    with gr.Tab(plain("page.insight_tabs.tab_handout"), id="handout", elem_id="tab-handout") as t:
+        gr.HTML(f'<div class="view-note">{say("page.insight_tabs.handout_intro")}</div>')
         with gr.Row():
-            kind = gr.Radio(list(HANDOUT_FORMATS), value="PDF", label="format", elem_id="handout-format")
-            make = gr.Button("Make the handout", elem_id="make-handout", variant="primary")
-            download = gr.DownloadButton("Download", visible=False, elem_id="handout-download")
+            kind = gr.Radio(list(HANDOUT_FORMATS), value="PDF", label=plain("page.insight_tabs.handout_format"),
+                            elem_id="handout-format")
+            make = gr.Button(plain("page.insight_tabs.handout_make"), elem_id="make-handout", variant="primary")
+            download = gr.DownloadButton(plain("page.insight_tabs.handout_download"), visible=False,
+                                         elem_id="handout-download")
         status = gr.HTML(notice_html(), elem_id="handout-status")
     plain_tab(tabs, "handout", t)
 
@@ -212,16 +221,18 @@ def _handout_tab(tabs: LessonTabs, clf: Classifier) -> None:
         try:
             data = (handout.handout_pdf if pdf else handout.handout_png)(clf, input28)
         except handout.NothingDrawnError:
-            return {status: notice_html("Draw a digit first: the handout walks your drawing through the network.",
-                                        "warning"), download: gr.DownloadButton(visible=False)}
+            return {status: notice_html(plain("page.insight_tabs.handout_nothing_drawn"), "warning"),
+                    download: gr.DownloadButton(visible=False)}
         except Exception:  # a bug must not cost the page its views: logged, and said
             log.exception("handout failed")
-            return {status: notice_html("The handout could not be made (the error is logged). Please try again.",
-                                        "warning"), download: gr.DownloadButton(visible=False)}
+            return {status: notice_html(plain("page.insight_tabs.handout_failed"), "warning"),
+                    download: gr.DownloadButton(visible=False)}
         answer = int(clf.forward_staged(input28)[0].argmax())
         path = handout_file(data, "pdf" if pdf else "png", answer)
-        return {status: notice_html(f"Ready: {path.name}, {len(data) / 1024:,.0f} kB, one A4 page."),
-                download: gr.DownloadButton(f"Download {path.name}", value=str(path), visible=True)}
+        ready = plain("page.insight_tabs.handout_ready", name=path.name, kilobytes=len(data) / 1024)
+        return {status: notice_html(ready),
+                download: gr.DownloadButton(plain("page.insight_tabs.handout_download_file", name=path.name),
+                                            value=str(path), visible=True)}
 
     # One handout at a time per copy of the app: a class pressing at once queues rather than slowing live drawing.
     make.click(made, inputs={kind, tabs.current}, outputs=[status, download], api_visibility="private",

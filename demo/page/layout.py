@@ -16,6 +16,7 @@ import numpy as np
 
 from demo.core.classifier import Classifier
 from demo.server.room import Room
+from demo.texts import plain, say
 from demo.views import panels, theme
 from demo.views.live import LIVE_VIEWS
 from demo.views.overview import overview_html
@@ -30,8 +31,8 @@ from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
 PAGE_CSS = "\n".join(asset(name) for name in ("app.css", "overview.css", "inspector.css", "insights.css"))
 INSPECTOR_JS = asset("inspector.js")
 INSPECTOR_CLOSED = '<div id="inspector" class="inspector" data-state="closed" hidden></div>'
-HEADER_HTML = ('<div class="header"><h1>ConvScope</h1><p>Draw a digit. A convolutional network trained on MNIST reads '
-               'it live, and every layer shows what it made of your drawing.</p></div>')
+HEADER_HTML = (f'<div class="header"><h1>{say("page.layout.header_title")}</h1>'
+               f'<p>{say("page.layout.header_lead")}</p></div>')
 
 
 @dataclass
@@ -77,7 +78,7 @@ def layers_tab(clf: Classifier, live: dict[str, gr.HTML]) -> Callable[[], None]:
         gr.HTML(panels.how_it_works_html(clf.model))  # static: never re-sent with the live updates
         live["feature_maps"] = gr.HTML(panels.feature_maps_html(None, clf.model), elem_id="live-feature-maps")
         live["pooled_maps"] = gr.HTML(panels.pooled_maps_html(None, clf.model), elem_id="live-pooled-maps")
-        with gr.Accordion("Kernels: the weights the network learned", open=False):
+        with gr.Accordion(plain("page.layout.kernels_accordion"), open=False):
             gr.HTML(panels.kernels_html(clf.model))
     return fill
 
@@ -90,7 +91,7 @@ def first_screen(clf: Classifier, classroom: bool, room: Room | None,
             pad = gr.HTML(value=empty_drawing(), html_template=PAD_HTML, css_template=PAD_CSS, js_on_load=PAD_JS,
                           elem_id="pad-component", apply_default_css=False, **pad_props())
             # The handler gets the file's bytes: no path a client names is ever opened or deleted by the app.
-            upload = gr.File(label="Upload an image of a digit", file_types=["image"], type="binary",
+            upload = gr.File(label=plain("page.layout.upload_label"), file_types=["image"], type="binary",
                              elem_id="upload", height=56)
         with gr.Column(scale=2, min_width=200, elem_id="answer-column"):
             live["prediction"] = gr.HTML(panels.prediction_html(None), elem_id="live-prediction")
@@ -108,7 +109,7 @@ def first_screen(clf: Classifier, classroom: bool, room: Room | None,
 def samples_gallery(mnist_samples: list[tuple[np.ndarray, int]] | None) -> gr.Gallery | None:
     if not mnist_samples:
         return None
-    return gr.Gallery([img for img, _ in mnist_samples], label="Real MNIST test digits: click one",
+    return gr.Gallery([img for img, _ in mnist_samples], label=plain("page.layout.samples_label"),
                       columns=len(mnist_samples), height=110, allow_preview=False, elem_id="mnist-samples",
                       object_fit="contain", buttons=[], interactive=False)
 

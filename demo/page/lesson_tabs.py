@@ -27,6 +27,7 @@ from demo.teaching.calibration import load_report as load_calibration
 from demo.teaching.lessons import architecture as stages
 from demo.teaching.lessons import convolution as conv_lessons
 from demo.teaching.lessons import pooling as pool_lessons
+from demo.texts import plain
 from demo.views.live import decode_input, encode_input  # noqa: F401  (tests import them from here)
 from demo.views.tabs import (
     architecture,
@@ -95,93 +96,107 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
                       active=gr.Textbox(NETWORK if classroom else LAYERS, visible=False, elem_id="lesson-active"))
     with gr.Tabs(elem_id="lessons", selected=NETWORK if classroom else LAYERS):
         if classroom:
-            with gr.Tab("Layer by layer", id=NETWORK, elem_id="tab-network", elem_classes=RECOMPUTED) as t:
+            with gr.Tab(plain("page.lesson_tabs.tab_network"), id=NETWORK, elem_id="tab-network",
+                        elem_classes=RECOMPUTED) as t:
                 net = gr.HTML(layer_by_layer(None))
             register(tabs, Lesson(NETWORK, net, {}, layer_by_layer), t)
-        with gr.Tab("Feature maps", id=LAYERS, elem_id="tab-layers") as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_layers"), id=LAYERS, elem_id="tab-layers") as t:
             layers_tab()
         plain_tab(tabs, LAYERS, t)
 
-        with gr.Tab("Convolution", id="conv", elem_id="tab-conv", elem_classes=RECOMPUTED) as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_conv"), id="conv", elem_id="tab-conv", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "kernel": gr.Dropdown(convolution.kernel_choices(model), value="vertical edges", label="kernel",
-                                          elem_id="conv-kernel"),
-                    "size": gr.Slider(2, 7, value=3, step=1, label="kernel size k", elem_id="conv-size"),
-                    "mode": gr.Radio(list(conv_lessons.MODES), value="valid", label="mode", elem_id="conv-mode"),
-                    "stride": gr.Slider(1, 3, value=1, step=1, label="stride s", elem_id="conv-stride"),
+                    "kernel": gr.Dropdown(convolution.kernel_choices(model), value="vertical edges",
+                                          label=plain("page.lesson_tabs.conv_kernel"), elem_id="conv-kernel"),
+                    "size": gr.Slider(2, 7, value=3, step=1, label=plain("page.lesson_tabs.conv_size"),
+                                      elem_id="conv-size"),
+                    "mode": gr.Radio(list(conv_lessons.MODES), value="valid", label=plain("page.lesson_tabs.conv_mode"),
+                                     elem_id="conv-mode"),
+                    "stride": gr.Slider(1, 3, value=1, step=1, label=plain("page.lesson_tabs.conv_stride"),
+                                        elem_id="conv-stride"),
                 }
             html = gr.HTML(conv(None, "vertical edges", 3, "valid", 1))
         register(tabs, Lesson("conv", html, controls, conv), t)
 
-        with gr.Tab("Pooling", id="pool", elem_id="tab-pool", elem_classes=RECOMPUTED) as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_pool"), id="pool", elem_id="tab-pool", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "stage": gr.Dropdown(map_stages, value=map_stages[0], label="feature maps of",
+                    "stage": gr.Dropdown(map_stages, value=map_stages[0], label=plain("page.lesson_tabs.pool_stage"),
                                          elem_id="pool-stage"),
-                    "channel": gr.Slider(0, shapes[map_stages[0]][0] - 1, value=0, step=1, label="map (channel)",
-                                         elem_id="pool-channel"),
-                    "kind": gr.Radio(list(pool_lessons.POOL_KINDS), value="max", label="pooling",
-                                     elem_id="pool-kind"),
-                    "window": gr.Slider(1, pool_lessons.MAX_POOL_WINDOW, value=2, step=1, label="window",
-                                        elem_id="pool-window"),
-                    "stride": gr.Slider(1, pool_lessons.MAX_POOL_STRIDE, value=2, step=1, label="stride",
-                                        elem_id="pool-stride"),
-                    "row": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1, label="output row",
-                                     elem_id="pool-row"),
+                    "channel": gr.Slider(0, shapes[map_stages[0]][0] - 1, value=0, step=1,
+                                         label=plain("page.lesson_tabs.pool_channel"), elem_id="pool-channel"),
+                    "kind": gr.Radio(list(pool_lessons.POOL_KINDS), value="max",
+                                     label=plain("page.lesson_tabs.pool_kind"), elem_id="pool-kind"),
+                    "window": gr.Slider(1, pool_lessons.MAX_POOL_WINDOW, value=2, step=1,
+                                        label=plain("page.lesson_tabs.pool_window"), elem_id="pool-window"),
+                    "stride": gr.Slider(1, pool_lessons.MAX_POOL_STRIDE, value=2, step=1,
+                                        label=plain("page.lesson_tabs.pool_stride"), elem_id="pool-stride"),
+                    "row": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1,
+                                     label=plain("page.lesson_tabs.pool_row"), elem_id="pool-row"),
                     "col": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1,
-                                     label="output column", elem_id="pool-col"),
+                                     label=plain("page.lesson_tabs.pool_col"), elem_id="pool-col"),
                 }
             html = gr.HTML(pool(None, map_stages[0], 0, "max", 2, 2, 5, 5))
         register(tabs, Lesson("pool", html, controls, pool), t)
         follow(controls, ["stage", "window", "stride"], ["channel", "row", "col"],
                 lambda stage, window, stride: (shapes[stage][0], *(pooled_side(stage, window, stride),) * 2))
 
-        with gr.Tab("One value", id="one", elem_id="tab-one", elem_classes=RECOMPUTED) as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_one"), id="one", elem_id="tab-one", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "layer": gr.Dropdown(conv_layers, value=conv_layers[0], label="layer", elem_id="one-layer"),
+                    "layer": gr.Dropdown(conv_layers, value=conv_layers[0], label=plain("page.lesson_tabs.one_layer"),
+                                         elem_id="one-layer"),
                     "channel": gr.Slider(0, shapes[conv_layers[0]][0] - 1, value=0, step=1,
-                                         label="feature map (channel)", elem_id="one-channel"),
-                    "row": gr.Slider(0, shapes[conv_layers[0]][1] - 1, value=12, step=1, label="row",
-                                     elem_id="one-row"),
-                    "col": gr.Slider(0, shapes[conv_layers[0]][2] - 1, value=12, step=1, label="column",
-                                     elem_id="one-col"),
+                                         label=plain("page.lesson_tabs.one_channel"), elem_id="one-channel"),
+                    "row": gr.Slider(0, shapes[conv_layers[0]][1] - 1, value=12, step=1,
+                                     label=plain("page.lesson_tabs.one_row"), elem_id="one-row"),
+                    "col": gr.Slider(0, shapes[conv_layers[0]][2] - 1, value=12, step=1,
+                                     label=plain("page.lesson_tabs.one_col"), elem_id="one-col"),
                 }
             html = gr.HTML(one(None, conv_layers[0], 0, 12, 12))
         register(tabs, Lesson("one", html, controls, one), t)
         follow(controls, ["layer"], ["channel", "row", "col"], lambda layer: shapes[layer])
 
-        with gr.Tab("CNN vs MLP", id="versus", elem_id="tab-versus", elem_classes=RECOMPUTED) as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_versus"), id="versus", elem_id="tab-versus",
+                    elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "dx": gr.Slider(-8, 8, value=0, step=1, label="move right (px)", elem_id="versus-dx"),
-                    "dy": gr.Slider(-8, 8, value=0, step=1, label="move down (px)", elem_id="versus-dy"),
-                    "angle": gr.Slider(-60, 60, value=0, step=5, label="turn (degrees)", elem_id="versus-angle"),
+                    "dx": gr.Slider(-8, 8, value=0, step=1, label=plain("page.lesson_tabs.versus_dx"),
+                                    elem_id="versus-dx"),
+                    "dy": gr.Slider(-8, 8, value=0, step=1, label=plain("page.lesson_tabs.versus_dy"),
+                                    elem_id="versus-dy"),
+                    "angle": gr.Slider(-60, 60, value=0, step=5, label=plain("page.lesson_tabs.versus_angle"),
+                                       elem_id="versus-angle"),
                 }
             html = gr.HTML(compare(None, 0, 0, 0))
         register(tabs, Lesson("versus", html, controls, compare), t)
 
-        with gr.Tab("Saliency", id="saliency", elem_id="tab-saliency", elem_classes=RECOMPUTED) as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_saliency"), id="saliency", elem_id="tab-saliency",
+                    elem_classes=RECOMPUTED) as t:
             with gr.Row():
+                # (shown name, value): the values name the target and the method to the lesson.
                 controls = {
-                    "target": gr.Dropdown(["predicted"] + [str(d) for d in range(10)], value="predicted",
-                                          label="explain the score of", elem_id="saliency-target"),
-                    "method": gr.Radio(["gradient × input", "Grad-CAM"], value="gradient × input", label="method",
+                    "target": gr.Dropdown([(plain("page.lesson_tabs.saliency_target_predicted"), "predicted")]
+                                          + [str(d) for d in range(10)], value="predicted",
+                                          label=plain("page.lesson_tabs.saliency_target"), elem_id="saliency-target"),
+                    "method": gr.Radio([(plain("page.lesson_tabs.saliency_method_gradient"), "gradient × input"),
+                                        (plain("page.lesson_tabs.saliency_method_grad_cam"), "Grad-CAM")],
+                                       value="gradient × input", label=plain("page.lesson_tabs.saliency_method"),
                                        elem_id="saliency-method"),
                 }
             html = gr.HTML(explain(None, "predicted", "gradient × input"))
         register(tabs, Lesson("saliency", html, controls, explain), t)
 
-        with gr.Tab("Digit or not?", id="digit", elem_id="tab-digit", elem_classes=RECOMPUTED) as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_digit"), id="digit", elem_id="tab-digit", elem_classes=RECOMPUTED) as t:
             html = gr.HTML(digit_or_not.digit_or_not_html(None, clf))
         register(tabs, Lesson("digit", html, {}, lambda current: digit_or_not.digit_or_not_html(current, clf)), t)
 
         add_insight_tabs(tabs, clf, insights)
-        with gr.Tab("Architecture", id="architecture", elem_id="tab-architecture") as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_architecture"), id="architecture", elem_id="tab-architecture") as t:
             gr.HTML(architecture.architecture_html(model, mlp.model if mlp else None))  # fixed: built once
         plain_tab(tabs, "architecture", t)
-        with gr.Tab("Model card", id="card", elem_id="tab-card") as t:
+        with gr.Tab(plain("page.lesson_tabs.tab_card"), id="card", elem_id="tab-card") as t:
             gr.HTML(model_card.model_card_html(clf.report, model_card.curves_uri(clf.path),
                                                mlp.report if mlp else None, load_calibration(str(clf.path))))
         plain_tab(tabs, "card", t)

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from demo.texts import say
 from demo.views.live import ViewUpdate, decode_input, encode_input
 
 log = logging.getLogger("convscope")
@@ -22,8 +23,7 @@ log = logging.getLogger("convscope")
 LAYERS = "layers"  # the always-live feature maps tab: nothing extra to compute
 NETWORK = "network"  # classroom mode's layer-by-layer tab
 RECOMPUTED = ["recomputed-lesson"]  # the class of tabs recomputed after each drawing (demo/page/static/pad.js looks)
-ERROR_HTML = ('<div class="lesson notice warning" data-state="error">This lesson could not be computed for these '
-              'settings (the error is logged). Try other settings or another drawing.</div>')
+ERROR_HTML = f'<div class="lesson notice warning" data-state="error">{say("page.lesson_wiring.lesson_failed")}</div>'
 
 
 @dataclass

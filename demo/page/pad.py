@@ -5,15 +5,21 @@ once more on pen-up — by setting ``props.value``; Gradio fires the component's
 and the server rasterises the strokes (demo/core/strokes.py). Mouse, pen and touch all arrive as pointer events.
 
 ``${value}`` is deliberately absent from the template, so a new value never re-renders (and wipes) the canvas. The
-template, its CSS and its script are ``demo/page/static/pad.html``, ``pad.css`` and ``pad.js``.
+template, its CSS and its script are ``demo/page/static/pad.html``, ``pad.css`` and ``pad.js``. Their words come from
+the text catalogue (demo/texts): the template's as ``props.labels`` (section ``page.pad``), the script's as
+``props.texts`` (section ``js.pad``).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+from markupsafe import escape
 
 from demo.core.examples import EXAMPLES, example_strokes
 from demo.server.routes import LIVE_ROUTE
+from demo.texts import for_script, plain
 from demo.views import theme
 
 from .assets import asset
@@ -21,6 +27,26 @@ from .assets import asset
 PAD_HTML = asset("pad.html")
 PAD_CSS = asset("pad.css")
 PAD_JS = asset("pad.js")
+# The words of pad.html, filled in as {{labels.<last part of the key>}} (Handlebars escapes them).
+PAD_LABELS = ("page.pad.canvas_label", "page.pad.undo", "page.pad.undo_title", "page.pad.clear", "page.pad.clear_title",
+              "page.pad.pen", "page.pad.pen_label", "page.pad.examples")
+
+
+def template_labels(keys: tuple[str, ...]) -> dict[str, str]:
+    """The texts of an ``html_template``, keyed by the last part of their catalogue key (``{{labels.undo}}``)."""
+    return {key.rsplit(".", 1)[1]: plain(key) for key in keys}
+
+
+def script_texts(script: str) -> dict[str, str]:
+    """The texts of ``demo/page/static/<script>`` (section ``js.<its stem>``), for its ``props.texts``."""
+    return for_script("js." + Path(script).stem)
+
+
+def example_title(digit: int, style: int, styles: int) -> str:
+    """An example button's title, escaped for the attribute; ``style`` counts from 0 among ``styles``."""
+    title = (plain("page.pad.example_style_title", digit=digit, style=style + 1) if styles > 1
+             else plain("page.pad.example_title", digit=digit))
+    return str(escape(title))
 
 
 def pad_examples() -> tuple[list[dict], str]:
@@ -30,9 +56,8 @@ def pad_examples() -> tuple[list[dict], str]:
         for style in range(len(styles)):
             strokes = example_strokes(digit, style, theme.PAD_SIZE, theme.PAD_SIZE, pad=0.18)
             examples.append({"digit": digit, "strokes": [[[round(x, 1), round(y, 1)] for x, y in s] for s in strokes]})
-            title = f"example: a {digit}" + (f" (style {style + 1})" if len(styles) > 1 else "")
             buttons.append(f'<button type="button" class="example-button" data-index="{len(examples) - 1}" '
-                           f'title="{title}">{digit}</button>')
+                           f'title="{example_title(digit, style, len(styles))}">{digit}</button>')
     return examples, "".join(buttons)
 
 
@@ -43,7 +68,8 @@ def pad_props() -> dict:
             "send_interval": theme.SEND_INTERVAL_MS, "overview_interval": theme.OVERVIEW_INTERVAL_MS,
             "paper": theme.PAD_PAPER, "ink": theme.PAD_INK,
             "live_url": LIVE_ROUTE.lstrip("/"),  # relative to the page, so a path prefix in front of the app works
-            "examples": examples, "example_buttons": buttons}
+            "examples": examples, "example_buttons": buttons,
+            "labels": template_labels(PAD_LABELS), "texts": script_texts("pad.js")}
 
 
 def empty_drawing() -> str:

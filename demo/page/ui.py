@@ -19,12 +19,13 @@ from demo.core.classifier import Classifier
 from demo.server.room import Room
 from demo.server.routes import MAX_UPLOAD_BYTES, app_kwargs, check_mounted
 from demo.server.work import WorkPool
+from demo.texts import plain
 
 from .insight_tabs import Insights
 from .layout import lay_out_page
 from .wiring import PageHandlers, wire_events
 
-TITLE = "ConvScope: watch a CNN read your handwriting"
+TITLE = plain("page.ui.title")
 # Gradio 6's queue rebuilds a pandas summary of its last GRADIO_ANALYTICS_MAX_EVENTS (default 10,000) events after
 # *every* event (GRADIO_ANALYTICS_CACHE_FREQUENCY default 1), so each event costs more the more were served: with the
 # defaults, bench/load.py --rounds 4 saw the median latency climb from 208 to 565 ms over 4,000 requests. Only

@@ -21,6 +21,7 @@ import numpy as np
 from demo.core.classifier import Classifier
 from demo.server.jobs import page_file, predict_image
 from demo.server.work import Busy, JobFailed, WorkPool
+from demo.texts import plain
 from demo.views.live import (
     ViewUpdate,
     decode_input,
@@ -53,14 +54,14 @@ class PageHandlers:
         """Classify an image file: {"label": 0-9 or null (no digit), "probs": [10 floats], "looks_like_digit": bool,
         "digit_score": float}; the label is the network's top class even for a drawing that is not a digit."""
         if image is None:
-            raise gr.Error("send an image file")
+            raise gr.Error(plain("views.live.no_file"))
         try:
             result = self.workers.run_sync(predict_image, image) if self.workers else predict_image(self.clf, image)
         except (Busy, JobFailed) as error:
             raise gr.Error(error.message) from None
         except Exception:  # a bug: logged, and the caller gets a clear message, not a hang
             log.exception("unexpected error in /predict")
-            raise gr.Error("internal error while classifying this file (logged); please try again") from None
+            raise gr.Error(plain("page.wiring.predict_failed")) from None
         if "error" in result:
             raise gr.Error(result["error"])
         return result
@@ -93,9 +94,9 @@ class PageHandlers:
         try:
             update = self.workers.run_sync(page_file, data) if self.workers else page_file(self.clf, data)
         except Busy:
-            update = kept_views("The server is busy with the whole class: send the file again in a moment.")
+            update = kept_views(plain("page.wiring.busy"))
         except JobFailed as error:
-            update = kept_views(f"That file could not be read just now. {error.message}")
+            update = kept_views(plain("page.wiring.file_unreadable", reason=error.message))
         # The file box is emptied again, so the next file can be dropped straight away.
         return {**self.page_update(update, values), self.layout.upload: None}
 

@@ -15,6 +15,7 @@ from typing import Any
 from demo.core.classifier import Classifier
 from demo.core.strokes import InvalidDrawingError
 from demo.server.room_strokes import simplify_drawing
+from demo.texts import plain
 from demo.views.live import (
     LIVE_VIEWS,
     UnusableFileError,
@@ -80,15 +81,15 @@ def class_room_send(clf: Classifier, raw: bytes) -> dict[str, Any]:
     store. ``meant`` and ``nickname`` are passed on as sent (the room cleans them)."""
     message = json_object(raw)
     if not message:
-        return {"error": "The send could not be read (JSON with a drawing)."}
+        return {"error": plain("server.jobs.send_unreadable")}
     drawing = message.get("drawing")
     text = drawing if isinstance(drawing, str) else json.dumps(drawing) if isinstance(drawing, dict) else ""
     try:
         reading = read_drawing(clf, text)
     except InvalidDrawingError as error:
-        return {"error": f"The drawing could not be used: {error}"}
+        return {"error": plain("server.jobs.drawing_unusable", problem=error)}
     if reading["label"] is None:
-        return {"error": f"Nothing to send: {reading['message']}."}
+        return {"error": plain("server.jobs.nothing_to_send", why=reading["message"])}
     # Simplified here, in the worker: a drawing of thousands of points takes a while, and the room's own
     # simplification (demo/server/room.py: Room.add) then has little left to do in the web server's process.
     drawing = simplify_drawing(reading["drawing"])

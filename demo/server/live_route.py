@@ -30,6 +30,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from demo.texts import plain
+
 from .jobs import live_update, predict_image
 from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
 
@@ -81,7 +83,7 @@ class LiveRoutes:
     async def predict(self, request: Request) -> Response:
         data = await request.body()
         if not data:
-            return JSONResponse({"error": "send an image file as the request's body"}, status_code=400)
+            return JSONResponse({"error": plain("server.live_route.no_image")}, status_code=400)
 
         def respond(result: dict[str, Any]) -> Response:
             return JSONResponse(result, status_code=400 if "error" in result else 200,

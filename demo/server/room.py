@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from demo.texts import plain
+
 from .room_strokes import simplify_drawing
 
 SCHEMA = """
@@ -182,22 +184,19 @@ class Room:
         row = db.execute("SELECT last_send, blocked FROM senders WHERE id = ?", (sender,)).fetchone()
         last, blocked = row or (None, 0)
         if blocked:
-            raise SendRefused("Your teacher has turned off sending from this browser. Ask your teacher if you think "
-                              "this is a mistake.", "blocked")
+            raise SendRefused(plain("server.room.blocked"), "blocked")
         interval = self.limits.pupil_interval_s
         if last is not None and -interval < now - last < interval:  # (a clock set back does not lock anyone out)
             wait = interval - max(0.0, now - last)
-            raise SendRefused(f"You just sent a drawing: wait {math.ceil(wait)} s before sending another.",
-                              "pupil", wait)
+            raise SendRefused(plain("server.room.pupil_wait", seconds=math.ceil(wait)), "pupil", wait)
 
     def _check(self, db: sqlite3.Connection, now: float) -> None:
         count = db.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
         if count >= self.limits.max_drawings:
-            raise SendRefused(f"The class room is full ({self.limits.max_drawings} drawings): "
-                              "ask your teacher to clear it.", "full")
+            raise SendRefused(plain("server.room.full", limit=self.limits.max_drawings), "full")
         recent = db.execute("SELECT COUNT(*) FROM drawings WHERE created > ?", (now - 1.0,)).fetchone()[0]
         if recent >= self.limits.room_per_second:
-            raise SendRefused("The whole class is sending at once: wait a moment, then send again.", "room", 1.0)
+            raise SendRefused(plain("server.room.room_busy"), "room", 1.0)
 
     def add(self, drawing: dict[str, Any], label: int, confidence: float, digit_like: bool,
             meant: int | None = None, nickname: str | None = None, sender: str | None = None) -> int:

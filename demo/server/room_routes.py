@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from demo.texts import plain
 from demo.views import theme
 
 from . import identity
@@ -39,10 +40,8 @@ from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
 log = logging.getLogger("convscope")
 
 TOKEN_HEADER = "X-Teacher-Token"
-NOT_TEACHER = {"error": "This is not the teacher's link for this class room: nothing to show."}
-NO_IDENTITY = {"error": "This page could not join the class room (the browser may be blocking cookies). Reload the "
-                        "page, then draw and send again. If it keeps happening, tell your teacher.",
-               "identity": "missing"}
+NOT_TEACHER = {"error": plain("server.room_routes.not_teacher")}
+NO_IDENTITY = {"error": plain("server.room_routes.no_identity"), "identity": "missing"}
 QR_QUIET_ZONE = 2  # modules of white around the code (4 is the standard; 2 scans well from a screen)
 
 
@@ -63,7 +62,7 @@ def guarded(route: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitabl
             return await route(*args)
         except sqlite3.OperationalError:
             log.exception("the class room's database could not be used")
-            return JSONResponse({"error": "The class room is busy: try again in a moment."}, status_code=503,
+            return JSONResponse({"error": plain("server.room_routes.busy")}, status_code=503,
                                 headers={"Retry-After": "1"})
         except Exception:
             log.exception("unexpected error in the class room's %s", route.__name__)
@@ -110,8 +109,8 @@ class RoomRoutes:
             return JSONResponse({"ok": True})
         wait = self.issuer.take(client_address(request))
         if wait:
-            return JSONResponse({"error": "Too many people on this network are joining at once: try again in "
-                                          f"{math.ceil(wait)} s."}, status_code=429,
+            return JSONResponse({"error": plain("server.room_routes.joining_too_fast", seconds=math.ceil(wait))},
+                                status_code=429,
                                 headers={"Retry-After": str(math.ceil(wait))})
         _, cookie = identity.issue(self.secret)
         response = JSONResponse({"ok": True})
@@ -128,7 +127,8 @@ class RoomRoutes:
             return JSONResponse(NO_IDENTITY, status_code=401)
         if sender.age() < identity.FIRST_SEND_AFTER_S:
             wait = identity.FIRST_SEND_AFTER_S - sender.age()
-            return _refused(SendRefused(f"Wait {math.ceil(wait)} s before your first send.", "pupil", wait))
+            message = plain("server.room_routes.first_send_wait", seconds=math.ceil(wait))
+            return _refused(SendRefused(message, "pupil", wait))
         try:
             # Before the network's work, which a full room or a blocked sender would waste.
             await run_in_threadpool(self.room.check_room, sender=sender.id)
@@ -155,7 +155,7 @@ class RoomRoutes:
             version = int(request.query_params["version"]) if "version" in request.query_params else None
             have = int(request.query_params.get("have", 0))
         except ValueError:
-            return _bad_request("version and have must be whole numbers")
+            return _bad_request(plain("server.room_routes.bad_version"))
         compress = accepts_gzip(request)
         # The room's state is bounded (demo/server/room.py: pages of strokes), and made off the event loop.
         body = await run_in_threadpool(lambda: encoded(self.room.state(version, have), compress))
@@ -177,13 +177,13 @@ class RoomRoutes:
         name = message.get("action")
         action = self.actions.get(name) if isinstance(name, str) else None
         if action is None:
-            return _bad_request(f"unknown action; one of {', '.join(self.actions)}")
+            return _bad_request(plain("server.room_routes.unknown_action", actions=", ".join(self.actions)))
         number = message.get("id", 0)
         if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < 2**63:
-            return _bad_request("id must be a drawing's number")
+            return _bad_request(plain("server.room_routes.bad_id"))
         try:
             changed = await run_in_threadpool(action, message)
         except KeyError as missing:
-            return _bad_request(f"this action needs {missing}")
+            return _bad_request(plain("server.room_routes.action_needs", missing=missing))
         return JSONResponse({"changed": changed, "version": await run_in_threadpool(self.room.version)})
 

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demo.core.strokes import MAX_JSON_CHARS
+from demo.texts import plain
 
 from .live_route import LiveRoutes
 from .room import Room
@@ -107,7 +108,7 @@ class BodyLimit:
 async def _refused_by_length(declared: bytes, limit: int, send: Send) -> bool:
     """Answers a request whose Content-Length is not a number (400) or above ``limit`` (413); True if it did."""
     if declared and not declared.isdigit():
-        await _refuse(send, 400, "The request's length is not a number.")
+        await _refuse(send, 400, plain("server.routes.length_not_a_number"))
         return True
     if declared and int(declared) > limit:
         await _too_large(send, limit)
@@ -120,7 +121,7 @@ def _size(limit: int) -> str:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _refuse(send, 413, f"This is too large to send (the limit is {_size(limit)}).")
+    await _refuse(send, 413, plain("server.routes.too_large", size=_size(limit)))
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:

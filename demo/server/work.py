@@ -44,6 +44,8 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
+from demo.texts import plain
+
 log = logging.getLogger("convscope")
 
 # Jobs waiting or running per worker before new ones are refused: each pupil's page has at most one update in flight,
@@ -75,10 +77,10 @@ class JobFailed(Exception):
         self.message = message
 
 
-BUSY_MESSAGE = "busy, try again"
-RECOVERING_MESSAGE = "The server is restarting its helpers after a problem: try again in a minute."
-TIMED_OUT_MESSAGE = "This took too long and was stopped: try a simpler drawing or image."
-WORKER_LOST_MESSAGE = "Something went wrong on the server (it is in the server's log): please try again."
+BUSY_MESSAGE = plain("server.work.busy")
+RECOVERING_MESSAGE = plain("server.work.recovering")
+TIMED_OUT_MESSAGE = plain("server.work.timed_out")
+WORKER_LOST_MESSAGE = plain("server.work.worker_lost")
 
 
 def _watch_server(server: int) -> None:
@@ -192,7 +194,7 @@ class WorkPool:
             if self._pool is not broken:
                 return  # another job replaced it already
             self._pool = self._new_pool()
-        self._replacement("left its pool broken")
+        log.error("a worker process left its pool broken; it is replaced (replacement %d)", self._replacement())
         threading.Thread(target=lambda: (broken.stop(), broken.join(timeout=10)), name="convscope-old-pool",
                          daemon=True).start()
 
@@ -208,22 +210,24 @@ class WorkPool:
                 raise Busy(BUSY_MESSAGE)
             self.pending += 1
 
-    def _replacement(self, why: str) -> None:
+    def _replacement(self) -> int:
+        """Counts a worker replaced (the caller logs why); returns how many have been."""
         with self._lock:
             self.replaced += 1
             self._replacements.append(time.monotonic())
-        log.error("a worker process %s; it is replaced (replacement %d)", why, self.replaced)
+            return self.replaced
 
     def _failure(self, error: BaseException, attempt: int, pool: Any) -> bool:
         """Counts a failed attempt on ``pool``; True when the job is worth one more try."""
         if isinstance(error, TimeoutError):
             self.timed_out += 1
             if self.workers:  # a thread (workers=0) cannot be stopped: its job is abandoned, nothing replaced
-                self._replacement(f"ran a job past its {self.timeout_s:g} s limit")
+                log.error("a worker process ran a job past its %g s limit; it is replaced (replacement %d)",
+                          self.timeout_s, self._replacement())
             raise JobFailed(TIMED_OUT_MESSAGE) from None
         if isinstance(error, ProcessExpired | BrokenProcessPool):
             if isinstance(error, ProcessExpired):
-                self._replacement(f"died ({error})")
+                log.error("a worker process died (%s); it is replaced (replacement %d)", error, self._replacement())
             else:
                 self._replace_pool(pool)
             if attempt == 0:

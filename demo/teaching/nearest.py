@@ -32,6 +32,7 @@ from torch import nn
 from demo.core.classifier import Classifier
 from demo.core.data import DEFAULT_CACHE, MnistNotFoundError, load_mnist, sha256_file
 from demo.core.model import ACTIVATION, FULLY_CONNECTED, stage_kind
+from demo.texts import plain
 
 log = logging.getLogger("convscope")
 
@@ -163,21 +164,22 @@ class NearestDigits:
         """A handle that becomes ready once a daemon thread has loaded (or built) the index; never raises."""
         handle = NearestHandle()
         if not data_dir:
-            handle._set("off", "No MNIST folder was given (--data-dir): no training digits to compare with.")
+            handle._set("off", plain("teaching.nearest.no_data_dir"))
             return handle
 
         def run() -> None:
             try:
                 index = cls.load_or_build(data_dir, clf, cache_dir)
-                handle._set("ready", f"{len(index.labels):,} training digits ready to compare (embeddings cached in "
-                            f"{index.path or 'memory only'})", index)
+                place = index.path or plain("teaching.nearest.memory_only")
+                ready = plain("teaching.nearest.ready", count=f"{len(index.labels):,}", place=place)
+                handle._set("ready", ready, index)
             except MnistNotFoundError as error:
                 handle._set("off", str(error))
             except Exception as error:  # a failed index costs this one view, never the server
                 log.exception("nearest digits could not be prepared")
-                handle._set("error", f"the nearest digits could not be prepared ({type(error).__name__}: {error})")
+                handle._set("error", plain("teaching.nearest.failed", error_type=type(error).__name__, error=error))
 
-        handle._set("preparing", "computing the training digits' embeddings once (usually under a minute)")
+        handle._set("preparing", plain("teaching.nearest.preparing"))
         threading.Thread(target=run, name="convscope-nearest", daemon=True).start()
         return handle
 

@@ -28,6 +28,7 @@ from demo.core.checkpoint import read_safetensors
 from demo.core.data import sha256_file
 from demo.core.model import build_model, fold_batchnorm, inference_config
 from demo.core.paths import WEIGHTS_DIR
+from demo.texts import plain
 
 log = logging.getLogger("convscope")
 
@@ -51,11 +52,12 @@ class SnapshotInfo:
 
     @property
     def label(self) -> str:
+        """When it was taken, for people: 'before training', 'after 1,000 steps', 'after epoch 3'."""
         if self.step == 0:
-            return "before training"
+            return plain("teaching.snapshots.label_start")
         if self.epoch < 1 or self.epoch != int(self.epoch):
-            return f"after {self.step:,} steps"
-        return f"after epoch {int(self.epoch)}"
+            return plain("teaching.snapshots.label_steps", steps=self.step)
+        return plain("teaching.snapshots.label_epoch", epoch=int(self.epoch))
 
 
 # ------------------------------------------------------------------------------------------------- int8 rows

@@ -29,10 +29,11 @@ from torch import nn
 
 from demo.core.classifier import Classifier
 from demo.core.model import ACTIVATION, CONV, FULLY_CONNECTED, POOL, stage_kind
+from demo.texts import plain
 
 from .handout_layout import DPI, draw_handout
 
-DEFAULT_TITLE = "How a CNN reads a handwritten digit"
+DEFAULT_TITLE = plain("views.handout.title")
 # Below one grey level of an 8-bit picture: nothing a printer (or the model, in practice) would see.
 BLANK_LEVEL = 1 / 255
 PNG_SIZE = (1654, 2339)  # A4 at 200 dpi, as printers and PDF tools round it
@@ -74,26 +75,24 @@ class Walk:
 def _stage_panel(name: str, module: nn.Module, values: np.ndarray, previous: str) -> Panel:
     """A picture stage (conv, activation or pooling) with its title and caption in the tutorial's words."""
     kind, (c, h, w) = stage_kind(module), values.shape
-    maps = f"{c} map{'s' if c != 1 else ''} {h}×{w}"
+    maps = plain("views.handout.maps_one" if c == 1 else "views.handout.maps_many", count=c, height=h, width=w)
     if kind == CONV:
-        k = module.kernel_size
-        heading = f"{name} · convolution · {maps} · {k[0]}×{k[1]} kernels"
+        k = {"kernel_height": module.kernel_size[0], "kernel_width": module.kernel_size[1]}
+        heading = plain("views.handout.conv_heading", name=name, maps=maps, **k)
         if module.in_channels == 1:
-            caption = (f"A small {k[0]}×{k[1]} kernel slides over the image; at each position it multiplies the "
-                       f"pixels under it by its weights and adds them up. {c} kernels make {c} feature maps.")
+            caption = plain("views.handout.conv_caption_first", count=c, **k)
         else:
-            caption = (f"{k[0]}×{k[1]} kernels slide over all {module.in_channels} maps of {previous} at once and "
-                       f"add up what they find: {c} new maps of larger patterns.")
+            caption = plain("views.handout.conv_caption", inputs=module.in_channels, previous=previous, count=c, **k)
     elif isinstance(module, nn.ReLU):
-        heading = f"{name} · ReLU · {maps}"
-        caption = ("ReLU keeps the positive values and sets every negative one to 0: what is left non-zero (dark "
-                   "on this page) are the places where a filter responded positively.")
+        heading = plain("views.handout.relu_heading", name=name, maps=maps)
+        caption = plain("views.handout.relu_caption")
     elif kind == POOL:
         window = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
-        how, keeps = ("max", "the strongest value") if isinstance(module, nn.MaxPool2d) else ("mean", "the average")
-        heading = f"{name} · {how} pooling {window}×{window} · {maps}"
-        caption = (f"Pooling keeps {keeps} in each {window}×{window} window: the maps shrink to {h}×{w} and the "
-                   "strong responses survive.")
+        heading_key, caption_key = (("views.handout.max_pool_heading", "views.handout.max_pool_caption")
+                                    if isinstance(module, nn.MaxPool2d) else
+                                    ("views.handout.mean_pool_heading", "views.handout.mean_pool_caption"))
+        heading = plain(heading_key, name=name, window=window, maps=maps)
+        caption = plain(caption_key, window=window, height=h, width=w)
     else:
         heading, caption = f"{name} · {type(module).__name__} · {maps}", ""
     return Panel(name, heading, caption, values, kind == CONV or bool((values < 0).any()))
@@ -101,21 +100,21 @@ def _stage_panel(name: str, module: nn.Module, values: np.ndarray, previous: str
 
 def _walk(clf: Classifier, input28: np.ndarray | None, title: str, date: dt.date | None) -> Walk:
     if input28 is None:
-        raise NothingDrawnError("nothing drawn: draw a digit before printing the handout")
+        raise NothingDrawnError(plain("views.handout.nothing_drawn"))
     x = np.asarray(input28, dtype=np.float32)
     if x.shape != (28, 28):
         raise ValueError(f"expected the model's (28, 28) input, got shape {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("the input contains NaN or infinite values")
     if not (x > BLANK_LEVEL).any():
-        raise NothingDrawnError("nothing drawn: the canvas is blank, draw a digit before printing the handout")
+        raise NothingDrawnError(plain("views.handout.blank_canvas"))
     x = np.clip(x, 0.0, 1.0)
     probs, activations = clf.forward_staged(x)
     answer = int(probs.argmax())
 
     stages: list[Panel] = []
     hidden: list[Panel] = []
-    previous, last_fc = "the image", None
+    previous, last_fc = plain("views.handout.previous_image"), None
     for name, module in clf.model.named_children():
         kind = stage_kind(module)
         if kind == FULLY_CONNECTED:
@@ -126,34 +125,31 @@ def _walk(clf: Classifier, input28: np.ndarray | None, title: str, date: dt.date
         if values.shape[1:] == (1, 1) and kind == ACTIVATION and last_fc is not None:
             # A fully connected layer and its ReLU (recorded as (C, 1, 1)): printed as one list of numbers.
             (fc_name, fc), c = last_fc, values.shape[0]
-            flat = "Flatten lays every map side by side as one long list of numbers; the " if not hidden else "The "
+            # The first one also says what flatten did to the maps before it.
+            caption = "views.handout.hidden_caption" if hidden else "views.handout.hidden_caption_first"
             hidden.append(Panel(
-                name, f"{fc_name} + {name} · fully connected + ReLU · {fc.in_features:,} → {c} values",
-                f"{flat}fully connected layer {fc_name} gives each of its {c} outputs its own weight for every one of "
-                f"the {fc.in_features:,} inputs and adds them up; ReLU keeps the positive sums.",
-                values.reshape(-1), False))
+                name, plain("views.handout.hidden_heading", layer=fc_name, relu=name, inputs=fc.in_features, count=c),
+                plain(caption, layer=fc_name, count=c, inputs=fc.in_features), values.reshape(-1), False))
         else:
             stages.append(_stage_panel(name, module, values, previous))
             previous = name
 
-    out_name, out_fc = last_fc if last_fc is not None else ("output", None)
-    inputs = f"{out_fc.in_features} → " if out_fc is not None else ""
+    out_name, out_fc = last_fc if last_fc is not None else (plain("views.handout.output_name"), None)
+    if out_fc is not None:
+        output_heading = plain("views.handout.output_heading", name=out_name, inputs=out_fc.in_features)
+    else:
+        output_heading = plain("views.handout.output_heading_bare", name=out_name)
     # Softmax always names one of the ten digits, so a tall bar alone proves nothing: say how digit-like the
     # drawing looks, when the model has digitness statistics (demo/core/digitness.py), either way.
     digit_note = digit_like_note = None
     if clf.digitness is not None:
         if clf.digitness.digit_like(clf.digitness.score(activations)):
-            digit_like_note = ("To the network this drawing looks like the training digits. The test accuracy below "
-                               "is an average over the 10,000 MNIST test digits: how often the network is right on "
-                               "such digits, not how sure it is of this one.")
+            digit_like_note = plain("views.handout.digit_like")
         else:
-            digit_note = ("Not a digit? To the network this drawing looks unlike the training digits. It must "
-                          "still pick one of 0–9, so take the answer with care.")
+            digit_note = plain("views.handout.not_a_digit")
     return Walk(
         title=title, input28=x, stages=stages, hidden=hidden,
-        output_heading=f"{out_name} + softmax · fully connected · {inputs}10 probabilities",
-        output_caption=(f"The last fully connected layer gives one score per label 0–9; softmax turns the scores "
-                        f"into probabilities that add up to 100 %. The largest is the answer: {answer}."),
+        output_heading=output_heading, output_caption=plain("views.handout.output_caption", answer=answer),
         probs=np.asarray(probs, dtype=np.float64), answer=answer, digit_note=digit_note,
         digit_like_note=digit_like_note,
         footer=_footer(clf, date or dt.date.today()))
@@ -164,13 +160,13 @@ def _footer(clf: Classifier, date: dt.date) -> str:
     parts = []
     acc = report.get("test_accuracy")
     if acc is not None:
-        parts.append(f"Test accuracy {100 * acc:.2f} % on the 10,000 MNIST test digits")
+        parts.append(plain("views.handout.footer_accuracy", accuracy=100 * acc))
     if report.get("parameters"):
-        parts.append(f"{report['parameters']:,} parameters")
+        parts.append(plain("views.handout.footer_parameters", parameters=report["parameters"]))
     if report.get("epochs") and report.get("train_images"):
-        parts.append(f"trained for {report['epochs']} epochs on {report['train_images']:,} MNIST digits")
-    parts.append(f"model {clf.path.name}")
-    parts.append(f"printed {date.isoformat()} with ConvScope")
+        parts.append(plain("views.handout.footer_training", epochs=report["epochs"], images=report["train_images"]))
+    parts.append(plain("views.handout.footer_model", file=clf.path.name))
+    parts.append(plain("views.handout.footer_printed", date=date.isoformat()))
     return " · ".join(parts)
 
 
@@ -203,5 +199,5 @@ def handout_pdf(clf: Classifier, input28: np.ndarray | None, *, title: str = DEF
     buffer = io.BytesIO()
     # matplotlib stamps a CreationDate by default; without it identical drawings give identical bytes.
     fig.savefig(buffer, format="pdf", dpi=DPI,
-                metadata={"Title": title, "Subject": "A CNN's stages for one drawing", "CreationDate": None})
+                metadata={"Title": title, "Subject": plain("views.handout.pdf_subject"), "CreationDate": None})
     return buffer.getvalue()

@@ -24,6 +24,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.transforms import Bbox, TransformedBbox
 
+from demo.texts import plain
+
 from . import render
 
 if TYPE_CHECKING:
@@ -125,7 +127,7 @@ def tiles(values: np.ndarray, signed: bool, box_w: float, box_h: float) -> tuple
 
 
 def scale_note(signed: bool, vmax: float) -> str:
-    return f"Scale: blue −{vmax:.2f}, white 0, red +{vmax:.2f}." if signed else f"Scale: white 0, black {vmax:.2f}."
+    return plain("views.handout_layout.scale_signed" if signed else "views.handout_layout.scale_ink", vmax=vmax)
 
 
 def titled(page: Page, step: int, heading: str, caption: str, x: float, y: float, w: float) -> float:
@@ -146,38 +148,32 @@ def stage(page: Page, panel: Panel, step: int, x: float, y: float, w: float, h: 
 def legend(page: Page, y: float) -> float:
     bar = np.linspace(0, render.LEVELS - 1, 128).round().astype(np.uint8)[None]
     page.picture(SIGNED_PALETTE[bar], MARGIN, y, 20, 2.6)
-    page.text(MARGIN + 22, y + 0.2, "conv outputs: blue negative, white 0, red positive", color=GREY_TEXT)
+    page.text(MARGIN + 22, y + 0.2, plain("views.handout_layout.legend_signed"), color=GREY_TEXT)
     page.picture(GREY_PALETTE[bar], MARGIN + 93, y, 20, 2.6)
-    page.text(MARGIN + 115, y + 0.2, "after ReLU and pooling: white 0, black strongest", color=GREY_TEXT)
-    note = wrap("Each picture is what one stage made of this drawing. Each map is one small square, one per kernel: "
-                "dark (or coloured) where its kernel found its pattern. Every picture has its own scale, stated in "
-                "its caption, so its strongest value is always at full colour.", CONTENT_W, SMALL)
+    page.text(MARGIN + 115, y + 0.2, plain("views.handout_layout.legend_ink"), color=GREY_TEXT)
+    note = wrap(plain("views.handout_layout.legend_note"), CONTENT_W, SMALL)
     page.text(MARGIN, y + 4.2, note, color=GREY_TEXT)
     return y + 4.2 + text_height(note, SMALL)
 
 
 def header(page: Page, walk: Walk) -> None:
     page.text(MARGIN, MARGIN, walk.title, 16, fontweight="bold")
-    page.text(MARGIN, MARGIN + 8.5, wrap(
-        "A convolutional neural network (CNN) trained on the MNIST digits reads one drawing, stage by stage: "
-        "read left to right, top to bottom.",
-        CONTENT_W, 7.5), 7.5, color=GREY_TEXT)
+    page.text(MARGIN, MARGIN + 8.5, wrap(plain("views.handout_layout.intro"), CONTENT_W, 7.5), 7.5, color=GREY_TEXT)
     _, top, side = INPUT_BOX
     rgb = GREY_PALETTE[render.to_indices(walk.input28, "activation", vmax=1.0)[0]]
     page.picture(rgb, MARGIN, top, side, side)  # inverted for print: ink (1) is black
     x, bx = MARGIN + side + 4, 122.0
-    titled(page, 0, "input · 1 picture 28×28", "What the model sees: your drawing cropped, scaled and centred in "
-           "28×28 pixels, as the MNIST digits were; a very thin or very thick pen is first evened out towards "
-           "MNIST's usual stroke width. Printed dark on white to save ink: the model itself sees white "
-           "ink on black (0 = black, 1 = white). To the network it is just 784 numbers.", x, top, bx - 4 - x)
+    titled(page, 0, plain("views.handout_layout.input_heading"), plain("views.handout_layout.input_caption"), x, top,
+           bx - 4 - x)
     bw = PAGE_W - MARGIN - bx
     x0, y0, fw, fh = page._box(bx, top, bw, side)
     page.fig.add_artist(FancyBboxPatch((x0, y0), fw, fh, boxstyle="square,pad=0", transform=page.fig.transFigure,
                                        facecolor="white", edgecolor=INK, linewidth=1.2))
-    page.text(bx + 4, top + 3, "The network's answer", 9, fontweight="bold")
+    page.text(bx + 4, top + 3, plain("views.handout_layout.answer_title"), 9, fontweight="bold")
     page.text(bx + 4, top + 6.5, str(walk.answer), 40, fontweight="bold")
-    page.text(bx + 22, top + 10, f"softmax probability {100 * walk.probs[walk.answer]:.1f} %", 9)
-    page.text(bx + 22, top + 14.5, "the tallest of the ten bars\nat the bottom of the page", color=GREY_TEXT)
+    page.text(bx + 22, top + 10, plain("views.handout_layout.answer_probability",
+                                       share=100 * walk.probs[walk.answer]), 9)
+    page.text(bx + 22, top + 14.5, plain("views.handout_layout.answer_bars"), color=GREY_TEXT)
     if walk.digit_note:
         page.text(bx + 4, top + 22.5, wrap(walk.digit_note, bw - 8, SMALL, bold=True), SMALL, fontweight="bold",
                   linespacing=1.15)
@@ -205,8 +201,8 @@ def decision(page: Page, walk: Walk, y: float, first_step: int, bottom: float) -
     step = first_step
     for panel in walk.hidden:
         vmax = render.to_indices(panel.values, "activation")[1]
-        y = titled(page, step, panel.heading, f"{panel.caption} One square per value. {scale_note(False, vmax)}",
-                   MARGIN, y, CONTENT_W)
+        caption = plain("views.handout_layout.hidden_caption", caption=panel.caption, scale=scale_note(False, vmax))
+        y = titled(page, step, panel.heading, caption, MARGIN, y, CONTENT_W)
         page.picture(GREY_PALETTE[render.to_indices(panel.values[None], "activation")[0]], MARGIN, y, CONTENT_W, 5)
         y += 8
         step += 1
@@ -223,7 +219,7 @@ def draw_handout(walk: Walk) -> Figure:
     y = 65.0
     if walk.stages:  # a network without convolutions (the MLP) goes straight to the deciding part
         page.rule(63)
-        page.text(MARGIN, 65, "Finding patterns: convolution → ReLU → pooling", 10, fontweight="bold")
+        page.text(MARGIN, 65, plain("views.handout_layout.patterns_title"), 10, fontweight="bold")
         grid_top = legend(page, 70.5) + 3
         grid_bottom = footer_top - 3 - (47 + 16 * len(walk.hidden))  # what the deciding part needs
         rows = -(-len(walk.stages) // 2)
@@ -234,7 +230,7 @@ def draw_handout(walk: Walk) -> Figure:
             stage(page, panel, i + 1, MARGIN + c * (col_w + COLUMN_GAP), grid_top + r * row_h, col_w, row_h - 3)
         y = grid_top + rows * row_h
     page.rule(y - 1)
-    page.text(MARGIN, y + 1, "Deciding: flatten → fully connected → ten labels", 10, fontweight="bold")
+    page.text(MARGIN, y + 1, plain("views.handout_layout.deciding_title"), 10, fontweight="bold")
     decision(page, walk, y + 6.5, len(walk.stages) + 1, footer_top - 3)
     page.rule(footer_top - 1.5)
     page.text(MARGIN, footer_top, footer, SMALL, color=GREY_TEXT)

@@ -22,6 +22,7 @@ from demo.core.image_file import open_image
 from demo.core.preprocess import InvalidImageError
 from demo.core.strokes import InvalidDrawingError, parse_drawing
 from demo.teaching.calibration import load_report as load_calibration
+from demo.texts import plain
 
 from . import overview, panels
 
@@ -31,9 +32,8 @@ log = logging.getLogger("convscope")
 # The overview came last, so programs that read the first six by position still get the same views.
 LIVE_VIEWS = ("prediction", "probabilities", "model_input", "feature_maps", "pooled_maps", "notice", "overview")
 ALWAYS_SENT = ("prediction", "notice")  # small, and the page needs them (the answer, its data-seq; any problem)
-BUG_MESSAGE = ("Something went wrong inside ConvScope while reading this (the error is logged). Everything you had is "
-               "still here: try again, or draw something else.")
-GONE_MESSAGE = "the uploaded file is no longer on the server: please send it again"
+BUG_MESSAGE = plain("views.live.bug")
+GONE_MESSAGE = plain("views.live.gone")
 
 
 class UnusableFileError(ValueError):
@@ -108,12 +108,12 @@ def views_for_drawing(clf: Classifier, drawing_json: str | None,
     try:
         drawing = parse_drawing(drawing_json)
     except InvalidDrawingError as error:
-        return kept_views(f"The drawing could not be used: {error}")
+        return kept_views(plain("views.live.drawing_unusable", reason=error))
     if not drawing.strokes:
         return updated_views(clf, None, drawing.seq, wanted=wanted)
     pred = clf.predict(drawing.rasterize(), pen_width=drawing.pen)  # the pad's pen is known: no need to measure it
     # Ink that is not a digit (a speck, the whole pad painted over) says why instead of silently showing nothing.
-    note = f"No digit to read yet: {pred.message}." if pred.label is None else ""
+    note = plain("views.live.no_digit_yet", reason=pred.message) if pred.label is None else ""
     return updated_views(clf, pred, drawing.seq, note, wanted)
 
 
@@ -123,12 +123,12 @@ def views_for_file(clf: Classifier, source: str | bytes | None) -> ViewUpdate:
     if source is None or source == "":  # no file (an empty file's b"" is refused below, saying why)
         return kept_views("")
     if isinstance(source, str) and not Path(source).exists():
-        return kept_views(f"That file could not be used: {GONE_MESSAGE}")
+        return kept_views(plain("views.live.file_unusable", reason=GONE_MESSAGE))
     try:
         pred = clf.predict(open_image(source, name=_file_name(source)))
     except InvalidImageError as error:
-        return kept_views(f"That file could not be used: {error}.")
-    note = "" if pred.label is not None else f"The uploaded image shows no digit ({pred.message})."
+        return kept_views(plain("views.live.file_unreadable", reason=error))
+    note = "" if pred.label is not None else plain("views.live.upload_shows_no_digit", reason=pred.message)
     return updated_views(clf, pred, 0, note)
 
 
@@ -148,7 +148,7 @@ def guarded_views(work: Callable[..., ViewUpdate], *args: Any) -> ViewUpdate:
 
 def _file_name(source: str | bytes) -> str:
     """How messages call an upload: its file name, or "the upload" for bytes."""
-    return "the upload" if isinstance(source, bytes) else Path(source).name
+    return plain("views.live.upload_name") if isinstance(source, bytes) else Path(source).name
 
 
 def predict_file(clf: Classifier, image_file: str | bytes | None) -> dict[str, Any]:
@@ -157,7 +157,7 @@ def predict_file(clf: Classifier, image_file: str | bytes | None) -> dict[str, A
     raises UnusableFileError. The label is the network's top class even when the drawing does not look like a
     digit."""
     if image_file is None or image_file == "":
-        raise UnusableFileError("send an image file")
+        raise UnusableFileError(plain("views.live.no_file"))
     if isinstance(image_file, str) and not Path(image_file).exists():
         raise UnusableFileError(GONE_MESSAGE)
     try:
@@ -179,10 +179,10 @@ def read_drawing(clf: Classifier, drawing_json: str) -> dict[str, Any]:
     is no digit to read. Raises InvalidDrawingError for malformed JSON (the pad's own limits)."""
     drawing = parse_drawing(drawing_json)
     if not drawing.strokes:
-        return {"label": None, "message": "the pad is empty: draw a digit first"}
+        return {"label": None, "message": plain("views.live.pad_empty")}
     pred = clf.predict(drawing.rasterize(), pen_width=drawing.pen)
     if pred.label is None:
-        return {"label": None, "message": f"no digit to read: {pred.message}"}
+        return {"label": None, "message": plain("views.live.no_digit", reason=pred.message)}
     stored = {"w": drawing.width, "h": drawing.height, "pen": drawing.pen,
               "strokes": [[[round(x, 1), round(y, 1)] for x, y in s] for s in drawing.strokes]}
     return {"label": pred.label, "confidence": float(pred.probs[pred.label]), "digit_like": pred.looks_like_digit,

@@ -26,8 +26,13 @@ from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, POOL, st
 from demo.teaching.lessons.architecture import architecture
 from demo.teaching.lessons.inspector import STAGE_INPUT as INPUT
 from demo.teaching.lessons.inspector import STAGE_PROBABILITIES as PROBABILITIES
+from demo.texts import plain, say
 
 from . import render, theme
+
+# The note under a stage shown as a vector, by the kind of step it is.
+VECTOR_NOTES = {FLATTEN: "views.overview.note_flatten", FULLY_CONNECTED: "views.overview.note_fully_connected",
+                ACTIVATION: "views.overview.note_relu"}
 
 
 @dataclass(frozen=True)
@@ -142,24 +147,30 @@ def stages(pred: Prediction | None, model: nn.Sequential) -> list[Stage]:
         shape = shapes[name]
         if len(shape) == 3 and shape[0] == 1:  # the normalised drawing: one map, values of either sign
             picture = _maps_picture(name, values.reshape(shape), [0], "signed")
-            note = "(x − mean) / std"
+            note = plain("views.overview.note_normalize")
         elif len(shape) == 3:
             scale = "signed" if kind == CONV else "activation"
             shown = [c for c in channels if c < shape[0]] or list(range(min(shape[0], theme.OVERVIEW_MAPS)))
             picture = _maps_picture(name, values.reshape(shape), shown, scale)
-            note = f"{len(shown)} of {shape[0]} maps, most active first"
+            note = plain("views.overview.note_maps", shown=len(shown), total=shape[0])
         else:
             scale = "signed" if kind == FULLY_CONNECTED else "activation"
             picture = _vector_picture(name, values, scale)
-            note = {FLATTEN: "the maps laid end to end", FULLY_CONNECTED: "weighted sums",
-                    ACTIVATION: "ReLU: negatives become 0"}.get(kind, "")
-            if isinstance(module, nn.Dropout):
-                note = "off when reading: values pass unchanged"
+            note = _vector_note(kind, module)
         if kind == POOL:
-            note = f"{len(shown)} of {shape[0]} maps, {_shape_text(shape[1:])} each"
+            note = plain("views.overview.note_pooled", shown=len(shown), total=shape[0], size=_shape_text(shape[1:]))
         result.append(Stage(name, kind, shape, picture, note))
-    result.append(Stage(PROBABILITIES, "softmax", (10,), _bars(pred.probs, pred.label), "softmax: they add up to 100%"))
+    result.append(Stage(PROBABILITIES, "softmax", (10,), _bars(pred.probs, pred.label),
+                        plain("views.overview.note_softmax")))
     return result
+
+
+def _vector_note(kind: str, module: nn.Module) -> str:
+    """The note under a stage shown as a vector: what its step does to the values ("" for none)."""
+    if isinstance(module, nn.Dropout):
+        return plain("views.overview.note_dropout")
+    key = VECTOR_NOTES.get(kind)
+    return plain(key) if key else ""
 
 
 def _break_before(previous: Stage | None) -> bool:
@@ -205,8 +216,7 @@ def overview_html(pred: Prediction | None, model: nn.Sequential) -> str:
         previous = stage
     state = "ready" if drawn else "empty"
     body = "".join(f'<div class="ov-row">{"".join(row)}</div>' for row in rows)
-    hint = ("click any map or value to see how it was made" if drawn
-            else "draw a digit: every stage of the network shows what it made of it")
+    hint = say("views.overview.hint_ready" if drawn else "views.overview.hint_empty")
     return (f'<div id="overview" class="overview" data-state="{state}" data-steps="{len(items)}"{sheet}>'
-            f'<div class="view-title">The network at a glance <span class="ov-hint">{hint}</span></div>'
+            f'<div class="view-title">{say("views.overview.title")} <span class="ov-hint">{hint}</span></div>'
             f'{body}</div>')

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from functools import cache
 
 import numpy as np
+from markupsafe import Markup
 from PIL import Image
 from torch import nn
 
@@ -19,6 +20,7 @@ from demo.core.classifier import Prediction
 from demo.core.model import ACTIVATION, CONV, POOL, stage_kind
 from demo.teaching import explanations
 from demo.teaching.explanations import signed
+from demo.texts import plain, say
 
 from . import render, theme
 
@@ -51,7 +53,8 @@ def _scale_bar_uri(scale: str) -> str:
 def legend(scale: str, low: str, high: str) -> str:
     """A colour-scale legend: the value at the scale's low end, the scale, the value at its high end."""
     bar = _scale_bar_uri(scale)
-    return (f'<span class="legend"><span>{low}</span><img class="scale-bar" src="{bar}" alt="colour scale">'
+    alt = html.escape(plain("views.panels.scale_alt"))
+    return (f'<span class="legend"><span>{low}</span><img class="scale-bar" src="{bar}" alt="{alt}">'
             f'<span>{high}</span></span>')
 
 
@@ -59,22 +62,25 @@ def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
     """The predicted digit, large; an invitation (with no digit in it) while the pad is empty."""
     if pred is None or pred.label is None:
         return (f'<div id="prediction" class="prediction empty" data-state="empty" data-seq="{seq}">'
-                '<div class="invite">Draw a digit</div>'
-                '<div class="hint">on the pad, or pick an example, and watch the network read it</div></div>')
-    confidence = 100 * pred.probs[pred.label]
+                f'<div class="invite">{say("views.panels.invite")}</div>'
+                f'<div class="hint">{say("views.panels.invite_hint")}</div></div>')
+    confidence = say("views.panels.confidence", percent=100 * pred.probs[pred.label])
     start = (f'<div id="prediction" class="prediction{"" if pred.looks_like_digit else " not-digit"}" '
              f'data-state="ready" data-seq="{seq}" data-label="{pred.label}" '
              f'data-digit-like="{"true" if pred.looks_like_digit else "false"}"')
     if pred.digit_score is not None:
         start += f' data-digit-score="{pred.digit_score:.3f}"'
     if not pred.looks_like_digit:  # say so plainly, and still show the network's forced choice
-        return (f'{start}><div class="verdict">This does not look like a digit</div>'
-                f'<div class="forced">the network must still pick one: <span class="digit">{pred.label}</span> '
-                f'<span class="confidence">{confidence:.1f}% softmax probability</span></div>'
-                f'<div class="why">{html.escape(explanations.NOT_A_DIGIT)}</div></div>')
+        forced = say("views.panels.forced_choice", digit=Markup(f'<span class="digit">{pred.label}</span>'),
+                     confidence=Markup(f'<span class="confidence">{confidence}</span>'))
+        # Escaped as text, as ever; str() first, since html.escape on Markup (the explanations are Markup) would
+        # escape twice: Markup.replace escapes its arguments.
+        return (f'{start}><div class="verdict">{say("views.panels.not_a_digit")}</div>'
+                f'<div class="forced">{forced}</div>'
+                f'<div class="why">{html.escape(str(explanations.NOT_A_DIGIT))}</div></div>')
+    note = html.escape(str(explanations.CONFIDENCE_NOTE))
     return (f'{start}><div class="digit">{pred.label}</div>'
-            f'<div class="confidence" title="{html.escape(explanations.CONFIDENCE_NOTE)}">{confidence:.1f}% '
-            'softmax probability</div></div>')
+            f'<div class="confidence" title="{note}">{confidence}</div></div>')
 
 
 def probabilities_html(pred: Prediction | None, usual_top: float | None = None) -> str:
@@ -83,12 +89,14 @@ def probabilities_html(pred: Prediction | None, usual_top: float | None = None) 
     a projector or a phone, which never shows a hover title, says what the percentage means."""
     probs = pred.probs if pred is not None and pred.label is not None else [0.0] * 10
     rows = probability_rows(probs, pred.label if pred is not None else None)
-    note = ("softmax of fc2's 10 outputs: they add up to 100%" if pred is not None and pred.label is not None
-            else "waiting for a drawing")
-    if usual_top is not None and pred is not None and pred.label is not None:
-        note += (f". Right answers on MNIST test digits usually show about {100 * usual_top:.0f}%, not 100%: normal, "
-                 "not doubt (Model card)")
-    return (f'<div id="probabilities" class="probabilities"><div class="view-title">Class probabilities</div>'
+    if pred is None or pred.label is None:
+        note = say("views.panels.probabilities_waiting")
+    elif usual_top is None:
+        note = say("views.panels.probabilities_note")
+    else:
+        note = say("views.panels.probabilities_note_usual", percent=100 * usual_top)
+    return (f'<div id="probabilities" class="probabilities">'
+            f'<div class="view-title">{say("views.panels.probabilities_title")}</div>'
             f'{rows}<div class="view-note">{note}</div></div>')
 
 
@@ -125,8 +133,9 @@ def _shrink(image: np.ndarray, side: int) -> np.ndarray:
 def model_input_html(pred: Prediction | None) -> str:
     """The preprocessing steps, ending in the 28×28 input the model really sees (shown pixelated)."""
     if pred is None or not pred.steps:
-        return ('<div id="model-input" class="model-input empty"><div class="view-title">What the model sees</div>'
-                '<div class="placeholder">the model input appears here</div></div>')
+        return ('<div id="model-input" class="model-input empty">'
+                f'<div class="view-title">{say("views.panels.model_input_title")}</div>'
+                f'<div class="placeholder">{say("views.panels.model_input_placeholder")}</div></div>')
     steps = []
     for caption, image in pred.steps[:-1]:
         shown = _shrink(image, STEP_PX)
@@ -134,10 +143,12 @@ def model_input_html(pred: Prediction | None) -> str:
         steps.append(f'<figure class="step"><img{pixelated} src="{render.gray_picture(shown).data_uri()}" '
                      f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
     uri = render.gray_picture(pred.input28).data_uri()
-    return ('<div id="model-input" class="model-input"><div class="view-title">What the model sees</div>'
+    alt = html.escape(plain("views.panels.model_input_alt"))
+    return ('<div id="model-input" class="model-input">'
+            f'<div class="view-title">{say("views.panels.model_input_title")}</div>'
             f'<div class="steps">{"<span class=arrow>→</span>".join(steps)}</div>'
-            f'<figure class="input28"><img class="pixelated" src="{uri}" alt="28×28 model input" width="168" '
-            'height="168"><figcaption>model input · 1×28×28 · 784 numbers: black = 0, white = 1</figcaption>'
+            f'<figure class="input28"><img class="pixelated" src="{uri}" alt="{alt}" width="168" '
+            f'height="168"><figcaption>{say("views.panels.model_input_caption")}</figcaption>'
             '</figure></div>')
 
 
@@ -161,37 +172,33 @@ def _maps_html(element_id: str, title: str, note: str, pred: Prediction | None, 
                which: int) -> str:
     if pred is None or not pred.activations:
         return (f'<div id="{element_id}" class="maps empty"><div class="view-title">{title}</div>'
-                '<div class="placeholder">draw a digit to see what each filter responds to</div></div>')
+                f'<div class="placeholder">{say("views.panels.maps_placeholder")}</div></div>')
     figures = []
     for source, name in _stage_groups(pred.activations, model)[which]:
         maps = pred.activations[name]
         picture = render.feature_map_picture(maps)
         c, h, w = maps.shape
-        label = f"{source} → {name}" if which == 0 else f"{name} (after {source})"
+        label = f"{source} → {name}" if which == 0 else say("views.panels.pooled_label", name=name, source=source)
         caption = (legend("activation", "0", signed(picture.vmax))
-                   + f'<span class="shape">{c} maps of {h}×{w}</span>')
+                   + f'<span class="shape">{say("views.panels.maps_shape", count=c, height=h, width=w)}</span>')
         figures.append(_figure(f'{label} <span class="shape">{c}×{h}×{w}</span>', picture.data_uri(), caption,
                                _display_width(picture), attributes=inspect_attributes(name, maps)))
     return (f'<div id="{element_id}" class="maps"><div class="view-title">{title}</div>'
-            f'<div class="view-note">{note} Click a map to see how a value was made.</div>'
+            f'<div class="view-note">{say("views.panels.maps_note", note=note)}</div>'
             f'<div class="layers">{"".join(figures)}</div></div>')
 
 
 def feature_maps_html(pred: Prediction | None, model: nn.Sequential) -> str:
-    return _maps_html("feature-maps", "Feature maps (convolution → ReLU)",
-                      "Each square is one filter's response over the image after the ReLU nonlinearity; black = 0 "
-                      "(no response), pale yellow = the strongest response in that layer.", pred, model, 0)
+    return _maps_html("feature-maps", say("views.panels.feature_maps_title"), say("views.panels.feature_maps_note"),
+                      pred, model, 0)
 
 
 def pooled_maps_html(pred: Prediction | None, model: nn.Sequential) -> str:
     pool = next(m for m in model.children() if stage_kind(m) == POOL)
     side = pool.kernel_size if isinstance(pool.kernel_size, int) else pool.kernel_size[0]
-    kind = "max" if isinstance(pool, nn.MaxPool2d) else "mean"
-    return _maps_html("pooled-maps", f"Pooled maps ({side}×{side} {kind} pooling)",
-                      f"{kind.capitalize()} pooling keeps the {'largest' if kind == 'max' else 'mean'} value of each "
-                      f"{side}×{side} window: the map shrinks {side}× in each direction, and a feature that moves "
-                      "within a window gives the same value. Same colour scale as the feature maps.",
-                      pred, model, 1)
+    title, note = (("views.panels.pooled_title_max", "views.panels.pooled_note_max") if isinstance(pool, nn.MaxPool2d)
+                   else ("views.panels.pooled_title_mean", "views.panels.pooled_note_mean"))
+    return _maps_html("pooled-maps", say(title, side=side), say(note, side=side), pred, model, 1)
 
 
 def kernels_html(model: nn.Sequential) -> str:
@@ -203,26 +210,26 @@ def kernels_html(model: nn.Sequential) -> str:
         weight = module.weight.detach().numpy()
         picture = render.kernel_picture(weight)
         o, i, kh, kw = weight.shape
-        layout = (f"{o} filters, one {kh}×{kw} kernel each" if i == 1 else
-                  f"row = filter (output channel, {o}), column = its kernel for each input channel ({i})")
+        layout = (say("views.panels.kernels_layout_single", filters=o, height=kh, width=kw) if i == 1 else
+                  say("views.panels.kernels_layout_grid", filters=o, inputs=i))
         caption = (legend("signed", signed(-picture.vmax), signed(picture.vmax, plus=True))
                    + f'<span class="shape">{layout}</span>')
-        figures.append(_figure(f'{name} weights <span class="shape">{o}×{i}×{kh}×{kw}</span>', picture.data_uri(),
+        title = say("views.panels.kernel_figure_title", name=name)
+        figures.append(_figure(f'{title} <span class="shape">{o}×{i}×{kh}×{kw}</span>', picture.data_uri(),
                                caption, _display_width(picture)))
-    return ('<div id="kernels" class="maps"><div class="view-title">Kernels (the learned weights)</div>'
-            '<div class="view-note">Each kernel slides over its input: red weights count what lies under them with '
-            'a plus sign, blue ones with a minus sign, white is 0. conv1 reads the normalised drawing (background '
-            f'{signed(explanations.BACKGROUND)}, ink {signed(explanations.INK)}), so there a blue weight over '
-            'background adds and only ink under it subtracts; its kernels read as stroke and edge detectors. These '
-            f'are the trained weights with {explanations.BATCH_NORM}: what the network computes with.</div>'
+    note = say("views.panels.kernels_note", background=signed(explanations.BACKGROUND),
+               ink=signed(explanations.INK), batch_norm=Markup(explanations.BATCH_NORM))  # markup, kept as is
+    return (f'<div id="kernels" class="maps"><div class="view-title">{say("views.panels.kernels_title")}</div>'
+            f'<div class="view-note">{note}</div>'
             f'<div class="layers">{"".join(figures)}</div></div>')
 
 
 def how_it_works_html(model: nn.Sequential) -> str:
     """The tutorial's big picture (images as numbers; conv, ReLU, pool, flatten, fully connected), shown once."""
     first = next(m for m in model.children() if stage_kind(m) == CONV)
-    return (f'<details id="how-it-works" class="how-it-works" open><summary class="view-title">How the network reads '
-            f'your drawing</summary><p class="explain">{explanations.IMAGE_AS_NUMBERS}</p>'
+    return (f'<details id="how-it-works" class="how-it-works" open>'
+            f'<summary class="view-title">{say("views.panels.how_it_works_title")}</summary>'
+            f'<p class="explain">{explanations.IMAGE_AS_NUMBERS}</p>'
             f'<p class="explain">{explanations.layers(first.kernel_size[0])}</p></details>')
 
 

@@ -9,12 +9,15 @@ enlarges them with ``image-rendering: pixelated``.
 from __future__ import annotations
 
 import base64
+import html
 import io
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 from PIL import Image
+
+from demo.texts import plain
 
 from . import theme
 
@@ -196,8 +199,9 @@ def line_chart_svg(xs: list[float], series: dict[str, list[float]], x_label: str
     def py(y: float) -> float:
         return top + (1 - (min(max(y, y0), y1) - y0) / ((y1 - y0) or 1)) * h
 
+    label = html.escape(plain("views.render.chart_label", y_label=y_label, x_label=x_label))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-             f'height="{height}" class="chart" role="img" aria-label="{y_label} against {x_label}">']
+             f'height="{height}" class="chart" role="img" aria-label="{label}">']
     for k in range(5):  # horizontal grid lines and y labels
         y = y0 + (y1 - y0) * k / 4
         parts.append(f'<line x1="{left}" x2="{left + w}" y1="{py(y):.1f}" y2="{py(y):.1f}" class="grid"/>'

@@ -8,6 +8,12 @@
 // page and none of this. The teacher's page is opened with #teacher=TOKEN, which room.js moves into sessionStorage and
 // out of the address bar; whichever of the two scripts runs first, one of the two places holds it, and sessionStorage
 // keeps it through a reload of the tab.
+//
+// Its words are props.texts, the catalogue's [js.classroom] (demo/texts); the toolbar's own are in classroom.html.
+const TEXTS = props.texts;
+function text(key, values = {}) {  // the catalogue's text `key`, {name} filled from values ({{ and }} are braces)
+  return TEXTS[key].replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (name === undefined ? m[0] : String(values[name])));
+}
 const teacherPage = !props.room || /(?:^#|&)teacher=/.test(location.hash)
   || sessionStorage.getItem('convscope-teacher') !== null;
 if (teacherPage) document.body.classList.add('projector');
@@ -30,8 +36,9 @@ function show() {
   style.textContent = rules.length ? `${rules.join(', ')} { display: none; }` : '';
   const drawn = document.querySelector('#overview')?.dataset.state === 'ready';
   const current = document.querySelector(`#overview .ov-stage[data-stage="${names[step - 1]}"] figcaption`);
-  label.textContent = !drawn ? 'draw a digit first'
-    : `step ${step} of ${n}` + (current ? `: ${current.innerText.replace(/\s+/g, ' ')}` : '');
+  label.textContent = !drawn ? text('draw_first')
+    : current ? text('step_named', {step: step, count: n, stage: current.innerText.replace(/\s+/g, ' ')})
+      : text('step', {step: step, count: n});
   document.body.dataset.revealStep = step;
 }
 function forward() { step = Math.min(step + 1, stages().length || 1); show(); }
@@ -41,7 +48,7 @@ const freeze = element.querySelector('#freeze');
 function toggleFreeze() {
   const on = document.body.classList.toggle('convscope-frozen');
   freeze.setAttribute('aria-pressed', on ? 'true' : 'false');
-  freeze.querySelector('.freeze-text').textContent = on ? 'Frozen: click to draw' : 'Freeze';
+  freeze.querySelector('.freeze-text').textContent = text(on ? 'frozen' : 'freeze');
 }
 function toggleTheme() { document.body.classList.toggle('dark'); }
 element.querySelector('#step-forward').addEventListener('click', forward);

@@ -9,6 +9,8 @@
 // (`gradio demo/app.py`), the pad falls back to Gradio's own event: it sets props.value and Gradio fires the
 // component's change event. After a settled update, an open lesson tab is recomputed through that same event with
 // the new model input.
+//
+// Its words are props.texts, the catalogue's [js.pad] (demo/texts): text('busy') is one, its {name}s filled in.
 const canvas = element.querySelector('canvas');
 const ctx = canvas.getContext('2d');
 const pen = element.querySelector('#pen-width');
@@ -17,6 +19,7 @@ const INTERVAL = props.send_interval;
 const OVERVIEW_INTERVAL = props.overview_interval;  // the overview's pictures follow the pen a little behind
 const PAPER = props.paper;  // read once: props is reactive, and redraw() runs on every pen move
 const INK = props.ink;
+const TEXTS = props.texts;
 let strokes = [];      // finished and current strokes, each a list of [x, y] in canvas pixels
 let drawing = false;   // pen down?
 let seq = 0;           // update counter, echoed back by the server (data-seq on #prediction)
@@ -75,9 +78,12 @@ function showView(html) {
 function lessonOpen() {  // a teaching tab that is recomputed for each drawing is on screen
   return [...document.querySelectorAll('.recomputed-lesson')].some((tab) => tab.checkVisibility());
 }
-function notice(text) {  // text, never HTML: a message from the server is shown as it is
+function text(key, values = {}) {  // the catalogue's text `key`, {name} filled from values ({{ and }} are braces)
+  return TEXTS[key].replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (name === undefined ? m[0] : String(values[name])));
+}
+function notice(message) {  // text, never HTML: a message from the server is shown as it is
   const box = document.createElement('div');
-  box.textContent = text;
+  box.textContent = message;
   showView('<div id="notice" class="notice warning" role="status">' + box.innerHTML + '</div>');
 }
 let live = !!props.live_url;  // false once the app turns out to have no live route
@@ -109,7 +115,7 @@ async function transmit() {
       live = false;
       if (!next) props.value = JSON.stringify(job.drawing);
     } else if (r.status === 503) {  // the class is drawing a lot at once: try again in a moment
-      notice('The server is busy with the whole class: your drawing will be read in a moment.');
+      notice(text('busy'));
       if (!next && job.settled && busyTries < 20) {
         busyTries += 1;
         await new Promise((resolve) => setTimeout(resolve, 250 + 250 * Math.random()));
@@ -121,7 +127,7 @@ async function transmit() {
       if (answer.html) {
         for (const html of Object.values(answer.html)) showView(html);
       } else {
-        notice(answer.error || `The server could not read this drawing (error ${r.status}). Please try again.`);
+        notice(answer.error || text('read_error', {status: r.status}));
       }
       if (answer.input !== undefined && !next) {
         if (window.convscopeLessonInput) window.convscopeLessonInput(answer.input);  // for the lesson tabs
@@ -129,7 +135,7 @@ async function transmit() {
       }
     }
   } catch (err) {  // the network, not the drawing: keep the pad, say so
-    notice('The server could not be reached. Your drawing is still here: draw on to try again.');
+    notice(text('unreachable'));
   }
   inFlight = false;
   if (next) transmit();

@@ -10,6 +10,8 @@
 // number, data-label = the network's reading), and the tally of what pupils meant against what the network read.
 // The server sends the strokes of a few dozen drawings per answer, saying "more" when others wait; the page then
 // asks again at once, so a page opened on a full room fills in a few quick answers.
+//
+// Its words are props.texts, the catalogue's [js.room] (demo/texts): text('reveal_all') is one, its {name}s filled in.
 {
   const parts = location.hash.replace(/^#/, '').split('&').filter((p) => p !== '');
   const given = parts.find((p) => p.startsWith('teacher='));
@@ -28,6 +30,10 @@ const strokes = new Map();    // drawing number -> its drawing
 const figures = new Map();    // drawing number -> its <figure> in the gallery
 let drawings = [];            // the room's drawings not hidden, oldest first
 let wrongFirst = false;
+const TEXTS = props.texts;
+function text(key, values = {}) {  // the catalogue's text `key`, {name} filled from values ({{ and }} are braces)
+  return TEXTS[key].replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (name === undefined ? m[0] : String(values[name])));
+}
 
 function ask(path, body) {
   const options = {headers: {'X-Teacher-Token': token}};
@@ -64,47 +70,45 @@ const root = element.querySelector('#class-room');
 if (!token) {
   root.hidden = true;  // a pupil's page: no room, no controls
 } else {
-  const qr = h('div', {class: 'room-qr', 'aria-label': 'QR code of the join link'});
+  const qr = h('div', {class: 'room-qr', 'aria-label': text('qr_label')});
   const joinUrl = h('div', {id: 'join-url', class: 'join-url'});
   const count = h('span', {id: 'room-count', class: 'room-count'});
   const order = h('button', {type: 'button', id: 'wrong-first', class: 'pad-button', 'aria-pressed': 'false',
-                             title: 'Show the drawings the network got wrong or was unsure about first'},
-                  'Wrong or unsure first');
+                             title: text('wrong_first_title')}, text('wrong_first'));
   const review = h('input', {type: 'checkbox', id: 'review-first'});
-  const revealAll = h('button', {type: 'button', id: 'reveal-all', class: 'pad-button'}, 'Reveal all');
-  const clear = h('button', {type: 'button', id: 'clear-room', class: 'pad-button'}, 'Clear the room');
+  const revealAll = h('button', {type: 'button', id: 'reveal-all', class: 'pad-button'}, text('reveal_all'));
+  const clear = h('button', {type: 'button', id: 'clear-room', class: 'pad-button'}, text('clear_room'));
   const gallery = h('div', {id: 'class-gallery', class: 'class-gallery', role: 'list'});
   const tally = h('div', {id: 'class-tally', class: 'class-tally'});
   const message = h('div', {id: 'room-message', class: 'room-message', role: 'status'});
   root.replaceChildren(
     h('div', {class: 'room-side'},
-      h('div', {class: 'room-join'}, qr, h('div', {}, h('div', {class: 'join-title'}, 'Draw with the class: open'),
-                                           joinUrl)),
+      h('div', {class: 'room-join'}, qr, h('div', {}, h('div', {class: 'join-title'}, text('join_title')), joinUrl)),
       tally),
     h('div', {class: 'room-main'},
-      h('div', {class: 'room-bar', role: 'toolbar', 'aria-label': 'class room controls'}, count, order,
-        h('label', {class: 'review-label', title: 'New drawings stay blurred until you reveal them'}, review,
-          ' Review first'), revealAll, clear),
+      h('div', {class: 'room-bar', role: 'toolbar', 'aria-label': text('controls_label')}, count, order,
+        h('label', {class: 'review-label', title: text('review_first_title')}, review,
+          ' ' + text('review_first')),
+        revealAll, clear),
       message, gallery));
 
-  function say(text) { message.textContent = text; }
+  function say(line) { message.textContent = line; }
   async function act(body) {
     try {
       const r = await ask('teacher', body);
-      if (!r.ok) say((await r.json().catch(() => ({}))).error || `refused (${r.status})`);
+      if (!r.ok) say((await r.json().catch(() => ({}))).error || text('refused', {status: r.status}));
       await refresh();
-    } catch (err) { say('The server could not be reached; try again.'); }
+    } catch (err) { say(text('unreachable')); }
   }
   function figureFor(d) {
     const canvas = h('canvas', {width: 84, height: 84, class: 'thumb'});
     paint(canvas, strokes.get(d.id));
     const caption = h('figcaption', {});
-    const hide = h('button', {type: 'button', class: 'hide-drawing', title: 'Hide this drawing'}, '✕');
+    const hide = h('button', {type: 'button', class: 'hide-drawing', title: text('hide_title')}, '✕');
     const block = h('button', {type: 'button', class: 'block-sender', 'data-action': 'block',
-                               title: 'Block this sender (press twice): hides all their drawings and refuses their sends until you clear the room'},
-                    'Block');
-    const show = h('button', {type: 'button', class: 'reveal-drawing pad-button', title: 'Show it to the class'},
-                   'Reveal');
+                               title: text('block_title')}, text('block'));
+    const show = h('button', {type: 'button', class: 'reveal-drawing pad-button', title: text('reveal_title')},
+                   text('reveal'));
     const fig = h('figure', {class: 'class-drawing', role: 'listitem', 'data-drawing': d.id}, canvas, caption, hide,
                   block, show);
     hide.addEventListener('click', (e) => { e.stopPropagation(); act({action: 'hide', id: d.id}); });
@@ -113,14 +117,18 @@ if (!token) {
     block.addEventListener('click', (e) => {
       e.stopPropagation();
       if (armed === null) {
-        block.textContent = 'Confirm block';
+        block.textContent = text('confirm_block');
         block.dataset.armed = 'true';
-        armed = setTimeout(() => { armed = null; block.textContent = 'Block'; delete block.dataset.armed; }, 3000);
+        armed = setTimeout(() => {
+          armed = null;
+          block.textContent = text('block');
+          delete block.dataset.armed;
+        }, 3000);
         return;
       }
       clearTimeout(armed);
       armed = null;
-      block.textContent = 'Block';
+      block.textContent = text('block');
       delete block.dataset.armed;
       act({action: 'block', id: d.id});
     });
@@ -139,11 +147,11 @@ if (!token) {
                    digitLike: d.digit_like, wrong: wrong(d), unsure: unsure(d)};
     for (const [k, v] of Object.entries(attrs)) fig.dataset[k] = String(v);
     const caption = fig.querySelector('figcaption');
-    if (!d.revealed) { caption.textContent = 'waiting for review'; return; }
+    if (!d.revealed) { caption.textContent = text('waiting'); return; }
     const read = h('b', {class: 'read'}, d.digit_like ? String(d.label) : `${d.label}?`);
     const parts = [read, ` ${Math.round(d.confidence * 100)} %`];
-    if (!d.digit_like) parts.push(h('span', {class: 'not-digit'}, ' · not a digit'));
-    if (d.meant !== null) parts.push(h('span', {class: 'meant'}, ` · meant ${d.meant}`));
+    if (!d.digit_like) parts.push(h('span', {class: 'not-digit'}, ' · ' + text('not_digit')));
+    if (d.meant !== null) parts.push(h('span', {class: 'meant'}, ' · ' + text('meant', {digit: d.meant})));
     if (d.nickname) parts.push(h('span', {class: 'nick'}, ` · ${d.nickname}`));
     caption.replaceChildren(...parts);
   }
@@ -158,10 +166,10 @@ if (!token) {
       update(fig, d);
       if (gallery.children[i] !== fig) gallery.insertBefore(fig, gallery.children[i] || null);
     });
-    if (!drawings.length) gallery.replaceChildren(h('p', {class: 'placeholder'}, 'No drawings yet: pupils open the link, draw, and press “Send to class”.'));
+    if (!drawings.length) gallery.replaceChildren(h('p', {class: 'placeholder'}, text('empty')));
     else gallery.querySelector('.placeholder')?.remove();
     const n = drawings.length;
-    count.textContent = `${n} drawing${n === 1 ? '' : 's'}`;
+    count.textContent = text(n === 1 ? 'drawings_one' : 'drawings_many', {count: n});
   }
   function drawTally() {  // what the pupils meant (rows) against what the network read (columns)
     const counted = drawings.filter((d) => d.meant !== null);
@@ -170,7 +178,7 @@ if (!token) {
     const right = counted.filter((d) => d.meant === d.label).length;
     const accuracy = counted.length ? `${Math.round(100 * right / counted.length)} %` : '–';
     const table = h('table', {class: 'tally-table'});
-    table.append(h('tr', {}, h('th', {title: 'meant ↓ / read →'}, 'meant\\read'),
+    table.append(h('tr', {}, h('th', {title: text('tally_corner_title')}, text('tally_corner')),
                    ...[...Array(10).keys()].map((j) => h('th', {}, String(j)))));
     m.forEach((row, i) => table.append(h('tr', {}, h('th', {}, String(i)), ...row.map((v, j) => {
       const cell = h('td', {class: v ? (i === j ? 'right' : 'wrong') : ''}, v ? String(v) : '');
@@ -178,9 +186,10 @@ if (!token) {
       return cell;
     }))));
     tally.replaceChildren(
-      h('div', {class: 'tally-title'}, 'The class: what you meant, what the network read'),
+      h('div', {class: 'tally-title'}, text('tally_title')),
       h('div', {id: 'class-accuracy', class: 'class-accuracy', 'data-right': right, 'data-counted': counted.length},
-        `${accuracy} right`, h('span', {class: 'tally-note'}, ` (${right} of ${counted.length} drawings that say which digit was meant)`)),
+        text('accuracy', {accuracy: accuracy}),
+        h('span', {class: 'tally-note'}, ' ' + text('accuracy_note', {right: right, counted: counted.length}))),
       table);
   }
   let polling = false;
@@ -212,7 +221,7 @@ if (!token) {
       drawGallery();
       drawTally();
     } catch (err) {
-      say('Lost contact with the server; trying again…');
+      say(text('lost_contact'));
     } finally {
       polling = false;
     }
@@ -232,7 +241,7 @@ if (!token) {
   review.addEventListener('change', () => act({action: 'review_first', on: review.checked}));
   revealAll.addEventListener('click', () => act({action: 'reveal_all'}));
   clear.addEventListener('click', () => {
-    if (confirm('Remove every drawing from the class room?')) act({action: 'clear'});
+    if (confirm(text('confirm_clear'))) act({action: 'clear'});
   });
   root.dataset.state = 'teacher';
   ask('join').then(async (r) => {
@@ -242,7 +251,7 @@ if (!token) {
     joinUrl.textContent = join.join_url.replace(/^https?:\/\//, '').replace(/\/$/, '');
     joinUrl.dataset.url = join.join_url;
     qr.innerHTML = join.qr_svg;  // made by the server (segno) from the join link: no page input in it
-  }).catch(() => say('The server could not be reached; trying again…'));
+  }).catch(() => say(text('unreachable_retrying')));
   refresh();
   timer = setInterval(refresh, props.poll_ms);
 }

@@ -7,6 +7,12 @@
 // `POST convscope/room/hello` sets it as an HttpOnly cookie (the page never sees or makes it). The page asks for it
 // when it opens, so it is there by the first send; a send answered 401 {"identity": "missing"} (the cookie expired
 // or was never set) asks once more and sends again once.
+//
+// Its words are props.texts, the catalogue's [js.send] (demo/texts); the bar's own are in send.html.
+const TEXTS = props.texts;
+function text(key, values = {}) {  // the catalogue's text `key`, {name} filled from values ({{ and }} are braces)
+  return TEXTS[key].replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (name === undefined ? m[0] : String(values[name])));
+}
 const status = element.querySelector('#send-status');
 const button = element.querySelector('#send-to-class');
 const nickname = element.querySelector('#nickname');
@@ -19,7 +25,7 @@ function hello() {
   identity = identity || fetch(HELLO_URL, {method: 'POST', credentials: 'same-origin'}).then(async (r) => {
     if (r.ok) return true;
     const answer = await r.json().catch(() => ({}));
-    throw new Refused(answer.error || `Could not join the class room (error ${r.status}). Press Send to try again.`);
+    throw new Refused(answer.error || text('join_error', {status: r.status}));
   });
   identity.catch(() => { identity = null; });  // a failed hello is asked again at the next send
   return identity;
@@ -35,8 +41,8 @@ for (const b of digits) {
     for (const other of digits) other.setAttribute('aria-pressed', String(+other.dataset.digit === meant));
   });
 }
-function say(text, kind) {
-  status.textContent = text;
+function say(line, kind) {
+  status.textContent = line;
   status.dataset.kind = kind;  // sent | error | busy | sending
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,10 +53,10 @@ async function post(body) {
 }
 async function send() {
   const drawing = window.convscopePad && window.convscopePad.drawing();
-  if (!drawing || !drawing.strokes.length) { say('Draw a digit first, then send it.', 'error'); return; }
+  if (!drawing || !drawing.strokes.length) { say(text('draw_first'), 'error'); return; }
   const body = JSON.stringify({drawing: drawing, meant: meant, nickname: nickname.value.trim()});
   button.disabled = true;
-  say('Sending…', 'sending');
+  say(text('sending'), 'sending');
   try {
     await hello();
     // The whole class may press Send at once: when the room or the workers are busy, the send waits and tries
@@ -66,9 +72,8 @@ async function send() {
       }
       if (r.ok) {
         stored = true;
-        const pct = Math.round(answer.confidence * 100);
-        say(`Sent! The network read it as ${answer.label} (${pct} %)` +
-            (answer.digit_like ? '.' : ', though it does not look like a digit.'), 'sent');
+        const read = {label: answer.label, percent: Math.round(answer.confidence * 100)};
+        say(text(answer.digit_like ? 'sent' : 'sent_not_digit', read), 'sent');
         meant = null;
         for (const b of digits) b.setAttribute('aria-pressed', 'false');
         return;
@@ -79,21 +84,19 @@ async function send() {
       const joining = answer.limit === 'pupil' && !stored && (answer.retry_after || 0) <= 5;
       const busy = r.status === 503 || answer.limit === 'room' || joining;
       if (!busy || attempt === 5) {
-        say(r.status === 503 ? 'The server is busy with the whole class: press Send again in a moment.'
-          : answer.error || `The drawing could not be sent (error ${r.status}). Press Send to try again.`, 'error');
+        say(r.status === 503 ? text('busy') : answer.error || text('send_error', {status: r.status}), 'error');
         return;
       }
       if (joining) {
-        say('Sending in a moment…', 'busy');
+        say(text('sending_soon'), 'busy');
         await sleep(1000 * answer.retry_after + 200);
       } else {
-        say('The whole class is sending at once: trying again in a moment…', 'busy');
+        say(text('class_busy'), 'busy');
         await sleep(1000 * Math.max(1, answer.retry_after || 1) * (0.5 + Math.random()));
       }
     }
   } catch (err) {
-    say(err instanceof Refused ? err.message
-      : 'The class room could not be reached. Your drawing is still here: try again.', 'error');
+    say(err instanceof Refused ? err.message : text('unreachable'), 'error');
   } finally {
     button.disabled = false;
   }

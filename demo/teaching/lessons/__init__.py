@@ -1,4 +1,5 @@
-"""The computations behind the teaching views, one module per lesson; numbers only (the views write the words).
+"""The computations behind the teaching views, one module per lesson; numbers only (the views write the words,
+from the text catalogue demo/texts; the kernels' menu names and the checks' messages are catalogue texts too).
 
 The terms are the CNN tutorial's: a *kernel* (filter) slides over the image and at every position the element-wise
 products with the *receptive patch* are summed into one value of the *feature map*; *padding* adds zeros around the

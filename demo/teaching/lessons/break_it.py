@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from demo.core.model import ACTIVATION, CONV, FULLY_CONNECTED, POOL, stage_kind
+from demo.texts import plain
 
 from .checks import as_batch, check_int, model_dtype
 
@@ -58,8 +59,9 @@ def channel_count(model: nn.Sequential, layer: str) -> int:
 def _breakable(model: nn.Sequential, layer: str) -> nn.Conv2d | nn.Linear:
     choices = layer_choices(model)
     if not isinstance(layer, str) or layer not in choices:
-        raise ValueError(f"layer must be one of {', '.join(choices) or 'none'} (the convolution and hidden fully "
-                         f"connected layers), got {layer!r}")
+        # The tab shows this message (and parse_channels' and validate's) as its notice: texts for the learner.
+        raise ValueError(plain("lessons.break_it.layer_not_breakable",
+                               choices=", ".join(choices) or plain("lessons.break_it.no_layers"), layer=repr(layer)))
     module = getattr(model, layer)
     if isinstance(module, nn.Conv2d) and module.padding_mode != "zeros":
         # The stage loop calls F.conv2d, which pads with zeros only.
@@ -76,7 +78,8 @@ def parse_channels(text: str | None, count: int) -> list[int]:
     if not isinstance(text, str):
         raise ValueError(f"channels must be text like '3, 7-9', got {type(text).__name__}")
     if len(text) > MAX_CHANNELS_TEXT:
-        raise ValueError(f"the channel list is too long ({len(text):,} characters; at most {MAX_CHANNELS_TEXT:,})")
+        raise ValueError(plain("lessons.break_it.channels_too_long", length=f"{len(text):,}",
+                               most=f"{MAX_CHANNELS_TEXT:,}"))
     chosen: set[int] = set()
     for part in re.split(r"[,;]", text):
         # A range may be written with spaces around its dash ("7 - 9"); everything else splits on spaces.
@@ -86,7 +89,7 @@ def parse_channels(text: str | None, count: int) -> list[int]:
             if (match := _RANGE.fullmatch(token)) is not None:
                 low, high = int(match[1]), int(match[2])
                 if low > high:
-                    raise ValueError(f"the range {token!r} runs backwards: write it as {high}-{low}")
+                    raise ValueError(plain("lessons.break_it.range_backwards", token=repr(token), high=high, low=low))
                 _check_channel(high, count, token)
                 _check_channel(low, count, token)
                 chosen.update(range(low, high + 1))
@@ -94,15 +97,14 @@ def parse_channels(text: str | None, count: int) -> list[int]:
                 _check_channel(int(token), count, token)
                 chosen.add(int(token))
             else:
-                raise ValueError(f"could not read {token!r} as a channel: give channel numbers from 0 to "
-                                 f"{count - 1}, like '3, 7-9'")
+                raise ValueError(plain("lessons.break_it.not_a_channel", token=repr(token), last=count - 1))
     return sorted(chosen)
 
 
 def _check_channel(channel: int, count: int, token: str) -> None:
     if not 0 <= channel < count:
-        raise ValueError(f"channel {channel} (in {token!r}) is out of range: this layer has {count} channels, "
-                         f"numbered 0 to {count - 1}")
+        raise ValueError(plain("lessons.break_it.channel_out_of_range", channel=channel, token=repr(token), count=count,
+                               last=count - 1))
 
 
 def validate(model: nn.Sequential, layer: str, channels: Iterable[int], noise: float) -> tuple[str, list[int], float]:
@@ -112,11 +114,11 @@ def validate(model: nn.Sequential, layer: str, channels: Iterable[int], noise: f
     count = channel_count(model, layer)
     checked: set[int] = set()
     for channel in channels:
-        check_int(f"a channel of {layer}", channel, 0, count - 1)
+        check_int(plain("lessons.break_it.check_channel", layer=layer), channel, 0, count - 1)
         checked.add(int(channel))
     if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
             or not math.isfinite(noise) or not 0 <= noise <= MAX_NOISE:
-        raise ValueError(f"noise must be a number from 0 to {MAX_NOISE:g} (× the layer's weight std), got {noise!r}")
+        raise ValueError(plain("lessons.break_it.noise_out_of_range", most=f"{MAX_NOISE:g}", noise=repr(noise)))
     return layer, sorted(checked), float(noise)
 
 
@@ -124,7 +126,7 @@ def check_seed(seed: int) -> int:
     """The seed as an int; integral floats (a page's number box sends 3.0) are accepted."""
     if isinstance(seed, (float, np.floating)) and float(seed).is_integer():
         seed = int(seed)
-    check_int("seed", seed, 0, MAX_SEED)
+    check_int(plain("lessons.break_it.check_seed"), seed, 0, MAX_SEED)
     return int(seed)
 
 

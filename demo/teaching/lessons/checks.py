@@ -7,14 +7,20 @@ import torch
 from torch import nn
 
 from demo.core.model import CONV, stage_kind
+from demo.texts import plain
 
 
 def check_int(name: str, value: int, low: int, high: int | None = None) -> None:
-    """Raises ValueError unless ``value`` is an integer (not a bool) in [low, high]."""
+    """Raises ValueError unless ``value`` is an integer (not a bool) in [low, high].
+
+    The message is a catalogue text: break-it and the inspector show it to the learner, ``name`` (a text the
+    caller gives, e.g. 'a channel of conv2') saying what was wrong.
+    """
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low \
             or (high is not None and value > high):
-        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+        if high is None:
+            raise ValueError(plain("lessons.checks.integer_at_least", name=name, low=low, value=repr(value)))
+        raise ValueError(plain("lessons.checks.integer_from_to", name=name, low=low, high=high, value=repr(value)))
 
 
 def model_dtype(model: nn.Module) -> torch.dtype:

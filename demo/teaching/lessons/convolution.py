@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from demo.texts import plain
+
 from .checks import check_int, conv_stages
 
 MODES = ("valid", "same", "full")
@@ -130,7 +132,18 @@ KERNELS: OrderedDict[str, Callable[[int], np.ndarray]] = OrderedDict([
     ("outline (Laplacian)", outline),
     ("identity", identity),
 ])
-
+# The catalogue key of what the menu shows for each hand-made kernel; the names above stay identifiers (the page's
+# default value and the tests use them).
+KERNEL_NAMES: dict[str, str] = {
+    "vertical edges": "lessons.convolution.kernel_vertical_edges",
+    "horizontal edges": "lessons.convolution.kernel_horizontal_edges",
+    "diagonal edges": "lessons.convolution.kernel_diagonal_edges",
+    "blur (box)": "lessons.convolution.kernel_box_blur",
+    "blur (Gaussian)": "lessons.convolution.kernel_gaussian_blur",
+    "sharpen": "lessons.convolution.kernel_sharpen",
+    "outline (Laplacian)": "lessons.convolution.kernel_outline",
+    "identity": "lessons.convolution.kernel_identity",
+}
 
 
 def _first_conv(model: nn.Sequential) -> nn.Conv2d:
@@ -221,9 +234,9 @@ def conv_geometry(n: int, k: int, mode: str, stride: int = 1) -> ConvGeometry:
     padding='same' with a stride; here 'same' pads as for stride 1 and then keeps every s-th position, which is the
     stride-1 'same' map subsampled: ⌈n / s⌉ values.
     """
-    check_int("image size n", n, 1)
-    check_int("kernel size k", k, 1, MAX_KERNEL)
-    check_int("stride", stride, 1, MAX_STRIDE)
+    check_int(plain("lessons.convolution.check_image_size"), n, 1)
+    check_int(plain("lessons.convolution.check_kernel_size"), k, 1, MAX_KERNEL)
+    check_int(plain("lessons.convolution.check_stride"), stride, 1, MAX_STRIDE)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "valid" and k > n:

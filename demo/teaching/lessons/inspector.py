@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, POOL, Normalize, stage_kind, staged_forward
+from demo.texts import plain
 
 from .checks import as_batch, check_int, model_dtype
 from .one_value import OneValue, one_value
@@ -120,24 +121,24 @@ def stage_shape(model: nn.Sequential, stage: str) -> tuple[int, ...]:
     return _shapes(model)[stage]
 
 
+# The inspector shows these checks' messages in its dialog: they are catalogue texts.
 def _check_stage(model: nn.Sequential, stage: str) -> None:
     stages = inspectable_stages(model)
     if not isinstance(stage, str) or stage not in stages:
-        raise ValueError(f"unknown stage {stage!r}; the stages are {', '.join(stages)}")
+        raise ValueError(plain("lessons.inspector.unknown_stage", stage=repr(stage), stages=", ".join(stages)))
 
 
 def _check_position(stage: str, shape: tuple[int, ...], unit: int, row: int, col: int) -> None:
     if len(shape) == 3:
-        check_int(f"the map (channel) of {stage}", unit, 0, shape[0] - 1)
-        check_int(f"the row in {stage}", row, 0, shape[1] - 1)
-        check_int(f"the column in {stage}", col, 0, shape[2] - 1)
+        check_int(plain("lessons.inspector.check_map", stage=stage), unit, 0, shape[0] - 1)
+        check_int(plain("lessons.inspector.check_row", stage=stage), row, 0, shape[1] - 1)
+        check_int(plain("lessons.inspector.check_column", stage=stage), col, 0, shape[2] - 1)
         return
-    check_int(f"the index into {stage}", unit, 0, shape[0] - 1)
-    check_int("row", row, 0)
-    check_int("col", col, 0)
+    check_int(plain("lessons.inspector.check_index", stage=stage), unit, 0, shape[0] - 1)
+    check_int(plain("lessons.inspector.check_row_given"), row, 0)
+    check_int(plain("lessons.inspector.check_col_given"), col, 0)
     if row != 0 or col != 0:
-        raise ValueError(f"{stage} is a list of {shape[0]} numbers, not a map: row and col must be 0, "
-                         f"got ({row}, {col})")
+        raise ValueError(plain("lessons.inspector.not_a_map", stage=stage, count=shape[0], row=row, col=col))
 
 
 def _kind(module: nn.Module) -> str:
@@ -148,7 +149,7 @@ def _kind(module: nn.Module) -> str:
     kind = stage_kind(module)
     if kind in (CONV, ACTIVATION, POOL, FLATTEN, FULLY_CONNECTED):
         return kind
-    raise ValueError(f"{type(module).__name__} stages are not explained by the inspector")
+    raise ValueError(plain("lessons.inspector.not_explained", module=type(module).__name__))
 
 
 def _activate(module: nn.Module, value: float) -> float:
@@ -252,7 +253,7 @@ def inspect_value(model: nn.Sequential, input28: np.ndarray, stage: str, unit: i
         return Inspection(value=_activate(module, x), source_value=x, function=function, **base)
     if kind == POOL:
         if module.padding not in (0, (0, 0)) or module.ceil_mode or getattr(module, "dilation", 1) not in (1, (1, 1)):
-            raise ValueError(f"{stage}: only plain pooling (no padding, dilation or ceil mode) is explained")
+            raise ValueError(plain("lessons.inspector.plain_pooling_only", stage=stage))
         size = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
         stride = module.stride or size
         stride = stride if isinstance(stride, int) else stride[0]

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from demo.core.model import ACTIVATION, Normalize, stage_kind, staged_forward
+from demo.texts import plain
 
 from .checks import as_batch, check_int, conv_stages, model_dtype
 
@@ -59,7 +60,7 @@ def one_value(model: nn.Sequential, input28: np.ndarray, layer: str, channel: in
     if conv.groups != 1 or tuple(conv.dilation) != (1, 1) or isinstance(conv.padding, str) \
             or conv.padding_mode != "zeros":
         raise ValueError(f"{layer}: only plain convolutions (zero padding, no groups or dilation) are explained")
-    check_int("channel", channel, 0, conv.out_channels - 1)
+    check_int(plain("lessons.one_value.check_channel"), channel, 0, conv.out_channels - 1)
 
     with torch.inference_mode():
         _, outputs = staged_forward(model, as_batch(input28, model_dtype(model)))
@@ -69,8 +70,8 @@ def one_value(model: nn.Sequential, input28: np.ndarray, layer: str, channel: in
     kh, kw = conv.kernel_size
     (sh, sw), (ph, pw) = conv.stride, conv.padding
     out_h, out_w = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
-    check_int("row", row, 0, out_h - 1)
-    check_int("col", col, 0, out_w - 1)
+    check_int(plain("lessons.one_value.check_row"), row, 0, out_h - 1)
+    check_int(plain("lessons.one_value.check_col"), col, 0, out_w - 1)
 
     # The patch is cut from the input padded exactly as the layer pads it, so border values include the zeros.
     top, left = row * sh - ph, col * sw - pw

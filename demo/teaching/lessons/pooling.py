@@ -9,6 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from demo.texts import plain
+
 from .checks import check_int
 
 POOL_KINDS = ("max", "mean")
@@ -22,8 +24,8 @@ def _check_pool(feature_map: np.ndarray, kind: str, window: int, stride: int) ->
         raise ValueError(f"feature map must be 2-D (H, W), got shape {feature_map.shape}")
     if kind not in POOL_KINDS:
         raise ValueError(f"pooling kind must be 'max' or 'mean', got {kind!r}")
-    check_int("pooling window", window, 1, MAX_POOL_WINDOW)
-    check_int("pooling stride", stride, 1, MAX_POOL_STRIDE)
+    check_int(plain("lessons.pooling.check_window"), window, 1, MAX_POOL_WINDOW)
+    check_int(plain("lessons.pooling.check_stride"), stride, 1, MAX_POOL_STRIDE)
     if window > min(feature_map.shape):
         raise ValueError(f"a {window}×{window} pooling window does not fit in a "
                          f"{feature_map.shape[0]}×{feature_map.shape[1]} feature map")

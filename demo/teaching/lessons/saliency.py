@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, stage_kind
+from demo.texts import plain
 
 from .checks import as_batch, check_int, model_dtype
 
@@ -28,7 +29,7 @@ class Saliency:
 
 def _check_target(target: int | None) -> None:
     if target is not None:
-        check_int("target class", target, 0, 9)
+        check_int(plain("lessons.saliency.check_target"), target, 0, 9)
 
 
 @contextmanager

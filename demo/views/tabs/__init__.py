@@ -1,8 +1,8 @@
 """The teaching views as HTML, one module per lesson.
 
 The numbers come from :mod:`demo.teaching.lessons` (pure computations, tested against PyTorch); pictures from
-:mod:`demo.views.render`; the explanations from :mod:`demo.teaching.explanations`; the sentences with numbers in
-them are made here.
+:mod:`demo.views.render`; the explanations from :mod:`demo.teaching.explanations`; every other text from the text
+catalogue (:mod:`demo.texts`), its placeholders filled here with the numbers.
 Each view returns one HTML string whose outer element has a stable id and ``data-*`` attributes carrying the key
 numbers, for tests. No Gradio here.
 

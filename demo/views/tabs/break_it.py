@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 import numpy as np
+from markupsafe import Markup
 from torch import nn
 
 from demo.core.classifier import Classifier
@@ -15,28 +16,16 @@ from demo.core.paths import WEIGHTS_DIR
 from demo.teaching.explanations import signed
 from demo.teaching.lessons import break_it as lessons_break_it
 from demo.teaching.reports import measured_report
+from demo.texts import plain, say
 from demo.views import render, theme
 from demo.views.panels import legend
 
 from .common import img, lesson, placeholder, probability_bars
 
-TITLE = "Break it: switch filters off, add noise"
 BROKEN_COLOUR = "#dc2626"  # the damaged network's bars: a warning red beside the usual answer colour
 VECTOR_ROW_PX = 4  # height of a hidden-unit vector's picture, in picture pixels
 MAP_PX = 480  # on-screen width a picture is enlarged towards (whole-number steps keep the pixels crisp)
 
-EXPLANATION_START = (
-    "Each channel of a convolution layer is one learned filter: a small grid of weights that slides over its input "
-    "and gives one feature map, bright where it finds its pattern. Switch a filter off and its map goes dark, and "
-    "everything that depends on it changes: every filter of the next layer reads all of this layer's maps, and "
-    "through them so do the fully connected layers (a hidden unit of a fully connected layer is one learned weighted "
-    "sum of everything before it). Networks are often robust to losing one filter, because several filters overlap "
-    "in what they detect and the later layers learned to use many of them at once: the answer may hardly move. "
-    "Noise on every weight of a layer is another matter: it damages every filter at once. ")
-EXPLANATION_END = (
-    "The noise is measured in units of the layer's own weight standard deviation and drawn from a seeded random "
-    "generator, so the same settings always give the same picture. This only changes your copy of the "
-    "computation: everyone else's network is untouched.")
 REPORT = WEIGHTS_DIR / "break_it.json"
 
 
@@ -58,24 +47,28 @@ def fan_in(model: nn.Sequential) -> dict[str, int]:
 def explanation(report: dict[str, Any] | None, inputs: dict[str, int] | None = None) -> str:
     """The tab's text, with what the noise did to each layer when it was measured (nothing claimed without it);
     ``inputs``: :func:`fan_in`."""
-    if not report:
-        return EXPLANATION_START + EXPLANATION_END
+    parts = [say("tabs.break_it.explanation_start")]
+    if report:
+        parts += _measured(report, inputs)
+    parts.append(say("tabs.break_it.explanation_end"))
+    return " ".join(parts)
+
+
+def _measured(report: dict[str, Any], inputs: dict[str, int] | None) -> list[str]:
+    """What the noise did to each layer as measured; with ``inputs``, why the first convolution breaks soonest."""
     levels = " / ".join(f"{k:g}" for k in report["noise"])
     accuracy = report["accuracy"]
     rows = "; ".join(f"{html.escape(layer)} " + " / ".join(f"{100 * a:.1f}" for a in shares) + " %"
                      for layer, shares in accuracy.items())
-    text = (EXPLANATION_START + f"How much noise each layer can take before it misreads, as the share read right "
-            f"with noise of {levels} × the layer's weight standard deviation ({html.escape(report['set'])}, "
-            f"{len(report['seeds'])} noise seeds each): {rows}. ")
+    parts = [say("tabs.break_it.explanation_measured", levels=levels, set=report["set"], seeds=len(report["seeds"]),
+                 rows=Markup(rows))]
     first, weakest = next(iter(accuracy)), min(accuracy, key=lambda layer: accuracy[layer][1])
     if inputs and weakest == first and 1.0 in report["noise"]:
         at_one = report["noise"].index(1.0)
-        text += (f"The first convolution breaks soonest: at 1 × it already misreads "
-                 f"{100 * (1 - accuracy[first][at_one]):.0f} % of the digits. One reason is how many inputs each "
-                 "unit adds up: " + ", ".join(f"{n:,} for {html.escape(layer)}" for layer, n in inputs.items())
-                 + ". Random errors on many weights point different ways and partly cancel, while the learned "
-                 "weights pull together, so the more a unit adds up, the smaller the noise is next to its signal. ")
-    return text + EXPLANATION_END
+        counts = ", ".join(say("tabs.break_it.fan_in", count=f"{n:,}", layer=layer) for layer, n in inputs.items())
+        parts.append(say("tabs.break_it.explanation_first_conv", share=f"{100 * (1 - accuracy[first][at_one]):.0f}",
+                         inputs=Markup(counts)))
+    return parts
 
 
 def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, channels_text: str | None,
@@ -83,8 +76,9 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
     """The drawing read by the intact network and by one with ``layer`` damaged: the ``channels_text`` channels
     (e.g. "3, 7-9") switched off and Gaussian noise of ``noise`` × the layer's weight std, drawn with ``seed``.
     Settings that cannot be used give a notice inside the view, never an exception."""
+    text = explanation(noise_report(str(clf.path)), fan_in(clf.model))
     if input28 is None:
-        return placeholder("break-it", TITLE, explanation(noise_report(str(clf.path)), fan_in(clf.model)))
+        return placeholder("break-it", say("tabs.break_it.title"), text)
     probs, activations = clf.forward_staged(input28)
     original = int(np.argmax(probs))
     try:
@@ -93,32 +87,34 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
         layer, channels, noise = lessons_break_it.validate(clf.model, layer, channels, noise)
         seed = lessons_break_it.check_seed(lessons_break_it.DEFAULT_SEED if seed is None else seed)
     except ValueError as error:
-        return _notice(str(error), layer, original, explanation(noise_report(str(clf.path)), fan_in(clf.model)))
+        return _notice(str(error), layer, original, text)
     if channels or noise > 0:
         b_probs, b_activations = lessons_break_it.broken_forward(clf.model, input28, layer, channels, noise, seed)
     else:  # nothing broken: the intact pass is the answer (the lesson module gives the same numbers bit for bit)
         b_probs, b_activations = probs, activations
     answer = int(np.argmax(b_probs))
     body = (f'<div class="view-note"><b>{html.escape(describe(clf.model, layer, channels, noise, seed))}</b></div>'
-            '<div class="versus">' + _side("Intact network", original, probs, theme.CNN_COLOUR)
-            + _side("Your broken copy", answer, b_probs, BROKEN_COLOUR) + '</div>'
+            '<div class="versus">' + _side("tabs.break_it.intact_says", original, probs, theme.CNN_COLOUR)
+            + _side("tabs.break_it.broken_says", answer, b_probs, BROKEN_COLOUR) + '</div>'
             f'<div class="view-note">{verdict(original, answer, probs, b_probs)}</div>'
             + _maps(clf.model, layer, channels, activations, b_activations))
     data = (f' data-state="ready" data-layer="{layer}" data-channels-off="{",".join(map(str, channels))}"'
             f' data-noise="{noise:g}" data-seed="{seed}" data-answer="{answer}" data-original="{original}"')
-    return lesson("break-it", TITLE, body, explanation(noise_report(str(clf.path)), fan_in(clf.model)), data)
+    return lesson("break-it", say("tabs.break_it.title"), body, text, data)
 
 
 def describe(model: nn.Sequential, layer: str, channels: list[int], noise: float, seed: int) -> str:
     """What was changed, in words: "switched off conv1 channels 3, 7 · noise 0.50 × weight std"."""
-    unit = "channel" if isinstance(getattr(model, layer), nn.Conv2d) else "hidden unit"
+    conv = isinstance(getattr(model, layer), nn.Conv2d)
     parts = []
     if channels:
-        parts.append(f"switched off {layer} {unit}{'s' if len(channels) > 1 else ''} {', '.join(map(str, channels))}")
+        keys = (("tabs.break_it.switched_off_unit", "tabs.break_it.switched_off_units"),
+                ("tabs.break_it.switched_off_channel", "tabs.break_it.switched_off_channels"))[conv]
+        parts.append(plain(keys[len(channels) > 1], layer=layer, channels=", ".join(map(str, channels))))
     if noise > 0:
-        parts.append(f"noise {noise:.2f} × weight std on every weight of {layer} (seed {seed})")
+        parts.append(plain("tabs.break_it.noise", noise=f"{noise:.2f}", layer=layer, seed=seed))
     if not parts:
-        return f"nothing is broken yet: switch {unit}s of {layer} off or add noise to its weights"
+        return plain("tabs.break_it.nothing_channels" if conv else "tabs.break_it.nothing_units", layer=layer)
     return " · ".join(parts)
 
 
@@ -126,14 +122,15 @@ def verdict(original: int, answer: int, probs: np.ndarray, b_probs: np.ndarray) 
     """Did the answer survive? With the drawing's original class's probability before and after."""
     before, after = 100 * float(probs[original]), 100 * float(b_probs[original])
     if answer != original:
-        return (f"The answer changed: <b>{original} → {answer}</b> ({original} fell from {before:.1f}% to "
-                f"{after:.1f}%).")
-    return f"Still <b>{answer}</b>: its probability went from {before:.1f}% to {after:.1f}%."
+        return say("tabs.break_it.answer_changed", original=original, answer=answer, before=f"{before:.1f}",
+                   after=f"{after:.1f}")
+    return say("tabs.break_it.answer_kept", answer=answer, before=f"{before:.1f}", after=f"{after:.1f}")
 
 
-def _side(title: str, digit: int, probs: np.ndarray, colour: str) -> str:
-    return (f'<div class="versus-side"><div class="versus-title" style="color:{colour}">{title} says '
-            f'<b class="versus-digit">{digit}</b> ({100 * float(probs[digit]):.1f}%)</div>'
+def _side(key: str, digit: int, probs: np.ndarray, colour: str) -> str:
+    """One network's answer (``key``: whose) and its ten probabilities."""
+    title = say(key, digit=Markup(f'<b class="versus-digit">{digit}</b>'), share=f"{100 * float(probs[digit]):.1f}")
+    return (f'<div class="versus-side"><div class="versus-title" style="color:{colour}">{title}</div>'
             f'{probability_bars([float(p) for p in probs], colour)}</div>')
 
 
@@ -141,7 +138,7 @@ def _notice(message: str, layer: object, original: int, text: str) -> str:
     shown = html.escape(str(layer), quote=True)
     body = f'<div class="notice warning" role="status">{html.escape(message)}</div>'
     data = f' data-state="error" data-layer="{shown}" data-original="{original}"'
-    return lesson("break-it", TITLE, body, text, data)
+    return lesson("break-it", say("tabs.break_it.title"), body, text, data)
 
 
 def shown_stages(model: nn.Sequential, layer: str) -> list[str]:
@@ -185,20 +182,21 @@ def _maps(model: nn.Sequential, layer: str, channels: list[int], intact: dict[st
         width_px = min(MAP_PX, width * max(1, MAP_PX // width))
         c, h, w = before.shape
         change = float(np.linalg.norm(after - before) / max(float(np.linalg.norm(before)), 1e-12))
-        shape = f"{c} hidden units" if (h, w) == (1, 1) else f"{c} maps of {h}×{w}"
+        shape = (say("tabs.break_it.shape_units", count=c) if (h, w) == (1, 1) else
+                 say("tabs.break_it.shape_maps", count=c, height=h, width=w))
         low = signed(-first.vmax) if first.scale == "signed" else "0"
-        note = f" · changed by {100 * change:.1f}%"
+        note = say("tabs.break_it.changed_by", share=f"{100 * change:.1f}")
+        intact_img = img(first.data_uri(), plain("tabs.break_it.intact_alt", stage=name), width_px)
+        broken_img = img(second.data_uri(), plain("tabs.break_it.broken_alt", stage=name), width_px)
         figures.append(
             f'<figure class="layer" data-stage="{name}" data-change="{change:.6f}"><figcaption class="layer-title">'
-            f'{name} <span class="shape">{shape}{note}</span></figcaption><div class="conv-row">'
-            f'<figure><figcaption>intact</figcaption>{img(first.data_uri(), f"{name} intact", width_px)}</figure>'
-            f'<figure><figcaption>broken</figcaption>{img(second.data_uri(), f"{name} broken", width_px)}</figure>'
+            f'{name} <span class="shape">{shape} · {note}</span></figcaption><div class="conv-row">'
+            f'<figure><figcaption>{say("tabs.break_it.intact")}</figcaption>{intact_img}</figure>'
+            f'<figure><figcaption>{say("tabs.break_it.broken")}</figcaption>{broken_img}</figure>'
             f'</div><div class="layer-caption">{legend(first.scale, low, f"{first.vmax:.2f}")}</div></figure>')
-    off = ""
+    notes = [say("tabs.break_it.maps_note", layer=layer)]
     if channels:
-        what = "maps" if isinstance(getattr(model, layer), nn.Conv2d) else "hidden units"
-        off = (f" The {what} of {layer} you switched off ({', '.join(map(str, channels))}, counted from 0 left to "
-               "right, row by row) are all zero in the broken copy.")
-    return (f'<div class="view-note">Each stage from {layer} on, intact beside broken on one colour scale; '
-            f'"changed by" is the size of the difference over the size of the intact output.{off}</div>'
+        key = "tabs.break_it.maps_off" if isinstance(getattr(model, layer), nn.Conv2d) else "tabs.break_it.units_off"
+        notes.append(say(key, layer=layer, channels=", ".join(map(str, channels))))
+    return (f'<div class="view-note">{" ".join(notes)}</div>'
             f'<div class="layers">{"".join(figures)}</div>')

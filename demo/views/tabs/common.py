@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from demo.teaching.explanations import signed
+from demo.texts import say
 from demo.views.panels import probability_rows
 
 
@@ -19,8 +20,8 @@ def lesson(element_id: str, title: str, body: str, explanation: str, data: str =
 
 def placeholder(element_id: str, title: str, explanation: str) -> str:
     """The view before anything is drawn."""
-    return lesson(element_id, title, '<div class="placeholder">draw a digit (or pick an example) to see this on '
-                  'your own drawing</div>', explanation, ' data-state="empty"')
+    return lesson(element_id, title, f'<div class="placeholder">{say("tabs.common.placeholder")}</div>', explanation,
+                  ' data-state="empty"')
 
 
 def img(uri: str, alt: str, width_px: int, cls: str = "pixelated") -> str:

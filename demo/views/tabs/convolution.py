@@ -6,24 +6,41 @@ from __future__ import annotations
 import html
 
 import numpy as np
+from markupsafe import Markup
 from torch import nn
 
 from demo.teaching import explanations
 from demo.teaching.explanations import signed
 from demo.teaching.lessons import convolution
+from demo.texts import plain, say
 from demo.views import render
 from demo.views.panels import legend
 
 from .common import img, lesson, number_table, placeholder
 
 CELL_PX = 7  # screen pixels per value in the playground's pictures, the same for input and output
-LEARNED_PREFIX = "learned: conv1 kernel "
+LEARNED_PREFIX = "learned: conv1 kernel "  # the menu's value for a learned kernel, followed by its index
+# The legend under the input, by (zero padding shown, learned kernel).
+_INPUT_LEGENDS = {
+    (False, False): "tabs.convolution.input_legend",
+    (True, False): "tabs.convolution.input_legend_padded",
+    (False, True): "tabs.convolution.input_legend_normalised",
+    (True, True): "tabs.convolution.input_legend_padded_normalised",
+}
+_FORMULAS = {"valid": "tabs.convolution.formula_valid", "full": "tabs.convolution.formula_full"}  # stride 1
+_STRIDED_FORMULAS = {"valid": "tabs.convolution.formula_valid_strided",
+                     "full": "tabs.convolution.formula_full_strided"}
+_EVERY_NTH = {2: "tabs.convolution.nth_2", 3: "tabs.convolution.nth_3"}  # stride -> ordinal, up to MAX_STRIDE
 
 
-def kernel_choices(model: nn.Sequential) -> list[str]:
-    """The playground's kernel menu: hand-made kernels, then every learned kernel of the first conv layer."""
+def kernel_choices(model: nn.Sequential) -> list[tuple[str, str]]:
+    """The playground's kernel menu as (what it shows, the name the view is given): hand-made kernels, then every
+    learned kernel of the first conv layer."""
     first = next(m for m in model.children() if isinstance(m, nn.Conv2d))
-    return list(convolution.KERNELS) + [f"{LEARNED_PREFIX}{i}" for i in range(first.out_channels)]
+    hand_made = [(plain(convolution.KERNEL_NAMES[name]), name) for name in convolution.KERNELS]
+    learned = [(plain("tabs.convolution.kernel_learned", index=i), f"{LEARNED_PREFIX}{i}")
+               for i in range(first.out_channels)]
+    return hand_made + learned
 
 
 def _padded_picture(image: np.ndarray, g: convolution.ConvGeometry) -> np.ndarray:
@@ -36,46 +53,64 @@ def _padded_picture(image: np.ndarray, g: convolution.ConvGeometry) -> np.ndarra
     return render.hatched(rgb, mask, CELL_PX)
 
 
+def _input_caption(g: convolution.ConvGeometry) -> Markup:
+    if g.pad_top + g.pad_bottom + g.pad_left + g.pad_right:
+        return say("tabs.convolution.input_caption_padded", n=g.n, top=g.pad_top, bottom=g.pad_bottom,
+                   left=g.pad_left, right=g.pad_right)
+    return say("tabs.convolution.input_caption", n=g.n)
+
+
+def _learned_captions(kernel: np.ndarray, out: np.ndarray, index: int, bias: float,
+                      own_map: bool) -> tuple[Markup, Markup]:
+    """The kernel's and the output's captions for learned kernel ``index``; ``own_map``: the output is the layer's
+    own feature map (same padding, stride 1)."""
+    k = kernel.shape[0]
+    kernel_caption = say("tabs.convolution.kernel_caption_learned", k=k, rows=kernel.shape[0], cols=kernel.shape[1])
+    bias_text = signed(bias, 3, plus=True)
+    if own_map:
+        return kernel_caption, say("tabs.convolution.output_caption_own_map", rows=out.shape[0], cols=out.shape[1],
+                                   index=index, bias=bias_text)
+    return kernel_caption, say("tabs.convolution.output_caption_learned", rows=out.shape[0], cols=out.shape[1],
+                               bias=bias_text)
+
+
 def conv_playground_html(input28: np.ndarray | None, model: nn.Sequential, kernel_name: str, size: int, mode: str,
                          stride: int) -> str:
     """The chosen kernel applied to the drawing's 28×28 input: sizes, the formula, where the padding goes."""
-    title = "Convolution playground"
+    title = say("tabs.convolution.title")
     if input28 is None:
         return placeholder("conv-playground", title, explanations.CONVOLUTION)
     learned = kernel_name.startswith(LEARNED_PREFIX)
     if learned:
         index = int(kernel_name[len(LEARNED_PREFIX):])
         kernel = convolution.learned_kernel(model, index)
-        bias = convolution.learned_kernel_bias(model, index)
-        size_note = f" (learned kernels are {kernel.shape[0]}×{kernel.shape[1]}: the size slider does not apply)"
         out = convolution.learned_feature_map(model, input28, index, mode, stride)
-        output_note = (f" = conv1's map {index} before ReLU, bias {signed(bias, 3, plus=True)} included"
-                       if (mode, stride) == ("same", 1) else f", bias {signed(bias, 3, plus=True)} included")
+        kernel_caption, output_caption = _learned_captions(kernel, out, index,
+                                                           convolution.learned_kernel_bias(model, index),
+                                                           (mode, stride) == ("same", 1))
     else:
         kernel = convolution.KERNELS[kernel_name](size)
-        size_note = output_note = ""
         out = convolution.apply_kernel(input28, kernel, mode, stride)
+        kernel_caption = say("tabs.convolution.kernel_caption", k=kernel.shape[0])
+        output_caption = say("tabs.convolution.output_caption", rows=out.shape[0], cols=out.shape[1])
     k = kernel.shape[0]
     g = convolution.conv_geometry(28, k, mode, stride)
     padded = _padded_picture(input28, g)
     indices, vmax = render.to_indices(out, "signed")
     kernel_indices, _ = render.to_indices(kernel, "signed")
     pad_total = g.pad_top + g.pad_bottom + g.pad_left + g.pad_right
-    pad_text = (f"zero padding: {g.pad_top} above, {g.pad_bottom} below, {g.pad_left} left, {g.pad_right} right"
-                if pad_total else "no padding")
     body = (
         '<div class="conv-row">'
-        f'<figure><figcaption>input {g.n}×{g.n}, {pad_text}</figcaption>'
-        f'{img(render.rgb_data_uri(padded), "padded input", padded.shape[1])}'
-        f'<div class="layer-caption">black = 0, white = 1{", hatched = zero padding" if pad_total else ""}'
-        f'{" (normalised before the kernel is applied)" if learned else ""}</div></figure>'
+        f'<figure><figcaption>{_input_caption(g)}</figcaption>'
+        f'{img(render.rgb_data_uri(padded), plain("tabs.convolution.alt_input"), padded.shape[1])}'
+        f'<div class="layer-caption">{say(_INPUT_LEGENDS[bool(pad_total), learned])}</div></figure>'
         '<div class="conv-op">⊛</div>'
-        f'<figure><figcaption>kernel {k}×{k}{html.escape(size_note)}</figcaption>'
-        f'{img(render.png_data_uri(kernel_indices, "signed"), "kernel", 120)}'
+        f'<figure><figcaption>{kernel_caption}</figcaption>'
+        f'{img(render.png_data_uri(kernel_indices, "signed"), plain("tabs.convolution.alt_kernel"), 120)}'
         f'{number_table(kernel) if k <= 7 else ""}</figure>'
         '<div class="conv-op">=</div>'
-        f'<figure><figcaption>output {out.shape[0]}×{out.shape[1]}{html.escape(output_note)}</figcaption>'
-        f'{img(render.png_data_uri(indices, "signed"), "output", out.shape[1] * CELL_PX)}'
+        f'<figure><figcaption>{output_caption}</figcaption>'
+        f'{img(render.png_data_uri(indices, "signed"), plain("tabs.convolution.alt_output"), out.shape[1] * CELL_PX)}'
         f'<div class="layer-caption">{legend("signed", signed(-vmax), signed(vmax, plus=True))}</div></figure>'
         '</div>'
         f'<div class="formula">{html.escape(formula_text(g))}</div>'
@@ -90,33 +125,25 @@ def padding_text(g: convolution.ConvGeometry) -> str:
     """Where the zeros go, in words."""
     k, before, after = g.k, g.pad_top, g.pad_bottom
     if g.mode == "valid":
-        return "No padding: the kernel only visits positions where it lies entirely inside the image."
+        return plain("tabs.convolution.padding_valid")
     if g.mode == "full":
-        return (f"k − 1 = {k - 1} rows/columns of zeros on every side: the kernel visits every position where it "
-                "overlaps the image by at least one pixel.")
+        return plain("tabs.convolution.padding_full", zeros=k - 1)
     if k == 1:
-        return "No padding needed: a 1×1 kernel already keeps the size."
+        return plain("tabs.convolution.padding_none_needed")
     if before == after:
-        return f"(k − 1) / 2 = {before} rows/columns of zeros on every side, so the feature map keeps the image's size."
-    return (f"k − 1 = {k - 1} zeros per axis cannot be split evenly: {before} row{'s' * (before != 1)}/column"
-            f"{'s' * (before != 1)} of zeros at the top and left, {after} at the bottom and right (PyTorch's "
-            "padding='same' convention: the smaller half before, the extra one after).")
-
-
-_ORDINAL = {2: "2nd", 3: "3rd"}
+        return plain("tabs.convolution.padding_same", zeros=before)
+    uneven = "tabs.convolution.padding_same_uneven_one" if before == 1 else "tabs.convolution.padding_same_uneven"
+    return plain(uneven, zeros=k - 1, before=before, after=after)
 
 
 def formula_text(g: convolution.ConvGeometry) -> str:
     """How the output size follows from n, k, the padding and the stride, with the numbers filled in."""
     n, k, stride, out = g.n, g.k, g.stride, g.out
     if stride == 1:
-        if g.mode == "valid":
-            return f"valid: n − k + 1 = {n} − {k} + 1 = {out}"
-        if g.mode == "full":
-            return f"full: n + k − 1 = {n} + {k} − 1 = {out}"
-        return f"same: n = {out}"
-    general = (f"{g.mode}, stride {stride}: ⌊(n + p_before + p_after − k) / s⌋ + 1 = "
-               f"⌊({n} + {g.pad_top} + {g.pad_bottom} − {k}) / {stride}⌋ + 1 = {out}")
+        if g.mode == "same":
+            return plain("tabs.convolution.formula_same", out=out)
+        return plain(_FORMULAS[g.mode], n=n, k=k, out=out)
+    sizes = {"n": n, "k": k, "stride": stride, "before": g.pad_top, "after": g.pad_bottom, "out": out}
     if g.mode == "same":
-        return f"{general} = ⌈n / s⌉ (same padding as stride 1, then every {_ORDINAL[stride]} position)"
-    return general
+        return plain("tabs.convolution.formula_same_strided", **sizes, nth=plain(_EVERY_NTH[stride]))
+    return plain(_STRIDED_FORMULAS[g.mode], **sizes)

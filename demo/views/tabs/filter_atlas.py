@@ -12,17 +12,18 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from markupsafe import Markup
 
 from demo.core.classifier import DEFAULT_WEIGHTS, Classifier
 from demo.core.model import CONV, stage_kind
 from demo.teaching.atlas import Atlas, AtlasLayer, Field, crop, receptive_fields
 from demo.teaching.explanations import signed
+from demo.texts import plain, say
 from demo.views import render, theme
 from demo.views.panels import legend
 
 from .common import highlighted, img, lesson
 
-TITLE = "What filters look for"
 THUMB_PX = 64  # a channel's mosaic in the grid
 PATCH_PX = 56  # one top patch
 PICTURE_PX = 140  # the drawing and its feature map
@@ -34,16 +35,7 @@ BUILD = "python -m tools.filter_atlas --data-dir PATH"
 def explanation(fields: dict[str, Field]) -> str:
     """The classic tutorial's words, with this network's receptive fields in them."""
     sizes = ", ".join(f"{html.escape(name)} {f.size}×{f.size}" for name, f in fields.items())
-    return (
-        "Each <b>filter</b> is a small <b>pattern detector</b>: its kernel slides over the image, and its "
-        "<b>feature map</b> is high wherever the patch under it looks like the kernel's pattern. The pictures here "
-        "are the pieces of real training digits that made each filter fire hardest: out of all 60,000 MNIST "
-        "training images, the 9 whose strongest response was largest (one piece per image), each cut to the part "
-        "of the image the filter actually sees, its <b>receptive field</b>. Deeper layers see bigger pieces: every "
-        "layer combines neighbouring values of the one before, and pooling halves the maps in between, so the "
-        f"receptive field grows, in input pixels: {sizes}. First-layer filters find edges and stroke ends; deeper "
-        "ones respond to corners, curves and crossings, larger parts of digits. Values are the conv layer's own "
-        "output, before ReLU.")
+    return say("tabs.filter_atlas.explanation", sizes=Markup(sizes))
 
 
 def _mosaic(patches: np.ndarray) -> np.ndarray:
@@ -66,10 +58,12 @@ def _grid(layer: str, channels: int, selected: int, entry: AtlasLayer | None) ->
     for c in range(channels):
         on = c == selected
         if entry is not None:
-            face = img(uris[c], f"{layer} filter {c}", THUMB_PX)
-            tip = f"filter {c}: strongest {signed(float(entry.activations[c, 0]))}"
+            face = img(uris[c], plain("tabs.filter_atlas.filter_alt", layer=layer, channel=c), THUMB_PX)
+            tip = plain("tabs.filter_atlas.filter_tip_strongest", channel=c,
+                        value=signed(float(entry.activations[c, 0])))
         else:
-            face, tip = f'<span class="atlas-channel-number">{c}</span>', f"filter {c}"
+            face = f'<span class="atlas-channel-number">{c}</span>'
+            tip = plain("tabs.filter_atlas.filter_tip", channel=c)
         buttons.append(f'<button type="button" class="atlas-channel{" selected" if on else ""}" '
                        f'data-layer="{html.escape(layer)}" data-channel="{c}" aria-pressed="{str(on).lower()}" '
                        f'title="{html.escape(tip)}">{face}</button>')
@@ -81,10 +75,10 @@ def _layer_buttons(convs: list[str], layer: str, clf: Classifier, fields: dict[s
     parts = []
     for name in convs:
         on = name == layer
-        f = fields[name]
+        label = say("tabs.filter_atlas.layer_button", layer=name, count=getattr(clf.model, name).out_channels,
+                    side=fields[name].size)
         parts.append(f'<button type="button" class="atlas-layer{" selected" if on else ""}" '
-                     f'data-layer="{html.escape(name)}" aria-pressed="{str(on).lower()}">{html.escape(name)}: '
-                     f'{getattr(clf.model, name).out_channels} filters, each sees {f.size}×{f.size} px</button>')
+                     f'data-layer="{html.escape(name)}" aria-pressed="{str(on).lower()}">{label}</button>')
     return f'<div class="atlas-layers">{"".join(parts)}</div>'
 
 
@@ -95,17 +89,18 @@ def _kernel(clf: Classifier, layer: str, channel: int, input_stage: str) -> str:
     c_in, k, _ = weight.shape
     if c_in == 1:
         indices, vmax = render.to_indices(weight[0], "signed")
-        picture = img(render.png_data_uri(indices, "signed"), f"{layer} kernel {channel}", 120)
-        caption = f"its kernel: {k}×{k} weights"
+        picture = img(render.png_data_uri(indices, "signed"),
+                      plain("tabs.filter_atlas.kernel_alt", layer=layer, channel=channel), 120)
+        caption = say("tabs.filter_atlas.kernel_caption", side=k)
     else:
         pic = render.signed_maps_picture(weight)
         vmax = pic.vmax
-        picture = img(pic.data_uri(), f"{layer} filter {channel} kernels", min(pic.indices.shape[1] * 6, 240))
+        picture = img(pic.data_uri(), plain("tabs.filter_atlas.kernels_alt", layer=layer, channel=channel),
+                      min(pic.indices.shape[1] * 6, 240))
         norms = np.sqrt((weight.astype(np.float64) ** 2).sum(axis=(1, 2)))
         strongest = ", ".join(f"{int(i)} ({norms[i]:.2f})" for i in np.argsort(-norms)[:3])
-        caption = (f"its kernel: one {k}×{k} tile per input channel, {c_in} tiles for {html.escape(input_stage)}'s "
-                   f"maps 0–{c_in - 1}, {theme.TILE_COLUMNS} to a row; largest weight norms: channels "
-                   f"{strongest}")
+        caption = say("tabs.filter_atlas.kernels_caption", side=k, count=c_in, stage=input_stage, last=c_in - 1,
+                      columns=theme.TILE_COLUMNS, strongest=strongest)
     scale = legend("signed", signed(-vmax), signed(vmax, plus=True))
     return (f'<figure class="atlas-kernel"><figcaption>{caption}</figcaption>{picture}'
             f'<div class="layer-caption">{scale}</div></figure>')
@@ -120,12 +115,13 @@ def _top_patches(entry: AtlasLayer, channel: int) -> str:
         value = float(entry.activations[channel, t])
         index, label = int(entry.images[channel, t]), int(entry.labels[channel, t])
         uri = render.gray_picture(entry.patches[channel, t].astype(np.float32) / 255).data_uri()
+        caption = say("tabs.filter_atlas.patch_caption", value=signed(value), index=index, label=label)
         cells.append(f'<figure class="atlas-patch" data-value="{value:.6f}" data-image="{index}">'
-                     f'<div>{img(uri, f"training image {index}", width)}</div>'
-                     f'<figcaption>{signed(value)}<br>#{index}, a {label}</figcaption></figure>')
-    return (f'<figure class="atlas-top"><figcaption>the {len(cells)} training patches that excite it most '
-            f'({size}×{size} px, strongest first)</figcaption><div class="atlas-patches">{"".join(cells)}</div>'
-            '</figure>')
+                     f'<div>{img(uri, plain("tabs.filter_atlas.patch_alt", index=index), width)}</div>'
+                     f'<figcaption>{caption}</figcaption></figure>')
+    caption = say("tabs.filter_atlas.top_caption", count=len(cells), side=size)
+    return (f'<figure class="atlas-top"><figcaption>{caption}</figcaption><div class="atlas-patches">'
+            f'{"".join(cells)}</div></figure>')
 
 
 def _drawing(clf: Classifier, input28: np.ndarray, layer: str, channel: int, fld: Field,
@@ -137,29 +133,31 @@ def _drawing(clf: Classifier, input28: np.ndarray, layer: str, channel: int, fld
     row, col = (int(i) for i in np.unravel_index(int(np.argmax(fmap)), fmap.shape))
     value = float(fmap[row, col])
     indices, vmax = render.to_indices(fmap, "signed")
-    map_html = highlighted(render.png_data_uri(indices, "signed"), f"{layer} map {channel}", fmap.shape, PICTURE_PX,
+    map_html = highlighted(render.png_data_uri(indices, "signed"),
+                           plain("tabs.filter_atlas.map_alt", layer=layer, channel=channel), fmap.shape, PICTURE_PX,
                            row, col, 1, 1)
     top, left = fld.corner(row, col)
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(top + fld.size, 28), min(left + fld.size, 28)
-    drawing_html = highlighted(render.gray_picture(input28).data_uri(), "your drawing", (28, 28), PICTURE_PX, y0, x0,
-                               y1 - y0, x1 - x0)
+    drawing_html = highlighted(render.gray_picture(input28).data_uri(), plain("tabs.filter_atlas.drawing_alt"),
+                               (28, 28), PICTURE_PX, y0, x0, y1 - y0, x1 - x0)
     patch = crop(np.asarray(input28, np.float32), fld, row, col)
-    patch_html = img(render.gray_picture(patch).data_uri(), "your drawing's patch", fld.size * max(1, 84 // fld.size))
-    compare = ""
-    if entry is not None:
-        ninth = float(entry.activations[channel, -1])
-        compare = (f"; the {entry.activations.shape[1]}th strongest training patch gave {signed(ninth)}, the "
-                   f"strongest {signed(float(entry.activations[channel, 0]))}")
-    figures = (f'<figure class="atlas-map"><figcaption>its feature map on your drawing ({fmap.shape[0]}×'
-               f'{fmap.shape[1]}), strongest response at ({row}, {col}) boxed</figcaption>{map_html}'
+    patch_html = img(render.gray_picture(patch).data_uri(), plain("tabs.filter_atlas.drawing_patch_alt"),
+                     fld.size * max(1, 84 // fld.size))
+    map_caption = say("tabs.filter_atlas.map_caption", height=fmap.shape[0], width=fmap.shape[1], row=row, col=col)
+    figures = (f'<figure class="atlas-map"><figcaption>{map_caption}</figcaption>{map_html}'
                f'<div class="layer-caption">{legend("signed", signed(-vmax), signed(vmax, plus=True))}</div></figure>'
-               f'<figure><figcaption>your drawing: the {fld.size}×{fld.size} px that position sees</figcaption>'
+               f'<figure><figcaption>{say("tabs.filter_atlas.field_caption", side=fld.size)}</figcaption>'
                f'{drawing_html}</figure>'
-               f'<figure class="atlas-your-patch"><figcaption>that piece of your drawing: {signed(value)}'
-               f'</figcaption>{patch_html}</figure>')
-    note = (f'<div class="view-note">Strongest response on your drawing: {signed(value)} at ({row}, {col})'
-            f'{compare}.</div>')
+               f'<figure class="atlas-your-patch"><figcaption>'
+               f'{say("tabs.filter_atlas.patch_of_drawing", value=signed(value))}</figcaption>{patch_html}</figure>')
+    if entry is None:
+        note = say("tabs.filter_atlas.strongest", value=signed(value), row=row, col=col)
+    else:  # beside the training patches' own range: the last kept one and the strongest
+        note = say("tabs.filter_atlas.strongest_compared", value=signed(value), row=row, col=col,
+                   rank=entry.activations.shape[1], last=signed(float(entry.activations[channel, -1])),
+                   first=signed(float(entry.activations[channel, 0])))
+    note = f'<div class="view-note">{note}</div>'
     return figures, note, f' data-drawing-value="{value:.6f}" data-drawing-row="{row}" data-drawing-col="{col}"'
 
 
@@ -171,8 +169,8 @@ def filter_atlas_html(clf: Classifier, atlas: Atlas | None, input28: np.ndarray 
     stages = list(clf.model.named_children())
     convs = [name for name, module in stages if stage_kind(module) == CONV]
     if not convs:
-        return lesson("filter-atlas", TITLE, '<div class="placeholder">this network has no convolution layers, so '
-                      'it has no filters to show</div>', "", ' data-state="no-conv"')
+        return lesson("filter-atlas", say("tabs.filter_atlas.title"),
+                      f'<div class="placeholder">{say("tabs.filter_atlas.no_conv")}</div>', "", ' data-state="no-conv"')
     fields = receptive_fields(clf.model)
     layer = layer if layer in convs else convs[0]
     channels = int(getattr(clf.model, layer).out_channels)
@@ -185,12 +183,11 @@ def filter_atlas_html(clf: Classifier, atlas: Atlas | None, input28: np.ndarray 
     parts = [_layer_buttons(convs, layer, clf, fields)]
     if entry is None:
         weights = "" if Path(clf.path) == DEFAULT_WEIGHTS else f" --weights {clf.path}"
-        parts.append(f'<div class="placeholder atlas-missing">The filter atlas for these weights is not built yet, '
-                     f'so no training patches can be shown. Build it with: <code>{html.escape(BUILD + weights)}'
-                     '</code> (PATH: the folder with the MNIST files, e.g. ../shared/data/mnist; a couple of '
-                     'minutes on a laptop), then restart the app.</div>')
-    parts.append(f'<div class="view-note">{html.escape(layer)}: {channels} filters; each value sees '
-                 f'{fld.size}×{fld.size} input pixels. Click a filter to look at it.</div>')
+        command = Markup(f"<code>{html.escape(BUILD + weights)}</code>")
+        parts.append(f'<div class="placeholder atlas-missing">{say("tabs.filter_atlas.missing", command=command)}'
+                     '</div>')
+    parts.append(f'<div class="view-note">'
+                 f'{say("tabs.filter_atlas.layer_note", layer=layer, count=channels, side=fld.size)}</div>')
     parts.append(_grid(layer, channels, channel, entry))
     detail = [_kernel(clf, layer, channel, input_stage)]
     if entry is not None:
@@ -199,8 +196,7 @@ def filter_atlas_html(clf: Classifier, atlas: Atlas | None, input28: np.ndarray 
             f'data-field="{fld.size}"')
     note = ""
     if input28 is None:
-        detail.append('<div class="placeholder atlas-no-drawing">draw a digit (or pick an example) to see this '
-                      "filter's feature map on your own drawing</div>")
+        detail.append(f'<div class="placeholder atlas-no-drawing">{say("tabs.filter_atlas.no_drawing")}</div>')
         state = "empty"
     else:
         figures, note, drawing_data = _drawing(clf, input28, layer, channel, fld, entry)
@@ -208,7 +204,8 @@ def filter_atlas_html(clf: Classifier, atlas: Atlas | None, input28: np.ndarray 
         data += drawing_data
         state = "ready"
     # Side by side: what the filter weighs, what excites it in the training set, what it finds in the drawing.
-    parts.append(f'<div class="view-title">{html.escape(layer)}, filter {channel}</div>'
-                 f'<div class="conv-row atlas-detail">{"".join(detail)}</div>{note}')
+    parts.append(f'<div class="view-title">{say("tabs.filter_atlas.detail_title", layer=layer, channel=channel)}'
+                 f'</div><div class="conv-row atlas-detail">{"".join(detail)}</div>{note}')
     state = "missing" if entry is None else state
-    return lesson("filter-atlas", TITLE, "".join(parts), explanation(fields), f' data-state="{state}"{data}')
+    return lesson("filter-atlas", say("tabs.filter_atlas.title"), "".join(parts), explanation(fields),
+                  f' data-state="{state}"{data}')

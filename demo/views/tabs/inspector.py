@@ -8,10 +8,12 @@ from __future__ import annotations
 import html
 
 import numpy as np
+from markupsafe import Markup
 from torch import nn
 
 from demo.teaching.explanations import BACKGROUND, MINUS, signed
 from demo.teaching.lessons.inspector import Inspection, WeightedSum, inspect_value, stage_shape
+from demo.texts import plain, say
 from demo.views import render
 from demo.views.panels import legend
 
@@ -22,37 +24,24 @@ PICTURE_PX = 168  # width of a map's picture: 6 px a cell for 28×28, 12 for 14�
 
 # What each kind of step does, in the tutorial's words; one or two sentences, under the computation.
 EXPLAIN = {
-    "input": "To the network the drawing is a 28×28 grid of numbers: 0 is the black background, 1 white ink; "
-             "values in between are the soft edges of the strokes.",
-    "normalize": "The first stage rescales every pixel to the scale the network was trained on, so the numbers "
-                 "are centred near 0.",
-    "conv": "A convolution layer slides a small grid of weights, the <b>kernel</b>, over its input: each value of a "
-            "<b>feature map</b> is the patch under the kernel times the kernel, summed over every input channel, "
-            "plus the bias. The same kernel is used at every position.",
-    "activation": "<b>ReLU</b> keeps positive values and turns negative ones into 0: max(0, x). Without this "
-                  "nonlinearity the layers would add up to one linear map.",
+    "input": "tabs.inspector.explain_input",
+    "normalize": "tabs.inspector.explain_normalize",
+    "conv": "tabs.inspector.explain_conv",
+    "activation": "tabs.inspector.explain_activation",
     # "pool" is written from the pooling window itself: _explanation.
-    "flatten": "<b>Flatten</b> lays the feature maps end to end as one long list of numbers, map by map and row by "
-               "row, so fully connected layers can read them. Nothing is computed.",
-    "fc": "A <b>fully connected</b> layer gives every input its own weight: each output is the sum of weight × "
-          "input over all inputs, plus a bias.",
-    "dropout": "<b>Dropout</b> only acts during training, where it sets a random share p of the values to 0 so the "
-               "network cannot rely on any single one, and multiplies the others by 1/(1 − p), so each value, and so "
-               "their sum, stays the same on average. That is why, when reading a drawing, it can pass every value "
-               "on unchanged.",
-    "softmax": "<b>Softmax</b> turns the ten scores of the last layer into probabilities: each exp(score) divided by "
-               "the sum of all ten, so they are positive and add up to 1.",
+    "flatten": "tabs.inspector.explain_flatten",
+    "fc": "tabs.inspector.explain_fc",
+    "dropout": "tabs.inspector.explain_dropout",
+    "softmax": "tabs.inspector.explain_softmax",
 }
 
 
 def _explanation(ins: Inspection) -> str:
     """The tutorial's words for this kind of step; pooling's name the network's own window and function."""
     if ins.kind != "pool":
-        return EXPLAIN[ins.kind]
-    size = ins.window.values.shape[0]
-    kept = "the largest value" if ins.window.kind == "max" else "the mean"
-    return (f"<b>{ins.window.kind.capitalize()} pooling</b> keeps {kept} of each {size}×{size} window: the map "
-            "shrinks, and a feature that moves a little inside a window gives the same answer.")
+        return say(EXPLAIN[ins.kind])
+    key = "tabs.inspector.explain_pool_max" if ins.window.kind == "max" else "tabs.inspector.explain_pool_mean"
+    return say(key, size=ins.window.values.shape[0])
 
 
 def _attr(value: object) -> str:
@@ -65,10 +54,11 @@ def _frame(state: str, stage: object, unit: object, row: object, col: object, ti
     data = (f' data-state="{state}" data-stage="{_attr(stage)}" data-unit="{_attr(unit)}" data-row="{_attr(row)}"'
             f' data-col="{_attr(col)}"' + (f' data-kind="{kind}"' if kind else ""))
     explain = f'<p class="explain">{explanation}</p>' if explanation else ""
-    return (f'<div id="inspector" class="inspector" role="dialog" aria-label="how this value was made"{data}>'
+    label, close = _attr(plain("tabs.inspector.aria_label")), _attr(plain("tabs.inspector.close"))
+    return (f'<div id="inspector" class="inspector" role="dialog" aria-label="{label}"{data}>'
             '<div class="inspector-head">'
             f'<div class="view-title">{title}</div>'
-            '<button type="button" class="inspector-close" aria-label="close the inspector">×</button></div>'
+            f'<button type="button" class="inspector-close" aria-label="{close}">×</button></div>'
             f'<div class="inspector-body">{body}</div>{explain}</div>')
 
 
@@ -86,12 +76,14 @@ def title_text(model: nn.Sequential, ins: Inspection) -> str:
     """"conv2, map 5, row 3, column 7"; "fc1, value 17"; "probabilities, digit 3" (positions from 0)."""
     shape = stage_shape(model, ins.stage)
     if len(shape) == 3:
-        where = f"row {ins.row}, column {ins.col}"
-        return f"{ins.stage}, {where}" if shape[0] == 1 else f"{ins.stage}, map {ins.unit}, {where}"
+        if shape[0] == 1:
+            return plain("tabs.inspector.title_cell", stage=ins.stage, row=ins.row, col=ins.col)
+        return plain("tabs.inspector.title_map_cell", stage=ins.stage, unit=ins.unit, row=ins.row, col=ins.col)
     if ins.kind == "softmax":
-        return f"{ins.stage}, digit {ins.unit}"
+        return plain("tabs.inspector.title_digit", stage=ins.stage, unit=ins.unit)
     last = list(model.named_children())[-1][0]
-    return f"{ins.stage}, value {ins.unit}" + (f" (the score of digit {ins.unit})" if ins.stage == last else "")
+    key = "tabs.inspector.title_score" if ins.stage == last else "tabs.inspector.title_value"
+    return plain(key, stage=ins.stage, unit=ins.unit)
 
 
 def _picture(fmap: np.ndarray, caption: str, top: int, left: int, height: int, width: int,
@@ -113,56 +105,60 @@ def _conv_body(ins: Inspection) -> str:
     ov = ins.conv
     c_in, k, _ = ov.patch.shape
     first = ins.shown_channels[0]
-    pic = _picture(ov.layer_input[first], f"{ov.input_stage}, channel {first}: the patch under the kernel", ov.top,
-                   ov.left, k, k)
-    padding = ", hatched = zero padding" if ov.in_padding.any() else ""
+    pic = _picture(ov.layer_input[first], plain("tabs.inspector.patch_under_kernel", stage=ov.input_stage,
+                                                channel=first), ov.top, ov.left, k, k)
+    patch = "tabs.inspector.patch_of_channel_padded" if ov.in_padding.any() else "tabs.inspector.patch_of_channel"
     rows = []
     for c in ins.shown_channels:
+        products = say("tabs.inspector.products", sum=signed(ov.channel_sums[c], DIGITS, plus=True))
         rows.append('<div class="conv-row">'
-                    f'<figure><figcaption>patch of input channel {c}{padding}</figcaption>'
+                    f'<figure><figcaption>{say(patch, channel=c)}</figcaption>'
                     f'{number_table(ov.patch[c], digits=DIGITS, padding=ov.in_padding)}</figure>'
                     '<div class="conv-op">×</div>'
-                    f'<figure><figcaption>kernel for channel {c}</figcaption>'
+                    f'<figure><figcaption>{say("tabs.inspector.kernel_of_channel", channel=c)}</figcaption>'
                     f'{number_table(ov.kernel[c], digits=DIGITS)}</figure><div class="conv-op">=</div>'
-                    f'<figure><figcaption>products, sum {signed(ov.channel_sums[c], DIGITS, plus=True)}</figcaption>'
+                    f'<figure><figcaption>{products}</figcaption>'
                     f'{number_table(ov.products[c], digits=DIGITS)}</figure></div>')
     sums = [signed(ov.channel_sums[c], DIGITS, plus=True) for c in ins.shown_channels]
     rest = c_in - len(ins.shown_channels)
     note = ""
     if rest:
         sums.append(signed(ins.other_channels_sum, DIGITS, plus=True))
-        note = (f'<div class="view-note">Filter {ov.channel} of {ov.layer} has one {k}×{k} kernel for each of the '
-                f'{c_in} channels of {html.escape(ov.input_stage)}. Shown: the {len(ins.shown_channels)} channels '
-                f'whose sums are largest in size, ignoring the sign; the other {rest} add up to '
-                f'{signed(ins.other_channels_sum, DIGITS, plus=True)}.</div>')
-    bias = f"+ bias {signed(ov.bias, DIGITS, plus=True)} = {_n(ov.pre_activation)}"
-    formula = (f'<div class="formula">sum of products {_n(ov.total)} {bias}</div>' if c_in == 1 else
-               f'<div class="formula">channel sums {" ".join(sums)} = {_n(ov.total)}; {bias}</div>')
+        text = say("tabs.inspector.channels_note", filter=ov.channel, layer=ov.layer, side=k, channels=c_in,
+                   stage=ov.input_stage, shown=len(ins.shown_channels), rest=rest,
+                   rest_sum=signed(ins.other_channels_sum, DIGITS, plus=True))
+        note = f'<div class="view-note">{text}</div>'
+    bias, value = signed(ov.bias, DIGITS, plus=True), _n(ov.pre_activation)
+    formula = (say("tabs.inspector.sum_of_products", total=_n(ov.total), bias=bias, value=value) if c_in == 1 else
+               say("tabs.inspector.channel_sums", sums=" ".join(sums), total=_n(ov.total), bias=bias, value=value))
+    formula = f'<div class="formula">{formula}</div>'
     if ov.input_scale is not None:  # conv1 reads the normalised drawing, where 0 is not the background
-        note += (f'<div class="view-note">{html.escape(ov.layer)} reads the normalised drawing: the black '
-                 f'background is {signed(BACKGROUND, DIGITS)} there, and the zero padding is not background.</div>')
+        text = say("tabs.inspector.normalised_note", layer=ov.layer, background=signed(BACKGROUND, DIGITS))
+        note += f'<div class="view-note">{text}</div>'
     return f'<div class="conv-row">{pic}</div>{"".join(rows)}{note}{formula}'
 
 
 def _terms_table(ws: WeightedSum) -> str:
     origin = any(t.origin is not None for t in ws.terms)
-    head = "<th>input</th>" + (f"<th>from {html.escape(ws.origin_stage)}</th>" if origin else "") + \
-        "<th>x</th><th>weight</th><th>weight × x</th>"
+    source = f'<th>{say("tabs.inspector.column_from", stage=ws.origin_stage)}</th>' if origin else ""
+    head = (f'<th>{say("tabs.inspector.column_input")}</th>{source}<th>x</th>'
+            f'<th>{say("tabs.inspector.column_weight")}</th><th>{say("tabs.inspector.column_product")}</th>')
     rows = []
     for t in ws.terms:
         where = ""
         if origin:
             c, y, x = t.origin
-            where = f'<td class="where">map {c}, row {y}, column {x}</td>'
+            where = f'<td class="where">{say("tabs.inspector.term_origin", map=c, row=y, col=x)}</td>'
         rows.append(f"<tr><td>{t.index}</td>{where}<td>{_n(t.x)}</td><td>{_n(t.weight)}</td>"
                     f"<td>{signed(t.product, DIGITS, plus=True)}</td></tr>")
     span = 4 if origin else 3
-    rows.append(f'<tr class="inspector-rest"><td colspan="{span}">the other {ws.rest_count:,} inputs</td>'
+    rows.append(f'<tr class="inspector-rest"><td colspan="{span}">'
+                f'{say("tabs.inspector.other_inputs", count=f"{ws.rest_count:,}")}</td>'
                 f"<td>{signed(ws.rest, DIGITS, plus=True)}</td></tr>")
-    rows.append(f'<tr class="inspector-rest"><td colspan="{span}">bias</td>'
+    rows.append(f'<tr class="inspector-rest"><td colspan="{span}">{say("tabs.inspector.bias")}</td>'
                 f"<td>{signed(ws.bias, DIGITS, plus=True)}</td></tr>")
-    rows.append(f'<tr class="inspector-total"><td colspan="{span}">sum: the {html.escape(ws.layer)} value</td>'
-                f"<td>{_n(ws.total)}</td></tr>")
+    rows.append(f'<tr class="inspector-total"><td colspan="{span}">{say("tabs.inspector.sum_row", layer=ws.layer)}'
+                f"</td><td>{_n(ws.total)}</td></tr>")
     body = "".join(rows)
     return f'<table class="numbers inspector-terms"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -170,10 +166,13 @@ def _terms_table(ws: WeightedSum) -> str:
 def _fc_body(ins: Inspection) -> str:
     ws = ins.weighted
     zeros = ws.n_inputs - ws.nonzero_inputs
-    note = f" {zeros:,} of them are 0 and add nothing." if zeros else ""
-    return (f'<div class="view-note">{html.escape(ws.layer)} value {ins.unit} = Σ weight × x + bias over all '
-            f'{ws.n_inputs:,} inputs from {html.escape(ws.input_stage)}.{note} Listed: the {len(ws.terms)} largest '
-            f'terms.</div>{_terms_table(ws)}')
+    values = {"layer": ws.layer, "unit": ins.unit, "count": f"{ws.n_inputs:,}", "stage": ws.input_stage,
+              "listed": len(ws.terms)}
+    if zeros:
+        note = say("tabs.inspector.fc_note_zeros", zeros=f"{zeros:,}", **values)
+    else:
+        note = say("tabs.inspector.fc_note", **values)
+    return f'<div class="view-note">{note}</div>{_terms_table(ws)}'
 
 
 def _softmax_body(ins: Inspection) -> str:
@@ -181,72 +180,94 @@ def _softmax_body(ins: Inspection) -> str:
     hit = ' class="hit"'
     rows = "".join(f'<tr{hit if d == ins.unit else ""}><td>{d}</td><td>{_n(z)}</td><td>{_tiny(e)}</td></tr>'
                    for d, (z, e) in enumerate(zip(sm.logits, sm.exps, strict=True)))
-    table = ('<table class="numbers inspector-terms"><thead><tr><th>digit</th><th>score z</th>'
+    table = (f'<table class="numbers inspector-terms"><thead><tr><th>{say("tabs.inspector.column_digit")}</th>'
+             f'<th>{say("tabs.inspector.column_score")}</th>'
              f'<th>exp(z {MINUS} {_n(sm.shift)})</th></tr></thead><tbody>{rows}</tbody></table>')
-    return (f'<div class="view-note">The scores z come from {html.escape(ins.source)}. Every score is first lowered '
-            f'by the largest one, {_n(sm.shift)}: that cancels out in the fraction and keeps exp() small.</div>'
+    note = say("tabs.inspector.softmax_note", stage=ins.source, shift=_n(sm.shift))
+    return (f'<div class="view-note">{note}</div>'
             f'{table}<div class="formula">p = {_tiny(sm.exps[ins.unit])} / {_n(sm.exp_sum)} = {_tiny(ins.value)} '
             f'({100 * ins.value:.1f} %)</div>')
 
 
+def _formula(text: str) -> str:
+    return f'<div class="formula">{text}</div>'
+
+
+def _input_body(ins: Inspection) -> str:
+    """The input pixel itself, or (normalize) that pixel rescaled."""
+    pic = _picture(ins.source_map, plain("tabs.inspector.input_caption"), ins.row, ins.col, 1, 1, "input")
+    if ins.kind == "input":
+        how = say("tabs.inspector.pixel", row=ins.row, col=ins.col, value=_n(ins.value))
+    else:
+        how = say("tabs.inspector.normalize", x=_n(ins.source_value), mean=f"{ins.mean:g}", std=f"{ins.std:g}",
+                  value=_n(ins.value))
+    return f'<div class="conv-row">{pic}</div>{_formula(how)}'
+
+
+def _activation_body(ins: Inspection) -> str:
+    before = _conv_body(ins) if ins.conv else _fc_body(ins) if ins.weighted else ""
+    name = plain("tabs.inspector.relu") if ins.function == "ReLU" else str(ins.function)
+    return before + _formula(say("tabs.inspector.activation", function=name, x=_n(ins.source_value),
+                                 stage=ins.source, value=_n(ins.value)))
+
+
+def _pool_body(ins: Inspection) -> str:
+    w = ins.window
+    size = w.values.shape[0]
+    pic = _picture(ins.source_map, plain("tabs.inspector.map_caption", stage=ins.source, unit=ins.unit), w.top,
+                   w.left, size, size)
+    table = number_table(w.values, "window", w.kept_at, DIGITS)
+    if w.kept_at is not None:
+        r, c = w.kept_at
+        how = say("tabs.inspector.pool_max", count=w.values.size, value=_n(w.kept), row=w.top + r, col=w.left + c,
+                  stage=ins.source, unit=ins.unit)
+    else:
+        how = say("tabs.inspector.pool_mean", count=w.values.size, value=_n(w.kept))
+    return (f'<div class="conv-row">{pic}<figure><figcaption>{say("tabs.inspector.window", side=size)}</figcaption>'
+            f'{table}</figure></div>{_formula(how)}')
+
+
+def _flatten_body(ins: Inspection) -> str:
+    if ins.source_map is None:
+        return _formula(say("tabs.inspector.flatten_value", unit=ins.unit, stage=ins.source))
+    c, y, x = ins.origin
+    h, w = ins.source_map.shape
+    pic = _picture(ins.source_map, plain("tabs.inspector.map_caption", stage=ins.source, unit=c), y, x, 1, 1)
+    position = f"{ins.unit} = {c}·{h * w} + {y}·{w} + {x}"
+    how = say("tabs.inspector.flatten_map", unit=ins.unit, stage=ins.source, map=c, row=y, col=x, formula=position,
+              value=_n(ins.value))
+    return f'<div class="conv-row">{pic}</div>{_formula(how)}'
+
+
+def _dropout_body(ins: Inspection) -> str:
+    passed = say("tabs.inspector.dropout", stage=ins.source, unit=ins.unit, x=_n(ins.source_value),
+                 value=_n(ins.value))
+    note = say("tabs.inspector.dropout_note", share=f"{100 * ins.dropout_p:.0f}")
+    return f'{_formula(passed)}<div class="view-note">{note}</div>'
+
+
+# The step-by-step computation for each kind of stage.
+BODIES = {"input": _input_body, "normalize": _input_body, "conv": _conv_body, "activation": _activation_body,
+          "pool": _pool_body, "flatten": _flatten_body, "fc": _fc_body, "dropout": _dropout_body}
+
+
 def _body(ins: Inspection) -> str:
     """The step-by-step computation for each kind of stage."""
-    kind, where = ins.kind, f"row {ins.row}, column {ins.col}"
-    if kind == "input":
-        pic = _picture(ins.source_map, "the model input", ins.row, ins.col, 1, 1, "input")
-        return f'<div class="conv-row">{pic}</div><div class="formula">pixel at {where} = {_n(ins.value)}</div>'
-    if kind == "normalize":
-        pic = _picture(ins.source_map, "the model input", ins.row, ins.col, 1, 1, "input")
-        return (f'<div class="conv-row">{pic}</div><div class="formula">(x {MINUS} mean) / std = '
-                f'({_n(ins.source_value)} {MINUS} {ins.mean:g}) / {ins.std:g} = {_n(ins.value)}</div>')
-    if kind == "conv":
-        return _conv_body(ins)
-    if kind == "activation":
-        before = _conv_body(ins) if ins.conv else _fc_body(ins) if ins.weighted else ""
-        name = "ReLU: max(0, x)" if ins.function == "ReLU" else html.escape(str(ins.function))
-        return (f'{before}<div class="formula">{name} with x = {_n(ins.source_value)} ({html.escape(ins.source)}) '
-                f'→ {_n(ins.value)}</div>')
-    if kind == "pool":
-        w = ins.window
-        size = w.values.shape[0]
-        pic = _picture(ins.source_map, f"{ins.source} map {ins.unit}", w.top, w.left, size, size)
-        table = number_table(w.values, "window", w.kept_at, DIGITS)
-        if w.kept_at is not None:
-            r, c = w.kept_at
-            how = (f"max of the {w.values.size} values = {_n(w.kept)}, from row {w.top + r}, column {w.left + c} "
-                   f"of {html.escape(ins.source)} map {ins.unit}")
-        else:
-            how = f"mean of the {w.values.size} values = {_n(w.kept)}"
-        return (f'<div class="conv-row">{pic}<figure><figcaption>the {size}×{size} window</figcaption>{table}'
-                f'</figure></div><div class="formula">{how}</div>')
-    if kind == "flatten":
-        if ins.source_map is None:
-            return f'<div class="formula">value {ins.unit} = {html.escape(ins.source)} value {ins.unit}</div>'
-        c, y, x = ins.origin
-        h, w = ins.source_map.shape
-        pic = _picture(ins.source_map, f"{ins.source} map {c}", y, x, 1, 1)
-        return (f'<div class="conv-row">{pic}</div><div class="formula">value {ins.unit} = {html.escape(ins.source)} '
-                f'map {c}, row {y}, column {x} ({ins.unit} = {c}·{h * w} + {y}·{w} + {x}) = {_n(ins.value)}</div>')
-    if kind == "fc":
-        return _fc_body(ins)
-    if kind == "dropout":
-        return (f'<div class="formula">{html.escape(ins.source)} value {ins.unit} = {_n(ins.source_value)} → passed '
-                f'on unchanged = {_n(ins.value)}</div><div class="view-note">During training this stage set a random '
-                f'{100 * ins.dropout_p:.0f} % of the values to 0.</div>')
-    return _softmax_body(ins)
+    return BODIES.get(ins.kind, _softmax_body)(ins)
 
 
 def _result(ins: Inspection) -> str:
     """The value, with its exact repr for the page and the tests, beside the model's own value."""
     agree = abs(ins.value - ins.model_value) <= 1e-4 * max(1.0, abs(ins.model_value))
     show = _tiny if ins.kind == "softmax" else _n
-    verdict = ('<span class="check">They agree (the model computes with 32-bit numbers, this page with 64-bit '
-               'ones: only far-off digits can differ).</span>' if agree else
-               f'<span class="inspector-mismatch">They differ by {abs(ins.value - ins.model_value):.3g}.</span>')
-    return (f'<div class="inspector-result">value: <span class="inspector-value" data-value="{ins.value!r}" '
-            f'data-model-value="{ins.model_value!r}">{show(ins.value)}</span> '
-            f'<span class="inspector-model">the model\'s own value here: {show(ins.model_value)}</span> '
-            f'{verdict}</div>')
+    verdict = (f'<span class="check">{say("tabs.inspector.agree")}</span>' if agree else
+               '<span class="inspector-mismatch">'
+               f'{say("tabs.inspector.differ", difference=f"{abs(ins.value - ins.model_value):.3g}")}</span>')
+    value = Markup(f'<span class="inspector-value" data-value="{ins.value!r}" '
+                   f'data-model-value="{ins.model_value!r}">{show(ins.value)}</span>')
+    model = say("tabs.inspector.model_value", value=show(ins.model_value))
+    return (f'<div class="inspector-result">{say("tabs.inspector.result", value=value)} '
+            f'<span class="inspector-model">{model}</span> {verdict}</div>')
 
 
 def inspector_html(model: nn.Sequential, input28: np.ndarray | None, stage: str, unit: int, row: int = 0,
@@ -257,12 +278,12 @@ def inspector_html(model: nn.Sequential, input28: np.ndarray | None, stage: str,
     the message is shown); it never raises for those.
     """
     if input28 is None:
-        return _frame("empty", stage, unit, row, col, "How a value was made",
-                      '<div class="placeholder">draw a digit first</div>')
+        return _frame("empty", stage, unit, row, col, say("tabs.inspector.title"),
+                      f'<div class="placeholder">{say("tabs.inspector.draw_first")}</div>')
     try:
         ins = inspect_value(model, input28, stage, unit, row, col)
     except ValueError as error:
-        return _frame("error", stage, unit, row, col, "How a value was made",
+        return _frame("error", stage, unit, row, col, say("tabs.inspector.title"),
                       f'<div class="inspector-error">{html.escape(str(error))}</div>')
     return _frame("ready", stage, unit, row, col, html.escape(title_text(model, ins)), _body(ins) + _result(ins),
                   _explanation(ins), ins.kind)

@@ -9,42 +9,33 @@ import math
 
 import numpy as np
 import torch
+from markupsafe import Markup, escape
 
 from demo.core.model import CONV, stage_kind, staged_forward
 from demo.teaching.explanations import signed
 from demo.teaching.snapshots import SnapshotInfo, Snapshots
+from demo.texts import plain, say
 from demo.views import render, theme
 from demo.views.panels import legend
 
 from .common import img, lesson, probability_bars
 
-TITLE = "Watch it learn"
 WIDTH, HEIGHT = 520, 190
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 34
 FLOOR = 0.0  # the curve's accuracy axis starts here (before training the network is at chance, about 10 %)
-MISSING = ("The training snapshots are not here (weights/cnn_snapshots.safetensors). <code>python train.py "
-           "--data-dir ../shared/data/mnist</code> writes them beside the network it trains.")
+SNAPSHOTS_COMMAND = "python train.py --data-dir ../shared/data/mnist"  # writes the snapshots beside the network
 
 
 def explanation(snaps: Snapshots) -> str:
     first, last = snaps.infos[0], snaps.infos[-1]  # before training; the app's own network
-    run = ("The snapshots and the network you use come from one training run." if snaps.same_run else
-           "The snapshots before the last come from a rerun of the same recipe (same seed, same starting weights); "
-           "floating-point rounding differs from one processor to another, so the rerun's weights drift a little "
-           "from the run that made the network you use, which is the last step.")
+    run = say("tabs.learning.run_same" if snaps.same_run else "tabs.learning.run_rerun")
     early = next((i for i in snaps.infos if i.test_accuracy >= 0.97), last)
-    return ("Training starts from random weights: before the first step the network answers about as well as a "
-            f"guess ({100 * first.test_accuracy:.1f} % of the 10,000 MNIST test digits). Each training step shows "
-            f"it a batch of {round(60_000 / snaps.steps_per_epoch)} labelled digits and nudges every weight a little "
-            "downhill on the loss (gradient descent). Watch the first layer's kernels turn from noise into stroke "
-            "and edge detectors, the feature maps of your drawing sharpen, and the answer settle. Most of the "
-            f"learning happens early: {early.label} it already reads {100 * early.test_accuracy:.1f} % of the test "
-            f"digits right. The rest of training still matters: it divides the mistakes by "
-            f"{(1 - early.test_accuracy) / max(1 - last.test_accuracy, 1e-4):.0f}, to {100 * last.test_accuracy:.2f} % "
-            f"right ({round(10_000 * (1 - early.test_accuracy)):,} mistakes then, "
-            f"{round(10_000 * (1 - last.test_accuracy)):,} at the end). The training here uses AdamW, a variant of "
-            "gradient descent that adapts each weight's step, with a learning rate that rises and then falls "
-            f"(one-cycle), on digits moved, turned and re-drawn a little at random. {run}")
+    return say("tabs.learning.explanation", start=100 * first.test_accuracy,
+               batch=round(60_000 / snaps.steps_per_epoch), early=early.label,
+               early_accuracy=100 * early.test_accuracy,
+               factor=(1 - early.test_accuracy) / max(1 - last.test_accuracy, 1e-4),
+               final_accuracy=100 * last.test_accuracy, mistakes_then=round(10_000 * (1 - early.test_accuracy)),
+               mistakes_end=round(10_000 * (1 - last.test_accuracy)), run=run)
 
 
 def _x(info_epoch: float, steps_per_epoch: int, last_epoch: float) -> float:
@@ -68,11 +59,13 @@ def curve_svg(snaps: Snapshots, index: int) -> str:
         grid.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_y(acc):.1f}" y2="{_y(acc):.1f}" '
                     f'stroke="currentColor" stroke-opacity="0.15"/><text x="{LEFT - 4}" y="{_y(acc) + 4:.1f}" '
                     f'text-anchor="end" font-size="11">{100 * acc:.0f} %</text>')
-    for steps, text in ((10, "10 steps"), (100, "100"), (spe, "1 epoch"), (5 * spe, "5"), (last * spe, f"{last:g}")):
+    ticks = ((10, plain("tabs.learning.tick_steps", steps=10)), (100, "100"),
+             (spe, plain("tabs.learning.tick_epoch", epochs=1)), (5 * spe, "5"), (last * spe, f"{last:g}"))
+    for steps, text in ticks:
         x = _x(steps / spe, spe, last)
         grid.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="currentColor" '
                     f'stroke-opacity="0.15"/><text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" '
-                    f'font-size="11">{text}</text>')
+                    f'font-size="11">{escape(text)}</text>')
     dots = []
     for i, info in enumerate(snaps.infos):
         x, y = _x(info.epoch, spe, last), _y(info.test_accuracy)
@@ -81,10 +74,10 @@ def curve_svg(snaps: Snapshots, index: int) -> str:
                     f'{theme.ACCENT if chosen else "currentColor"}"><title>{html.escape(info.label)}: '
                     f'{100 * info.test_accuracy:.2f} %</title></circle>')
     return (f'<svg class="learning-curve" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
-            f'role="img" aria-label="test accuracy during training">{"".join(grid)}'
+            f'role="img" aria-label="{escape(plain("tabs.learning.curve_label"))}">{"".join(grid)}'
             f'<polyline points="{path}" fill="none" stroke="{theme.CNN_COLOUR}" stroke-width="2"/>{"".join(dots)}'
             f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 4}" text-anchor="middle" font-size="11">'
-            'training steps (logarithmic), then epochs · test accuracy</text></svg>')
+            f'{say("tabs.learning.curve_axis")}</text></svg>')
 
 
 def timeline(snaps: Snapshots, index: int) -> str:
@@ -101,10 +94,12 @@ def timeline(snaps: Snapshots, index: int) -> str:
 
 def _short(info: SnapshotInfo, i: int, count: int) -> str:
     if i == count - 1:
-        return "trained"
+        return plain("tabs.learning.button_trained")
     if info.step == 0:
-        return "start"
-    return f"{info.step:,} steps" if info.epoch < 1 or info.epoch != int(info.epoch) else f"epoch {int(info.epoch)}"
+        return plain("tabs.learning.button_start")
+    if info.epoch < 1 or info.epoch != int(info.epoch):
+        return plain("tabs.learning.button_steps", steps=info.step)
+    return plain("tabs.learning.button_epoch", epoch=int(info.epoch))
 
 
 @torch.inference_mode()
@@ -121,31 +116,37 @@ def _read(model: torch.nn.Sequential, input28: np.ndarray) -> tuple[np.ndarray, 
 def learning_html(snaps: Snapshots | None, input28: np.ndarray | None, index: int) -> str:
     """Snapshot ``index`` (clamped) read on ``input28`` (None: only the kernels and the curve)."""
     if snaps is None:
-        return lesson("learning", TITLE, f'<div class="notice info">{MISSING}</div>', "", ' data-state="off"')
+        missing = say("tabs.learning.missing", command=Markup(f"<code>{SNAPSHOTS_COMMAND}</code>"))
+        return lesson("learning", say("tabs.learning.title"), f'<div class="notice info">{missing}</div>', "",
+                      ' data-state="off"')
     index = min(max(int(index), 0), len(snaps) - 1)
     info, model = snaps.infos[index], snaps.models[index]
     conv = next(m for m in model if stage_kind(m) == CONV)
     kernels = render.kernel_picture(conv.weight.detach().numpy())
-    head = (f'<div class="learning-when"><b>{html.escape(info.label)}</b> · step {info.step:,} · epoch '
-            f'{info.epoch:.2f} · test accuracy <b>{100 * info.test_accuracy:.2f} %</b></div>')
-    kernel_fig = (f'<figure class="layer"><figcaption class="layer-title">conv1 kernels</figcaption>'
-                  f'{img(kernels.data_uri(), "conv1 kernels at this snapshot", 256)}<div class="layer-caption">'
+    when = say("tabs.learning.when", label=info.label, step=info.step, epoch=info.epoch,
+               accuracy=100 * info.test_accuracy)
+    head = f'<div class="learning-when">{when}</div>'
+    kernel_fig = (f'<figure class="layer"><figcaption class="layer-title">{say("tabs.learning.kernels_title")}'
+                  f'</figcaption>{img(kernels.data_uri(), plain("tabs.learning.kernels_alt"), 256)}'
+                  '<div class="layer-caption">'
                   f'{legend("signed", signed(-kernels.vmax), signed(kernels.vmax, plus=True))}</div></figure>')
     if input28 is None:
-        reading = '<div class="placeholder">draw a digit to see how the network read it at this point</div>'
+        reading = f'<div class="placeholder">{say("tabs.learning.draw_prompt")}</div>'
         answer, state = "", "empty"
     else:
         probs, maps, relu = _read(model, input28)
         label = int(probs.argmax())
         picture = render.feature_map_picture(maps)
-        reading = (f'<div class="learning-answer">answer <b data-answer="{label}">{label}</b> '
-                   f'({100 * probs[label]:.1f} %)</div>{probability_bars(probs.tolist(), theme.CNN_COLOUR)}'
-                   f'<figure class="layer"><figcaption class="layer-title">{relu}: conv1 feature maps of your '
-                   f'drawing</figcaption>{img(picture.data_uri(), "feature maps at this snapshot", 256)}'
+        said = say("tabs.learning.answer", digit=Markup(f'<b data-answer="{label}">{label}</b>'),
+                   share=100 * probs[label])
+        maps_title = say("tabs.learning.maps_title", stage=relu)
+        reading = (f'<div class="learning-answer">{said}</div>{probability_bars(probs.tolist(), theme.CNN_COLOUR)}'
+                   f'<figure class="layer"><figcaption class="layer-title">{maps_title}</figcaption>'
+                   f'{img(picture.data_uri(), plain("tabs.learning.maps_alt"), 256)}'
                    f'<div class="layer-caption">{legend("activation", "0", signed(picture.vmax))}</div></figure>')
         answer, state = f' data-answer="{label}" data-confidence="{probs[label]:.4f}"', "ready"
     body = (f'{timeline(snaps, index)}{head}<div class="learning-row">{curve_svg(snaps, index)}{kernel_fig}</div>'
             f'<div class="learning-row">{reading}</div>')
     data = (f' data-state="{state}" data-index="{index}" data-count="{len(snaps)}" data-step="{info.step}"'
             f' data-same-run="{str(snaps.same_run).lower()}"{answer}')
-    return lesson("learning", TITLE, body, explanation(snaps), data)
+    return lesson("learning", say("tabs.learning.title"), body, explanation(snaps), data)

@@ -9,7 +9,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from demo.teaching import explanations
+from demo.texts import plain, say
 from demo.views import theme
 
 from .common import lesson
@@ -21,18 +24,19 @@ def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: 
     ``calibration`` (weights/calibration.json), what its softmax probabilities mean: a reliability diagram."""
     acc = report.get("test_accuracy")
     if acc is None:
-        return lesson("model-card", "Model card", '<div class="placeholder">these weights carry no training report'
-                      '</div>', explanations.MODEL_CARD, ' data-state="empty"')
-    facts = [f"<b>{100 * acc:.2f}%</b> of the 10,000 MNIST test digits right"]
+        return lesson("model-card", say("tabs.model_card.title"),
+                      f'<div class="placeholder">{say("tabs.model_card.no_report")}</div>', explanations.MODEL_CARD,
+                      ' data-state="empty"')
+    facts = [say("tabs.model_card.test_accuracy", accuracy=100 * acc)]
     if report.get("epochs"):
-        facts.append(f"{report['epochs']} epochs, seed {report.get('seed')}, "
-                     f"{duration(report.get('train_seconds'))} of training on {report.get('threads', '?')} CPU threads")
+        facts.append(say("tabs.model_card.training", epochs=report["epochs"], seed=report.get("seed"),
+                         duration=duration(report.get("train_seconds")), threads=report.get("threads", "?")))
     if report.get("parameters"):
-        facts.append(f"{report['parameters']:,} parameters")
+        facts.append(say("tabs.model_card.parameters", parameters=report["parameters"]))
     if mlp_report and mlp_report.get("test_accuracy") is not None:
-        facts.append(f"the MLP (a plain fully connected network): {100 * mlp_report['test_accuracy']:.2f}%")
+        facts.append(say("tabs.model_card.mlp_accuracy", accuracy=100 * mlp_report["test_accuracy"]))
     if report.get("command"):
-        facts.append(f"made by <code>{html.escape(report['command'])}</code>")
+        facts.append(say("tabs.model_card.made_by", command=Markup(f"<code>{html.escape(report['command'])}</code>")))
     per_class = report.get("per_class_accuracy") or []
     class_row = "".join(f"<td>{100 * a:.2f}%</td>" for a in per_class)
     confusion = report.get("confusion_matrix") or []
@@ -51,7 +55,7 @@ def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: 
                     cells.append(f'<td style="background:rgba({red},{green},{blue},{shade:.2f})">{n or ""}</td>')
             rows.append(f"<tr><th>{true}</th>{''.join(cells)}</tr>")
         head = "".join(f"<th>{d}</th>" for d in range(len(confusion)))
-        matrix = (f'<table class="confusion"><caption>confusion matrix: rows = true digit, columns = answer'
+        matrix = (f'<table class="confusion"><caption>{say("tabs.model_card.confusion_caption")}'
                   f'</caption><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
     curves = ""
     if curves_uri:
@@ -60,13 +64,15 @@ def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: 
             smoothing = float(report["label_smoothing"])
             note = (f'<div class="view-note">'
                     f'{explanations.training_loss_note(smoothing, smoothed_loss_floor(smoothing))}</div>')
-        curves = f'<figure class="curves"><img src="{curves_uri}" alt="training curves">{note}</figure>'
+        alt = escape(plain("tabs.model_card.curves_alt"))
+        curves = f'<figure class="curves"><img src="{curves_uri}" alt="{alt}">{note}</figure>'
     body = (f'<ul class="facts">{"".join(f"<li>{f}</li>" for f in facts)}</ul>'
-            f'<table class="per-class"><caption>accuracy per digit</caption><thead><tr>'
+            f'<table class="per-class"><caption>{say("tabs.model_card.per_class_caption")}</caption><thead><tr>'
             f'{"".join(f"<th>{d}</th>" for d in range(len(per_class)))}</tr></thead><tbody><tr>{class_row}</tr>'
             f'</tbody></table><div class="card-row">{matrix}{curves}</div>'
             f'{calibration_html(calibration, report.get("label_smoothing"))}')
-    return lesson("model-card", "Model card", body, explanations.MODEL_CARD, f' data-accuracy="{acc}"')
+    return lesson("model-card", say("tabs.model_card.title"), body, explanations.MODEL_CARD,
+                  f' data-accuracy="{acc}"')
 
 
 def reliability_svg(bins: list[dict[str, Any]]) -> str:
@@ -82,9 +88,7 @@ def reliability_svg(bins: list[dict[str, Any]]) -> str:
         bar = plot_h * b["accuracy"]
         ideal = plot_h * b["confidence"]
         parts.append(f'<rect x="{x + 3:.1f}" y="{10 + plot_h - bar:.1f}" width="{step - 6:.1f}" height="{bar:.1f}" '
-                     f'fill="{theme.CNN_COLOUR}"><title>{100 * b["low"]:g}–{100 * b["high"]:g} %: {b["count"]:,} '
-                     f'digits, {100 * b["accuracy"]:.1f} % right (mean top probability '
-                     f'{100 * b["confidence"]:.1f} %)</title></rect>')
+                     f'fill="{theme.CNN_COLOUR}"><title>{_bin_title(b)}</title></rect>')
         parts.append(f'<line x1="{x + 3:.1f}" x2="{x + step - 3:.1f}" y1="{10 + plot_h - ideal:.1f}" '
                      f'y2="{10 + plot_h - ideal:.1f}" stroke="currentColor" stroke-dasharray="3 2"/>')
         parts.append(f'<text x="{x + step / 2:.1f}" y="{10 + plot_h + 13}" font-size="9" text-anchor="middle">'
@@ -92,12 +96,17 @@ def reliability_svg(bins: list[dict[str, Any]]) -> str:
                      f'<text x="{x + step / 2:.1f}" y="{10 + plot_h + 26}" font-size="9" text-anchor="middle">'
                      f'{b["count"]:,}</text>')
     parts.append(f'<text x="2" y="14" font-size="10">100%</text><text x="2" y="{10 + plot_h}" font-size="10">0%</text>'
-                 f'<text x="2" y="{10 + plot_h + 26}" font-size="9">digits</text>'
-                 f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" font-size="10" text-anchor="middle">top softmax '
-                 f'probability; bar: share read right; dashes: the range\'s average probability</text>')
+                 f'<text x="2" y="{10 + plot_h + 26}" font-size="9">{say("tabs.model_card.count_axis")}</text>'
+                 f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" font-size="10" text-anchor="middle">'
+                 f'{say("tabs.model_card.x_axis")}</text>')
     return (f'<svg class="reliability" viewBox="0 0 {width} {height}" width="{width}" role="img" '
-            f'aria-label="share of test digits read right for each range of top softmax probability">'
-            f'{"".join(parts)}</svg>')
+            f'aria-label="{escape(plain("tabs.model_card.diagram_label"))}">{"".join(parts)}</svg>')
+
+
+def _bin_title(b: dict[str, Any]) -> Markup:
+    """A bar's hover text: its range, how many answers fell in it, how many were right, their mean probability."""
+    return say("tabs.model_card.bin_title", low=100 * b["low"], high=100 * b["high"], count=b["count"],
+               accuracy=100 * b["accuracy"], confidence=100 * b["confidence"])
 
 
 def calibration_html(calibration: dict[str, Any] | None, smoothing: float | None) -> str:

@@ -11,6 +11,7 @@ from torch import nn
 from demo.core.classifier import Prediction
 from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, stage_kind
 from demo.teaching.explanations import signed
+from demo.texts import plain, say
 from demo.views import render, theme
 from demo.views.panels import legend
 
@@ -48,10 +49,11 @@ def network_html(pred: Prediction | None, model: nn.Sequential) -> str:
     name; 'input' and 'answer' at the ends); the page's stepper hides later steps.
     """
     if pred is None or not pred.activations:
-        return ('<div id="network" class="network empty" data-steps="0"><div class="placeholder">draw a digit and '
-                'step through the network layer by layer</div></div>')
-    steps = [("input", "input", "1×28×28: 784 numbers, black = 0, white = 1",
-              img(render.gray_picture(pred.input28).data_uri(), "model input", 168))]
+        return ('<div id="network" class="network empty" data-steps="0"><div class="placeholder">'
+                f'{say("tabs.network.placeholder")}</div></div>')
+    # Each step: (data-stage, its title, its caption, its picture); titles and captions are plain text.
+    steps = [("input", plain("tabs.network.input_title"), plain("tabs.network.input_caption"),
+              img(render.gray_picture(pred.input28).data_uri(), plain("tabs.network.alt_input"), 168))]
     stages = list(model.named_children())
     previous: np.ndarray | None = None
     for index, (name, module) in enumerate(stages):
@@ -59,8 +61,8 @@ def network_html(pred: Prediction | None, model: nn.Sequential) -> str:
         if kind == FLATTEN and previous is not None:
             flat = previous.reshape(-1)
             picture = vector_picture(flat, "activation")
-            caption = (f"{len(flat):,} numbers: the {previous.shape[0]} maps of {previous.shape[1]}×"
-                       f"{previous.shape[2]} laid end to end (wrapped every {VECTOR_ROW})")
+            caption = plain("tabs.network.flatten_caption", count=len(flat), maps=previous.shape[0],
+                            rows=previous.shape[1], cols=previous.shape[2], row_length=VECTOR_ROW)
             steps.append((name, name, caption, _picture(picture, name, 480)))
             continue
         if name not in pred.activations:
@@ -69,19 +71,22 @@ def network_html(pred: Prediction | None, model: nn.Sequential) -> str:
         c, h, w = maps.shape
         before = stage_kind(stages[index - 1][1]) if index else None
         if h == 1 and w == 1:  # a vector: fully connected units
-            title = f"{stages[index - 1][0]} + ReLU" if kind == ACTIVATION and before == FULLY_CONNECTED else name
+            title = (plain("tabs.network.fc_relu_title", layer=stages[index - 1][0])
+                     if kind == ACTIVATION and before == FULLY_CONNECTED else name)
             picture = vector_picture(maps.reshape(-1), "activation")
-            steps.append((name, title, f"{c} hidden units: a list of numbers", _picture(picture, name, 384)))
+            steps.append((name, title, plain("tabs.network.vector_caption", units=c), _picture(picture, name, 384)))
         elif kind == CONV:  # before ReLU: negative values matter, so a signed scale
             picture = render.signed_maps_picture(maps)
-            steps.append((name, name, f"{c}×{h}×{w}, before ReLU", _picture(picture, name,
-                                                                           min(480, picture.indices.shape[1] * 2))))
+            caption = plain("tabs.network.conv_caption", maps=c, rows=h, cols=w)
+            steps.append((name, name, caption, _picture(picture, name, min(480, picture.indices.shape[1] * 2))))
         else:
             picture = render.feature_map_picture(maps)
             steps.append((name, name, f"{c}×{h}×{w}", _picture(picture, name, min(480, picture.indices.shape[1] * 2))))
         previous = maps
-    last_fc = next((n for n, m in reversed(stages) if stage_kind(m) == FULLY_CONNECTED), "the last layer")
-    steps.append(("answer", "answer", f"{last_fc} → softmax → {pred.label}",
+    last_fc = next((n for n, m in reversed(stages) if stage_kind(m) == FULLY_CONNECTED), None)
+    steps.append(("answer", plain("tabs.network.answer_title"),
+                  plain("tabs.network.answer_caption", layer=last_fc or plain("tabs.network.last_layer"),
+                        label=pred.label),
                   probability_bars(pred.probs, theme.ACCENT)))
     figures = "".join(
         f'<figure class="net-step" data-step="{i}" data-stage="{html.escape(stage)}"><figcaption>'

@@ -3,23 +3,24 @@ the window it saw and the value it kept."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 
 from demo.core.classifier import Classifier
 from demo.teaching import explanations
 from demo.teaching.lessons import pooling
+from demo.texts import plain, say
 from demo.views import render
 from demo.views.panels import legend
 
 from .common import highlighted, lesson, number_table, placeholder
 
+_POOLED_CAPTIONS = {"max": "tabs.pooling.pooled_caption_max", "mean": "tabs.pooling.pooled_caption_mean"}
+
 
 def pooling_html(input28: np.ndarray | None, clf: Classifier, stage: str, channel: int, kind: str, window: int,
                  stride: int, row: int, col: int) -> str:
     """One feature map of the drawing, pooled; for one output cell, the window it saw and the value it kept."""
-    title = "Pooling explorer"
+    title = say("tabs.pooling.title")
     if input28 is None:
         return placeholder("pooling", title, explanations.POOLING)
     _, activations = clf.forward_staged(input28)
@@ -33,19 +34,23 @@ def pooling_html(input28: np.ndarray | None, clf: Classifier, stage: str, channe
     pooled_px = max(pooled.shape[1] * max(1, size // fmap.shape[1]), 40)
     note = ""
     if stage == "relu1" and kind == "max" and window == 2 and stride == 2:
-        note = ("This is exactly the network's own pool1: compare with the pooled maps in the Feature maps tab.")
+        note = say("tabs.pooling.note_own_pool")
     kept_cell = pw.kept_at if kind == "max" else None
-    how = (f"max of the {window * window} values = <b>{pw.kept:.3f}</b>" if kind == "max"
-           else f"mean of the {window * window} values = {float(pw.values.sum()):.3f} / {window * window} = "
-                f"<b>{pw.kept:.3f}</b>")
+    how = (say("tabs.pooling.how_max", count=window * window, kept=f"{pw.kept:.3f}") if kind == "max"
+           else say("tabs.pooling.how_mean", count=window * window, total=f"{float(pw.values.sum()):.3f}",
+                    kept=f"{pw.kept:.3f}"))
+    map_caption = say("tabs.pooling.map_caption", stage=stage, channel=channel, rows=fmap.shape[0],
+                      cols=fmap.shape[1])
+    pooled_caption = say(_POOLED_CAPTIONS[kind], window=window, stride=stride, rows=pooled.shape[0],
+                         cols=pooled.shape[1])
     body = (
         '<div class="conv-row">'
-        f'<figure><figcaption>{html.escape(stage)} map {channel}: {fmap.shape[0]}×{fmap.shape[1]}</figcaption>'
-        f'{highlighted(map_uri, "feature map", fmap.shape, size, pw.top, pw.left, window, window)}</figure>'
-        f'<div class="conv-op">→</div>'
-        f'<figure><figcaption>{kind} pooling {window}×{window}, stride {stride}: {pooled.shape[0]}×{pooled.shape[1]}'
-        f'</figcaption>{highlighted(pooled_uri, "pooled map", pooled.shape, pooled_px, row, col, 1, 1)}</figure>'
-        f'<figure><figcaption>the window of output cell ({row}, {col})</figcaption>'
+        f'<figure><figcaption>{map_caption}</figcaption>'
+        f'{highlighted(map_uri, plain("tabs.pooling.alt_map"), fmap.shape, size, pw.top, pw.left, window, window)}'
+        '</figure><div class="conv-op">→</div>'
+        f'<figure><figcaption>{pooled_caption}</figcaption>'
+        f'{highlighted(pooled_uri, plain("tabs.pooling.alt_pooled"), pooled.shape, pooled_px, row, col, 1, 1)}</figure>'
+        f'<figure><figcaption>{say("tabs.pooling.window_caption", row=row, col=col)}</figcaption>'
         f'{number_table(pw.values, "window", kept_cell, 3)}<div class="formula">{how}</div></figure>'
         '</div>' + (f'<div class="view-note">{note}</div>' if note else "")
         + f'<div class="layer-caption">{legend("activation", "0", f"{vmax:.2f}")}</div>')

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from markupsafe import Markup, escape
 from torch import nn
 
 from demo.core.classifier import Classifier
@@ -13,43 +14,51 @@ from demo.core.model import Normalize
 from demo.core.transform import shift_rotate
 from demo.teaching import explanations
 from demo.teaching.explanations import signed
+from demo.texts import plain, say
 from demo.views import render, theme
 
 from .common import img, lesson, probability_bars
 
 SHIFTS = (3, 4, 5)  # the shifts (px) the explanation quotes
+MLP_COMMAND = "python train.py --arch mlp"  # trains the MLP's weights
+ROBUSTNESS_COMMAND = "python -m bench.shift_robustness"  # measures weights/robustness.json
 
 
 def cnn_vs_mlp_html(input28: np.ndarray | None, cnn: Classifier, mlp: Classifier | None, dx: int, dy: int,
                     angle: float, robustness: dict[str, Any] | None) -> str:
     """The drawing moved and turned, read by the CNN and the MLP side by side; the measured accuracy-vs-shift chart."""
-    title = "CNN vs MLP (a plain fully connected network)"
+    title = say("tabs.versus.title")
     chart = robustness_charts_html(robustness, dx, dy, angle)
     explanation = explain(cnn, mlp, robustness)
     if mlp is None:
-        return lesson("cnn-vs-ann", title, '<div class="placeholder">the MLP weights (weights/mlp.safetensors) are '
-                      'missing: train them with <code>python train.py --arch mlp</code></div>' + chart,
+        missing = say("tabs.versus.no_mlp", command=Markup(f"<code>{MLP_COMMAND}</code>"))
+        return lesson("cnn-vs-ann", title, f'<div class="placeholder">{missing}</div>' + chart,
                       explanation, ' data-state="no-mlp"')
     if input28 is None:
-        return lesson("cnn-vs-ann", title, '<div class="placeholder">draw a digit, then move it with the sliders'
-                      '</div>' + chart, explanation, ' data-state="empty"')
+        return lesson("cnn-vs-ann", title, f'<div class="placeholder">{say("tabs.versus.draw_prompt")}</div>' + chart,
+                      explanation, ' data-state="empty"')
     moved = shift_rotate(input28.astype(np.float32), dx, dy, angle)
     p_cnn = cnn.predict_mnist(moved[None])[0]
     p_mlp = mlp.predict_mnist(moved[None])[0]
     uri = render.gray_picture(moved).data_uri()
     cnn_label, mlp_label = int(p_cnn.argmax()), int(p_mlp.argmax())
-    moves = f"moved {signed(dx, 0, plus=True)} px right, {signed(dy, 0, plus=True)} px down, turned " \
-            f"{signed(angle, 0, plus=True)}°"
+    moves = say("tabs.versus.moved_caption", right=signed(dx, 0, plus=True), down=signed(dy, 0, plus=True),
+                angle=signed(angle, 0, plus=True))
+    cnn_says = say("tabs.versus.cnn_says", digit=_digit(cnn_label), share=100 * p_cnn[cnn_label])
+    mlp_says = say("tabs.versus.mlp_says", digit=_digit(mlp_label), share=100 * p_mlp[mlp_label])
     body = ('<div class="versus">'
-            f'<figure><figcaption>your digit {moves}</figcaption>{img(uri, "moved input", 168)}</figure>'
-            f'<div class="versus-side"><div class="versus-title" style="color:{theme.CNN_COLOUR}">CNN says '
-            f'<b class="versus-digit">{cnn_label}</b> ({100 * p_cnn[cnn_label]:.1f}%)</div>'
+            f'<figure><figcaption>{moves}</figcaption>{img(uri, plain("tabs.versus.moved_alt"), 168)}</figure>'
+            f'<div class="versus-side"><div class="versus-title" style="color:{theme.CNN_COLOUR}">{cnn_says}</div>'
             f'{probability_bars(p_cnn, theme.CNN_COLOUR)}</div>'
-            f'<div class="versus-side"><div class="versus-title" style="color:{theme.MLP_COLOUR}">MLP says '
-            f'<b class="versus-digit">{mlp_label}</b> ({100 * p_mlp[mlp_label]:.1f}%)</div>'
+            f'<div class="versus-side"><div class="versus-title" style="color:{theme.MLP_COLOUR}">{mlp_says}</div>'
             f'{probability_bars(p_mlp, theme.MLP_COLOUR)}</div></div>' + chart)
     data = f' data-state="ready" data-cnn-label="{cnn_label}" data-mlp-label="{mlp_label}"'
     return lesson("cnn-vs-ann", title, body, explanation, data)
+
+
+def _digit(label: int) -> Markup:
+    """A network's answer, large, in its side's heading."""
+    return Markup(f'<b class="versus-digit">{label}</b>')
 
 
 def shift_figures(robustness: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -114,19 +123,21 @@ def explain(cnn: Classifier, mlp: Classifier | None, robustness: dict[str, Any] 
 def robustness_charts_html(robustness: dict[str, Any] | None, dx: int = 0, dy: int = 0, angle: float = 0) -> str:
     """Accuracy against shift and rotation for both networks, as measured by bench/shift_robustness.py."""
     if not robustness:
-        return ('<div class="placeholder">no robustness measurements shipped (run '
-                '<code>python -m bench.shift_robustness</code>)</div>')
+        missing = say("tabs.versus.no_robustness", command=Markup(f"<code>{ROBUSTNESS_COMMAND}</code>"))
+        return f'<div class="placeholder">{missing}</div>'
     colours = {"CNN": theme.CNN_COLOUR, "MLP": theme.MLP_COLOUR}
     charts = []
-    for key, label, marker in (("shift_x", "shift right (px)", dx), ("shift_y", "shift down (px)", dy),
-                               ("rotation", "rotation (degrees)", angle)):
+    axes = (("shift_x", "tabs.versus.axis_right", dx), ("shift_y", "tabs.versus.axis_down", dy),
+            ("rotation", "tabs.versus.axis_rotation", angle))
+    for key, label, marker in axes:
         curve = robustness.get(key)
         if not curve:
             continue
         series = {"CNN": [100 * a for a in curve["cnn"]], "MLP": [100 * a for a in curve["mlp"]]}
-        charts.append(render.line_chart_svg(list(curve["values"]), series, label, "test accuracy (%)", colours,
-                                            marker_x=marker))
+        # The chart writes its axis labels into text and an aria-label as they are: escaped here.
+        charts.append(render.line_chart_svg(list(curve["values"]), series, escape(plain(label)),
+                                            escape(plain("tabs.versus.axis_accuracy")), colours, marker_x=marker))
     key_html = "".join(f'<span class="key"><span class="swatch" style="background:{c}"></span>{n}</span>'
                        for n, c in colours.items())
-    return (f'<div class="charts"><div class="view-note">Measured on all 10,000 MNIST test digits moved the same '
-            f'way {key_html} (dashed line: your sliders)</div>{"".join(charts)}</div>')
+    note = say("tabs.versus.charts_note", key=Markup(key_html))
+    return f'<div class="charts"><div class="view-note">{note}</div>{"".join(charts)}</div>'
