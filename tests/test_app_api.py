@@ -52,7 +52,7 @@ def test_predict_endpoint_blank_image_is_no_digit(client, tmp_path):
     path = tmp_path / "blank.png"
     Image.new("RGB", (300, 300), "white").save(path)
     result = client.predict(handle_file(str(path)), api_name="/predict")
-    assert result["label"] is None and "draw a digit" in result["message"]
+    assert result["label"] is None and "all one colour" in result["message"]
 
 
 def test_predict_endpoint_rejects_non_images_clearly(client, tmp_path):

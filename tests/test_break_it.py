@@ -210,7 +210,7 @@ def test_html_shows_both_answers_and_what_changed(clf, input28):
     assert "switched off conv1 channels 3, 7 · noise 0.50 × weight std" in html
     stages = re.findall(r'data-stage="(\w+)"', html)
     assert stages == ["relu1", "pool1", "relu2", "relu3", "pool2", "relu4"]
-    assert "everyone else" in html and "one learned filter" in html
+    assert "everyone else" in html and "one learned <b>filter</b>" in html
 
 
 def test_html_heavy_noise_changes_the_answer_and_fc_says_units(clf, input28):

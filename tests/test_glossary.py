@@ -66,3 +66,15 @@ def test_softmax_definition_quotes_the_calibration_report_or_nothing(clf, glossa
     without = str(glossary_html(clf.model, None))
     assert "usually shows" not in definition(without, "softmax")
     assert "not the chance that the answer is right" in definition(without, "softmax")
+
+
+# Phrasings that contradict the glossary: a filter is one kernel per input channel (not "a small grid"), a deeper
+# layer's kernels are kernels (not "tiles"), and what a deeper feature map matches is no pixel pattern of a kernel.
+AGAINST_THE_GLOSSARY = ("tile", "kernel's pattern", "one per kernel", "filter: a small grid")
+
+
+def test_no_text_uses_kernel_filter_or_channel_against_the_glossary():
+    from demo.texts import entries
+    found = [(key, phrase) for key, text in entries().items() for phrase in AGAINST_THE_GLOSSARY
+             if phrase in text.lower()]
+    assert not found, found

@@ -157,7 +157,8 @@ def test_same_mode_is_pytorchs_padding_same(k):
     g = conv_geometry(28, k, "same")
     assert (g.pad_top, g.pad_bottom) == ((k - 1) // 2, k // 2) == (g.pad_left, g.pad_right)
     if k % 2 == 0:
-        assert f"{(k - 1) // 2} row" in padding_text(g) and f"{k // 2} at the bottom and right" in padding_text(g)
+        assert (f"zeros {(k - 1) // 2} wide at the top and left, {k // 2} wide at the bottom and right"
+                in padding_text(g))
 
 
 @pytest.mark.parametrize("k", SIZES)
@@ -216,7 +217,11 @@ def test_geometry_formulas_fill_in_the_numbers():
     assert "⌈n / s⌉" in strided
     assert "⌊(28 + 0 + 0 − 5) / 3⌋ + 1 = 8" in formula_text(conv_geometry(28, 5, "valid", 3))
     assert padding_text(conv_geometry(28, 3, "valid")).startswith("No padding")
-    assert "4 rows/columns of zeros on every side" in padding_text(conv_geometry(28, 5, "full"))
+    assert "a border of zeros 4 wide on every side" in padding_text(conv_geometry(28, 5, "full"))
+    # an even kernel: PyTorch puts the smaller half of the k − 1 zeros before, the extra one after
+    g = conv_geometry(28, 4, "same")
+    assert (g.pad_top, g.pad_bottom) == (1, 2)
+    assert "a border of zeros 1 wide at the top and left, 2 wide at the bottom and right" in padding_text(g)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -136,7 +136,7 @@ def test_lessons_survive_server_session_eviction(page):
     page.wait_for_function("() => document.querySelector('#cnn-vs-ann figcaption').innerText.includes('+0 px right')")
 
 
-def test_architecture_and_model_card(page, clf):
+def test_architecture_model_card_and_glossary(page, clf):
     open_tab(page, "Architecture")
     page.wait_for_selector("#architecture", state="visible")
     assert int(page.locator("#architecture").get_attribute("data-total")) == count_parameters(clf.model)
@@ -145,6 +145,11 @@ def test_architecture_and_model_card(page, clf):
     page.wait_for_selector("#model-card", state="visible")
     assert float(page.locator("#model-card").get_attribute("data-accuracy")) == clf.report["test_accuracy"]
     assert page.locator("#model-card table.confusion tr").count() == 11
+    open_tab(page, "Glossary")
+    page.wait_for_selector("#term-filter", state="visible")
+    filters = page.locator("#term-filter + dd").inner_text()
+    conv1 = clf.model.conv1
+    assert f"each of its {conv1.out_channels} filters is a single" in filters
 
 
 def test_classroom_mode_at_projector_size(browser, classroom_server):

@@ -391,14 +391,21 @@ def test_digit_or_not_says_where_its_line_was_set():
     assert "1 in 100 of a set of redrawn training digits" in text and "letter O read as a 0" in text
 
 
-def test_the_probabilities_say_what_this_network_s_usual_top_share_is(clf, input28):
-    """Under the bars (seen on a projector and a phone, unlike a hover title): the median top softmax probability
-    on test digits read right, from weights/calibration.json; nothing claimed for weights it was not measured on."""
+def test_the_answer_box_says_what_this_network_s_usual_top_share_is(clf, input28):
+    """In the answer box, under the percentage (seen on a projector and a phone, unlike a hover title): the median
+    top softmax probability on test digits read right, from weights/calibration.json; for weights it was not
+    measured on, only that the percentage is a share, not a chance of being right."""
     from demo.teaching.calibration import load_report
     from demo.views import panels
     from demo.views.live import updated_views
 
     report = load_report(str(clf.path))
-    html_text = updated_views(clf, clf.predict(input28), wanted=["probabilities"]).html["probabilities"]
-    assert f"usually show about {100 * report['median_top_when_right']:.0f}%, not 100%" in visible_text(html_text)
-    assert "usually show" not in visible_text(panels.probabilities_html(clf.predict(input28), None))
+    pred = clf.predict(input28)
+    html_text = updated_views(clf, pred, wanted=["prediction"]).html["prediction"]
+    meaning = re.search(r'<div class="confidence-meaning">(.*?)</div>', html_text)
+    assert meaning, html_text
+    assert f"about {100 * report['median_top_when_right']:.0f}% is this network's usual share" in meaning.group(1)
+    bare = panels.prediction_html(pred, 0, None)
+    assert "not the chance of being right" in visible_text(bare) and "usual" not in visible_text(bare)
+    bars = updated_views(clf, pred, wanted=["probabilities"]).html["probabilities"]
+    assert "not chances of being right" in visible_text(bars)

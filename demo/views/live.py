@@ -79,8 +79,8 @@ def updated_views(clf: Classifier, pred: Prediction | None, seq: int = 0, notice
     always made; a view not made is not sent, and the page keeps what it shows there.
     """
     shown = pred.input28 if pred is not None and pred.label is not None else None
-    makers = {"prediction": lambda: panels.prediction_html(pred, seq),
-              "probabilities": lambda: panels.probabilities_html(pred, usual_top(clf)),
+    makers = {"prediction": lambda: panels.prediction_html(pred, seq, usual_top(clf)),
+              "probabilities": lambda: panels.probabilities_html(pred),
               "model_input": lambda: panels.model_input_html(pred),
               "feature_maps": lambda: panels.feature_maps_html(pred, clf.model),
               "pooled_maps": lambda: panels.pooled_maps_html(pred, clf.model),
@@ -182,7 +182,7 @@ def read_drawing(clf: Classifier, drawing_json: str) -> dict[str, Any]:
         return {"label": None, "message": plain("views.live.pad_empty")}
     pred = clf.predict(drawing.rasterize(), pen_width=drawing.pen)
     if pred.label is None:
-        return {"label": None, "message": plain("views.live.no_digit", reason=pred.message)}
+        return {"label": None, "message": pred.message}
     stored = {"w": drawing.width, "h": drawing.height, "pen": drawing.pen,
               "strokes": [[[round(x, 1), round(y, 1)] for x, y in s] for s in drawing.strokes]}
     return {"label": pred.label, "confidence": float(pred.probs[pred.label]), "digit_like": pred.looks_like_digit,

@@ -58,8 +58,10 @@ def legend(scale: str, low: str, high: str) -> str:
             f'<span>{high}</span></span>')
 
 
-def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
-    """The predicted digit, large; an invitation (with no digit in it) while the pad is empty."""
+def prediction_html(pred: Prediction | None, seq: int = 0, usual_top: float | None = None) -> str:
+    """The predicted digit, large; an invitation (with no digit in it) while the pad is empty. Under the percentage,
+    in words a projector and a phone show (a hover title they never do), what it means for this network:
+    ``usual_top`` is the median top probability on test digits read right (demo/teaching/calibration.py)."""
     if pred is None or pred.label is None:
         return (f'<div id="prediction" class="prediction empty" data-state="empty" data-seq="{seq}">'
                 f'<div class="invite">{say("views.panels.invite")}</div>'
@@ -79,22 +81,19 @@ def prediction_html(pred: Prediction | None, seq: int = 0) -> str:
                 f'<div class="forced">{forced}</div>'
                 f'<div class="why">{html.escape(str(explanations.NOT_A_DIGIT))}</div></div>')
     note = html.escape(str(explanations.CONFIDENCE_NOTE))
+    meaning = (say("views.panels.confidence_share") if usual_top is None
+               else say("views.panels.confidence_usual", percent=100 * usual_top))
     return (f'{start}><div class="digit">{pred.label}</div>'
-            f'<div class="confidence" title="{note}">{confidence}</div></div>')
+            f'<div class="confidence" title="{note}">{confidence}</div>'
+            f'<div class="confidence-meaning">{meaning}</div></div>')
 
 
-def probabilities_html(pred: Prediction | None, usual_top: float | None = None) -> str:
-    """All ten class probabilities as bars (the softmax of the last fully connected layer); ``usual_top``: the
-    median top probability on test digits read right (demo/teaching/calibration.py), said under the bars so that
-    a projector or a phone, which never shows a hover title, says what the percentage means."""
+def probabilities_html(pred: Prediction | None) -> str:
+    """All ten class probabilities as bars (the softmax of the last fully connected layer)."""
     probs = pred.probs if pred is not None and pred.label is not None else [0.0] * 10
     rows = probability_rows(probs, pred.label if pred is not None else None)
-    if pred is None or pred.label is None:
-        note = say("views.panels.probabilities_waiting")
-    elif usual_top is None:
-        note = say("views.panels.probabilities_note")
-    else:
-        note = say("views.panels.probabilities_note_usual", percent=100 * usual_top)
+    empty = pred is None or pred.label is None
+    note = say("views.panels.probabilities_waiting") if empty else say("views.panels.probabilities_note")
     return (f'<div id="probabilities" class="probabilities">'
             f'<div class="view-title">{say("views.panels.probabilities_title")}</div>'
             f'{rows}<div class="view-note">{note}</div></div>')

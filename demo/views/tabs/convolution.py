@@ -132,8 +132,7 @@ def padding_text(g: convolution.ConvGeometry) -> str:
         return plain("tabs.convolution.padding_none_needed")
     if before == after:
         return plain("tabs.convolution.padding_same", zeros=before)
-    uneven = "tabs.convolution.padding_same_uneven_one" if before == 1 else "tabs.convolution.padding_same_uneven"
-    return plain(uneven, zeros=k - 1, before=before, after=after)
+    return plain("tabs.convolution.padding_same_uneven", zeros=k - 1, before=before, after=after)
 
 
 def formula_text(g: convolution.ConvGeometry) -> str:
