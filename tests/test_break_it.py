@@ -164,7 +164,7 @@ def test_validate_cleans_and_rejects(clf):
         with pytest.raises(ValueError, match="layer must be one of conv1, conv2, conv3, fc1"):
             break_it.validate(clf.model, layer, [], 0.0)
     for channels in ([32], [-1], [True], [1.5]):
-        with pytest.raises(ValueError, match="channel of conv1 must be an integer from 0 to 31"):
+        with pytest.raises(ValueError, match="channel of conv1 must be a whole number from 0 to 31"):
             break_it.validate(clf.model, "conv1", channels, 0.0)
     for noise in (-0.1, 5.01, float("nan"), float("inf"), None, "1", True):
         with pytest.raises(ValueError, match="noise must be a number from 0 to 5"):
@@ -172,8 +172,10 @@ def test_validate_cleans_and_rejects(clf):
     assert break_it.validate(clf.model, "fc1", [], break_it.MAX_NOISE)[2] == 5.0
     assert break_it.check_seed(3.0) == 3 and break_it.check_seed(np.int64(4)) == 4
     for seed in (-1, 1.5, "2", None):
-        with pytest.raises(ValueError, match="seed must be an integer"):
+        with pytest.raises(ValueError, match="seed must be a whole number of at least 0, not"):
             break_it.check_seed(seed)
+    with pytest.raises(ValueError, match="the seed is too large"):
+        break_it.check_seed(2 ** 63)
     with pytest.raises(ValueError):
         break_it.broken_forward(clf.model, np.zeros((28, 28), np.float32), "conv1", [40], 0.0, 0)
 
@@ -186,7 +188,7 @@ def test_parse_channels():
         " , ", 32)
     assert break_it.parse_channels("0-31", 32) == list(range(32))
     for text, message in [("x", "could not read 'x'"), ("3, 1.5", "could not read '1.5'"), ("-1", "could not read"),
-                          ("3-", "could not read '3-'"), ("32", "channel 32 .* out of range.*0 to 31"),
+                          ("3-", "could not read '3-'"), ("32", "32 .* out of range.*0 to 31"),
                           ("0-99", "out of range"), ("9-7", "runs backwards"), ("1" * 2000, "too long")]:
         with pytest.raises(ValueError, match=message):
             break_it.parse_channels(text, 32)
@@ -207,7 +209,7 @@ def test_html_shows_both_answers_and_what_changed(clf, input28):
     assert html.startswith('<div id="break-it"')
     assert d == {"state": "ready", "layer": "conv1", "channels-off": "3,7", "noise": "0.5", "seed": "2",
                  "answer": str(int(probs.argmax())), "original": str(int(clf.forward_staged(input28)[0].argmax()))}
-    assert "switched off conv1 channels 3, 7 · noise 0.50 × weight std" in html
+    assert "switched off conv1 channels 3, 7 · noise 0.50 × the weights" in html
     stages = re.findall(r'data-stage="(\w+)"', html)
     assert stages == ["relu1", "pool1", "relu2", "relu3", "pool2", "relu4"]
     assert "everyone else" in html and "one learned <b>filter</b>" in html
@@ -224,7 +226,7 @@ def test_html_with_nothing_broken(clf, input28):
     html = break_it_html(clf, input28, "conv2", "  ", 0.0, None)
     d = data(html)
     assert d["state"] == "ready" and d["answer"] == d["original"] and d["channels-off"] == ""
-    assert "nothing is broken yet" in html and 'changed by 0.0%' in html
+    assert "nothing is broken yet" in html and 'changed by 0.0 %' in html
 
 
 @pytest.mark.parametrize("layer, text, noise, message", [

@@ -2,8 +2,8 @@
 
 * A crash inside one request (injected: the classifier raises for one recognisable input) gives that request a clear
   message, is logged, and leaves the requests running beside it and the ones after it unharmed.
-* Over capacity, a request is refused at once with "busy, try again" (HTTP 503, "Queue is full") rather than hanging,
-  and the server serves again as soon as the burst is over.
+* Over capacity, a request is refused at once with "The server is busy: try again in a moment." (HTTP 503,
+  "Queue is full") rather than hanging, and the server serves again as soon as the burst is over.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def test_a_crash_in_one_request_leaves_the_others_and_the_next_unharmed(real_clf
             faulty = size == FAULT_SIZE
             if endpoint == "predict" and faulty:
                 assert kind == "error", payload
-                assert "internal error while classifying this file" in payload["error"], payload
+                assert "Something went wrong while reading this file" in payload["error"], payload
                 assert "injected fault" not in payload["error"] and "Traceback" not in payload["error"]
             elif endpoint == "predict":
                 assert kind == "complete" and payload[0]["label"] == digit, (digit, payload)

@@ -150,16 +150,16 @@ def test_titles_name_the_place_from_zero(clf, input28):
 
 @pytest.mark.parametrize(("stage", "unit", "row", "col", "message"), [
     ("conv9", 0, 0, 0, "unknown stage 'conv9'"),
-    ("conv1", 32, 0, 0, "from 0 to 31, got 32"),
-    ("conv1", -1, 0, 0, "from 0 to 31, got -1"),
-    ("conv2", 0, 14, 0, "from 0 to 13, got 14"),
-    ("pool2", 0, 0, 7, "from 0 to 6, got 7"),
-    ("input", 1, 0, 0, "from 0 to 0, got 1"),
-    ("conv1", True, 0, 0, "got True"),
-    ("conv1", 1.5, 0, 0, "got 1.5"),
-    ("flatten", 3136, 0, 0, "from 0 to 3135, got 3136"),
+    ("conv1", 32, 0, 0, "from 0 to 31, not 32"),
+    ("conv1", -1, 0, 0, "from 0 to 31, not -1"),
+    ("conv2", 0, 14, 0, "from 0 to 13, not 14"),
+    ("pool2", 0, 0, 7, "from 0 to 6, not 7"),
+    ("input", 1, 0, 0, "from 0 to 0, not 1"),
+    ("conv1", True, 0, 0, "not True"),
+    ("conv1", 1.5, 0, 0, "not 1.5"),
+    ("flatten", 3136, 0, 0, "from 0 to 3135, not 3136"),
     ("fc1", 3, 1, 0, "row and col must be 0"),
-    ("probabilities", 10, 0, 0, "from 0 to 9, got 10"),
+    ("probabilities", 10, 0, 0, "from 0 to 9, not 10"),
     ("<b>", 0, 0, 0, "unknown stage"),
 ])
 def test_bad_requests_raise_and_the_view_shows_the_message(clf, input28, stage, unit, row, col, message):

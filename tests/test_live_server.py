@@ -22,7 +22,7 @@ import demo.server.work
 from demo.core.paths import WEIGHTS_DIR
 from demo.page.pad import pad_examples
 from demo.server.jobs import live_update
-from demo.server.work import RECOVERING_MESSAGE, TIMED_OUT_MESSAGE, Busy, JobFailed, WorkPool
+from demo.server.work import BUSY_MESSAGE, RECOVERING_MESSAGE, TIMED_OUT_MESSAGE, Busy, JobFailed, WorkPool
 from tests.harness import process_tree, run_async, running_app, wait_for_live_workers
 
 EXAMPLES = pad_examples()[0]
@@ -145,7 +145,7 @@ def test_over_capacity_is_refused_at_once_not_queued(clf):
         refused, waited, *done = run_async(burst())
     finally:
         pool.close()
-    assert isinstance(refused, Busy) and refused.message == "busy, try again" and waited < 1.0
+    assert isinstance(refused, Busy) and refused.message == BUSY_MESSAGE and waited < 1.0
     assert all(b'data-label=\\"3\\"' in body for body in done)
     assert pool.pending == 0 and pool.served == 2
 

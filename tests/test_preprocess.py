@@ -185,7 +185,7 @@ def test_bad_arrays_get_a_clear_error(bad, words):
 
 def test_steps_end_in_the_model_input(ink):
     result = preprocess(ink)
-    assert [name.split()[0] for name, _ in result.steps] == ["ink", "cropped,", "scaled", "centred"]
+    assert [name.split()[0] for name, _ in result.steps] == ["ink", "cropped,", "longest", "centred"]
     assert result.steps[-1][1] is result.input28
 
 

@@ -110,7 +110,7 @@ def test_saliency_text_makes_no_promise_gradient_x_input_cannot_keep(clf, input2
 
 def test_cnn_vs_mlp_figures_are_robustness_json_and_the_reports(clf, mlp, input28):
     text = visible_text(versus.cnn_vs_mlp_html(input28, clf, mlp, 0, 0, 0, ROBUSTNESS))
-    quoted = text[text.index("At 3 px"):]
+    quoted = text[text.index("Moved 3 px"):]
     x, y = ROBUSTNESS["shift_x"], ROBUSTNESS["shift_y"]
 
     def acc(curve, model, px):
@@ -404,7 +404,7 @@ def test_the_answer_box_says_what_this_network_s_usual_top_share_is(clf, input28
     html_text = updated_views(clf, pred, wanted=["prediction"]).html["prediction"]
     meaning = re.search(r'<div class="confidence-meaning">(.*?)</div>', html_text)
     assert meaning, html_text
-    assert f"about {100 * report['median_top_when_right']:.0f}% is this network's usual share" in meaning.group(1)
+    assert f"about {100 * report['median_top_when_right']:.0f} % is what this network usually shows" in meaning.group(1)
     bare = panels.prediction_html(pred, 0, None)
     assert "not the chance of being right" in visible_text(bare) and "usual" not in visible_text(bare)
     bars = updated_views(clf, pred, wanted=["probabilities"]).html["probabilities"]

@@ -12,9 +12,10 @@ posts its drawing to ``POST /convscope/live`` and gets the views back in the one
   a file that cannot be used.
 - ``GET /convscope/health``: ``{"status": "ok", "ready", "workers", "pending", "served", "replaced", "timed_out"}``.
 
-Over capacity the answer is at once HTTP 503 ``{"error": "busy, try again"}`` with ``Retry-After``, never a hang; a
-job past its time limit, or whose worker died twice, is answered HTTP 500 with a message saying so (not "busy":
-clients that try a busy server again by themselves must not send such a job again at once).
+Over capacity the answer is at once HTTP 503 ``{"error": "The server is busy: try again in a moment."}`` with
+``Retry-After``, never a hang; a job past its time limit, or whose worker died twice, is answered HTTP 500 with a
+message saying so (not "busy": clients that try a busy server again by themselves must not send such a job again at
+once).
 
 Every update is stateless (the drawing travels with it), so any copy of the app behind a load balancer can answer
 it (deploy/).

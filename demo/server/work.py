@@ -4,7 +4,7 @@ Every piece of work a client can cause (a live update of the pad, an uploaded fi
 the class room) runs here, never on the web server's event loop:
 
 - **Admission.** At most ``WAITING_PER_WORKER`` jobs per worker wait or run; past that a job is refused at once
-  (:class:`Busy`, HTTP 503 "busy, try again"), never queued without end.
+  (:class:`Busy`, HTTP 503 "The server is busy: try again in a moment."), never queued without end.
 - **A time limit on every job.** A job running longer than its limit has its worker killed and replaced; the
   caller gets :class:`JobFailed`. Only that worker's own job is affected: pebble's pool replaces one worker at a
   time, so the other pupils' work in flight carries on.

@@ -96,7 +96,7 @@ def _vector_picture(stage: str, values: np.ndarray, scale: str) -> Picture:
 def _bars(probs: list[float], top: int | None) -> str:
     rows = "".join(
         f'<span class="ov-bar-row{" top" if d == top else ""}" data-inspect-stage="{PROBABILITIES}" '
-        f'data-inspect-unit="{d}" title="{d}: {100 * p:.1f}%"><span class="ov-bar-digit">{d}</span>'
+        f'data-inspect-unit="{d}" title="{d}: {100 * p:.1f} %"><span class="ov-bar-digit">{d}</span>'
         f'<span class="ov-bar" style="width:{100 * p:.1f}%"></span></span>' for d, p in enumerate(probs))
     return f'<span class="ov-bars">{rows}</span>'
 

@@ -111,7 +111,7 @@ def probability_rows(probs: list[float], top: int | None, top_colour: str = them
         rows.append(f'<div class="prob-row{" top" if is_top else ""}" data-digit="{digit}">'
                     f'<span class="prob-digit">{digit}</span>'
                     f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%{paint}">'
-                    f'</span></span><span class="prob-value">{100 * p:.1f}%</span></div>')
+                    f'</span></span><span class="prob-value">{100 * p:.1f} %</span></div>')
     return "".join(rows)
 
 

@@ -38,7 +38,7 @@ def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: 
     if report.get("command"):
         facts.append(say("tabs.model_card.made_by", command=Markup(f"<code>{html.escape(report['command'])}</code>")))
     per_class = report.get("per_class_accuracy") or []
-    class_row = "".join(f"<td>{100 * a:.2f}%</td>" for a in per_class)
+    class_row = "".join(f"<td>{100 * a:.2f} %</td>" for a in per_class)
     confusion = report.get("confusion_matrix") or []
     matrix = ""
     if confusion:
@@ -92,10 +92,11 @@ def reliability_svg(bins: list[dict[str, Any]]) -> str:
         parts.append(f'<line x1="{x + 3:.1f}" x2="{x + step - 3:.1f}" y1="{10 + plot_h - ideal:.1f}" '
                      f'y2="{10 + plot_h - ideal:.1f}" stroke="currentColor" stroke-dasharray="3 2"/>')
         parts.append(f'<text x="{x + step / 2:.1f}" y="{10 + plot_h + 13}" font-size="9" text-anchor="middle">'
-                     f'{100 * b["low"]:g}–{100 * b["high"]:g}%</text>'
+                     f'{100 * b["low"]:g}–{100 * b["high"]:g} %</text>'
                      f'<text x="{x + step / 2:.1f}" y="{10 + plot_h + 26}" font-size="9" text-anchor="middle">'
                      f'{b["count"]:,}</text>')
-    parts.append(f'<text x="2" y="14" font-size="10">100%</text><text x="2" y="{10 + plot_h}" font-size="10">0%</text>'
+    parts.append(f'<text x="2" y="14" font-size="10">100 %</text>'
+                 f'<text x="2" y="{10 + plot_h}" font-size="10">0 %</text>'
                  f'<text x="2" y="{10 + plot_h + 26}" font-size="9">{say("tabs.model_card.count_axis")}</text>'
                  f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" font-size="10" text-anchor="middle">'
                  f'{say("tabs.model_card.x_axis")}</text>')
