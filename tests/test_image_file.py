@@ -49,11 +49,11 @@ def test_bad_files(tmp_path, data, words):
     path.write_bytes(data)
     with pytest.raises(InvalidImageError) as error:
         open_image(path, name="upload.png")
-    assert words in str(error.value) and str(error.value).startswith("upload.png:")
+    assert words in str(error.value) and "upload.png" in str(error.value) and "::" not in str(error.value)
 
 
 def test_missing_file_and_folder(tmp_path):
-    with pytest.raises(InvalidImageError, match="no such file"):
+    with pytest.raises(InvalidImageError, match="there is no file .*nope.png"):
         open_image(tmp_path / "nope.png")
     with pytest.raises(InvalidImageError, match="folder"):
         open_image(tmp_path)

@@ -84,6 +84,9 @@ def test_views_label_every_layer_with_name_and_shape(clf):
     assert maps.count("<img class=\"pixelated\"") == 3 and pooled.count("<img class=\"pixelated\"") == 2
     kernels = panels.kernels_html(clf.model)
     assert "conv1 weights" in kernels and "32×1×5×5" in kernels and "64×32×3×3" in kernels
+    # a screen reader reads each picture's name and shape as words, never the markup around the shape
+    alts = re.findall(r'alt="([^"]*)"', maps + pooled + kernels)
+    assert "pool1 (after relu1) 32×14×14" in alts and all("<" not in a and "&lt;" not in a for a in alts), alts
 
 
 def test_prediction_view_empty_state_has_no_digit(clf):

@@ -32,8 +32,10 @@ def _display_width(picture: render.Picture, target: int = 520) -> int:
 
 
 def _figure(title: str, uri: str, caption: str, width_px: int, cls: str = "", attributes: str = "") -> str:
+    """A layer's picture; ``title`` is HTML, and its text alone (no tags) is the picture's alt text."""
+    alt = html.escape(Markup(title).striptags())
     return (f'<figure class="layer {cls}"><figcaption class="layer-title">{title}</figcaption>'
-            f'<img class="pixelated" src="{uri}" alt="{html.escape(title)}" style="width:{width_px}px"{attributes}>'
+            f'<img class="pixelated" src="{uri}" alt="{alt}" style="width:{width_px}px"{attributes}>'
             f'<div class="layer-caption">{caption}</div></figure>')
 
 

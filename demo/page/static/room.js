@@ -176,7 +176,6 @@ if (!token) {
     const m = Array.from({length: 10}, () => Array(10).fill(0));
     for (const d of counted) m[d.meant][d.label] += 1;
     const right = counted.filter((d) => d.meant === d.label).length;
-    const accuracy = counted.length ? `${Math.round(100 * right / counted.length)} %` : '–';
     const table = h('table', {class: 'tally-table'});
     table.append(h('tr', {}, h('th', {title: text('tally_corner_title')}, text('tally_corner')),
                    ...[...Array(10).keys()].map((j) => h('th', {}, String(j)))));
@@ -188,8 +187,10 @@ if (!token) {
     tally.replaceChildren(
       h('div', {class: 'tally-title'}, text('tally_title')),
       h('div', {id: 'class-accuracy', class: 'class-accuracy', 'data-right': right, 'data-counted': counted.length},
-        text('accuracy', {accuracy: accuracy}),
-        h('span', {class: 'tally-note'}, ' ' + text('accuracy_note', {right: right, counted: counted.length}))),
+        ...(counted.length
+          ? [text('accuracy', {accuracy: `${Math.round(100 * right / counted.length)} %`}),
+             h('span', {class: 'tally-note'}, ' ' + text('accuracy_note', {right: right, counted: counted.length}))]
+          : [text('accuracy_none')])),
       table);
   }
   let polling = false;

@@ -47,8 +47,12 @@ def architecture_html(model: nn.Sequential, mlp: nn.Sequential | None = None) ->
              f'<tfoot><tr><td colspan="5">{say("tabs.architecture.total")}</td><td class="num">{total:,}</td></tr>'
              '</tfoot></table>')
     if mlp is not None:
-        mlp_total = sum(r.parameters for r in architecture(mlp))
-        table += f'<div class="view-note">{say("tabs.architecture.mlp_note", parameters=mlp_total)}</div>'
+        mlp_rows = architecture(mlp)
+        widths = [mlp_rows[0].input_shape[-1] * mlp_rows[0].input_shape[-2]] + [
+            r.settings["out_features"] for r in mlp_rows if r.kind == "fc"]
+        note = say("tabs.architecture.mlp_note", shape=" → ".join(map(str, widths)),
+                   parameters=sum(r.parameters for r in mlp_rows))
+        table += f'<div class="view-note">{note}</div>'
     return lesson("architecture", say("tabs.architecture.title"), table, architecture_text(rows),
                   f' data-total="{total}"')
 

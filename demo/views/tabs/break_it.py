@@ -66,7 +66,7 @@ def _measured(report: dict[str, Any], inputs: dict[str, int] | None) -> list[str
     if inputs and weakest == first and 1.0 in report["noise"]:
         at_one = report["noise"].index(1.0)
         counts = ", ".join(say("tabs.break_it.fan_in", count=f"{n:,}", layer=layer) for layer, n in inputs.items())
-        parts.append(say("tabs.break_it.explanation_first_conv", share=f"{100 * (1 - accuracy[first][at_one]):.0f}",
+        parts.append(say("tabs.break_it.explanation_first_conv", share=f"{100 * (1 - accuracy[first][at_one]):.1f}",
                          inputs=Markup(counts)))
     return parts
 

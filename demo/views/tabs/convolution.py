@@ -65,7 +65,7 @@ def _learned_captions(kernel: np.ndarray, out: np.ndarray, index: int, bias: flo
     """The kernel's and the output's captions for learned kernel ``index``; ``own_map``: the output is the layer's
     own feature map (same padding, stride 1)."""
     k = kernel.shape[0]
-    kernel_caption = say("tabs.convolution.kernel_caption_learned", k=k, rows=kernel.shape[0], cols=kernel.shape[1])
+    kernel_caption = say("tabs.convolution.kernel_caption_learned", k=k)
     bias_text = signed(bias, 3, plus=True)
     if own_map:
         return kernel_caption, say("tabs.convolution.output_caption_own_map", rows=out.shape[0], cols=out.shape[1],
