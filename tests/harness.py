@@ -387,7 +387,7 @@ def reload_with_example(page, digit: int = 3) -> str | None:
     update: its button); returns the digit the page then reads."""
     page.reload()
     page.wait_for_selector("#pad canvas", timeout=30_000)
-    page.locator(f'.example-button[title^="example: a {digit}"]').first.click()
+    page.locator(f'.example-button[data-digit="{digit}"]').first.click()
     wait_settled(page)
     return page.locator("#prediction").get_attribute("data-label")
 

@@ -469,7 +469,7 @@ def shown_digit(page) -> str | None:
 def draw_a_six(page) -> None:
     """A 6 on the pad, read by the server: the pad's own example button (one update; drawing the same strokes with
     the mouse takes 10 s on a loaded 2-core machine, and test_browser.py covers mouse drawing)."""
-    page.click('.example-button[title="example: a 6 (style 1)"]')
+    page.click('.example-button[data-digit="6"][data-style="1"]')
     wait_settled(page)
     assert shown_digit(page) == "6"
     assert page.locator("#notice").inner_text().strip() == ""
@@ -492,7 +492,7 @@ def send_through_page(page, text: str) -> None:
 
     page.route(LIVE_ROUTE, rewrite)
     try:
-        page.click('.example-button[title="example: a 1 (style 1)"]')
+        page.click('.example-button[data-digit="1"][data-style="1"]')
         page.wait_for_function(
             """() => { const c = document.querySelector('#pad canvas'), p = document.querySelector('#prediction');
                        return p.dataset.seq === c.dataset.seq

@@ -116,7 +116,7 @@ def test_pupils_keep_their_copy_and_get_their_own_answers(cluster, browser, tmp_
         context = browser.new_context(viewport={"width": 1280, "height": 720})
         pupils.append((digit, context, open_page(context, url)))
     for digit, _, page in pupils:  # all pupils draw, then all read: their updates interleave at the balancer
-        page.locator(f'.example-button[title^="example: a {digit}"]').first.click()
+        page.locator(f'.example-button[data-digit="{digit}"]').first.click()
     for digit, context, page in pupils:
         wait_settled(page)
         assert page.locator("#prediction").get_attribute("data-label") == str(digit)

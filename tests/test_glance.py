@@ -56,7 +56,7 @@ def first_screen(browser, url: str, screen: str, classroom: bool) -> tuple[dict,
     width, height = SCREENS[screen]
     page = open_page(browser, url, width=width, height=height)
     try:  # a 3 through the pad's example button (one update; drawing with the mouse: tests/test_browser.py)
-        page.locator('.example-button[title^="example: a 3"]').first.click()
+        page.locator('.example-button[data-digit="3"]').first.click()
         wait_settled(page)
         page.wait_for_function("() => document.querySelector('#overview')?.dataset.state === 'ready'")
         if classroom:
@@ -112,7 +112,7 @@ def example_values(clf, digit: int) -> dict[str, np.ndarray]:
 def test_clicking_any_stage_shows_how_its_value_was_made(browser, app_server, clf):
     values = example_values(clf, 5)
     page = open_page(browser, app_server, width=1280, height=720)
-    page.click('.example-button[title="example: a 5 (style 1)"]')
+    page.click('.example-button[data-digit="5"][data-style="1"]')
     wait_settled(page)
     page.wait_for_function("() => document.querySelector('#prediction')?.dataset.label === '5'")
     clicks = [("conv1", 0.1, 0.1), ("conv2", 0.55, 0.3), ("relu2", 0.8, 0.8), ("pool1", 0.3, 0.6),

@@ -91,7 +91,7 @@ def test_nearest_digits(page):
     assert similarities == sorted(similarities, reverse=True) and similarities[0] <= 1.0
     assert labels.count("3") >= 5, labels  # a clear 3 sits among training 3s
     # Another drawing: the tab follows it.
-    page.locator('.example-button[title^="example: a 7"]').first.click()
+    page.locator('.example-button[data-digit="7"]').first.click()
     wait_settled(page)
     page.wait_for_function("() => [...document.querySelectorAll('#nearest [data-label]')]"
                            ".filter((e) => e.dataset.label === '7').length >= 5", timeout=20_000)

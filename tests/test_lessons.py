@@ -575,7 +575,7 @@ def test_architecture_details_use_the_tutorials_words(clf, mlp):
     cnn = {r.name: r for r in architecture(clf.model)}
     assert stage_detail(cnn["conv1"]) == "32 filters, one 5×5 kernel each, padding 2"
     assert cnn["conv1"].parameters == 32 * 25 + 32
-    assert stage_detail(cnn["conv2"]) == "64 filters, each 32 kernels of 3×3, padding 1"
+    assert stage_detail(cnn["conv2"]) == "64 filters, each with 32 kernels of 3×3, padding 1"
     assert stage_detail(cnn["relu1"]) == "ReLU"
     assert stage_detail(cnn["pool1"]) == "max 2×2, stride 2"
     assert stage_detail(cnn["flatten"]) == "64×7×7 → 3136"

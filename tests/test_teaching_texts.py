@@ -129,10 +129,12 @@ def test_cnn_vs_mlp_figures_are_robustness_json_and_the_reports(clf, mlp, input2
     convs = sum(p.numel() for m in clf.model.modules() if isinstance(m, nn.Conv2d) for p in m.parameters())
     cnn_fc = next(m for m in clf.model.modules() if isinstance(m, nn.Linear))
     first = next(m for m in mlp.model.modules() if isinstance(m, nn.Linear))
-    assert f"{convs:,} parameters" in text and f"{cnn_fc.weight.numel() + cnn_fc.bias.numel():,}" in text
-    assert f"the whole CNN {sum(p.numel() for p in clf.model.parameters()):,}" in text  # both totals, not the convs
-    assert f"{first.weight.numel() + first.bias.numel():,}" in text
-    assert f"{sum(p.numel() for p in mlp.model.parameters()):,} in all" in text
+    assert f"convolutions add only {convs:,}" in text
+    assert (f"{cnn_fc.weight.numel() + cnn_fc.bias.numel():,} in the CNN, "
+            f"{first.weight.numel() + first.bias.numel():,} in the MLP") in text  # each network's first dense layer
+    # both totals, not the convolutions alone
+    assert (f"{sum(p.numel() for p in clf.model.parameters()):,} in all, against the MLP's "
+            f"{sum(p.numel() for p in mlp.model.parameters()):,}") in text
     # The background as the MLP's first layer sees it: a black pixel normalised, not 0.
     background = float(mlp.model.normalize(torch.zeros(1)))
     assert f"as {background:.2f}".replace("-", "\u2212") in text and "stays 0" not in text

@@ -190,7 +190,7 @@ def class_room_page(browser, out: Path) -> None:
                                     device_scale_factor=1).new_page()
         phone.goto(url)
         phone.wait_for_selector("#send-to-class", timeout=30_000)
-        phone.locator('.example-button[title^="example: a 7"]').first.click()
+        phone.locator('.example-button[data-digit="7"]').first.click()
         phone.click(".meant-button[data-digit='7']")
         phone.fill("#nickname", "Jo")
         phone.click("#send-to-class")

@@ -56,7 +56,9 @@ def pad_examples() -> tuple[list[dict], str]:
         for style in range(len(styles)):
             strokes = example_strokes(digit, style, theme.PAD_SIZE, theme.PAD_SIZE, pad=0.18)
             examples.append({"digit": digit, "strokes": [[[round(x, 1), round(y, 1)] for x, y in s] for s in strokes]})
+            # data-digit and data-style name the example for scripts and tests whatever the page's language
             buttons.append(f'<button type="button" class="example-button" data-index="{len(examples) - 1}" '
+                           f'data-digit="{digit}" data-style="{style + 1}" '
                            f'title="{example_title(digit, style, len(styles))}">{digit}</button>')
     return examples, "".join(buttons)
 
