@@ -346,7 +346,7 @@ def test_break_it_states_what_noise_did_to_each_layer_as_measured_again(clf, mni
     assert "1 to 2 ×" not in text  # the old claim held for conv1 only
     text = visible_text(break_it.explanation(report, break_it.fan_in(clf.model)))
     conv1 = report["accuracy"]["conv1"][report["noise"].index(1.0)]
-    assert f"at 1 × it already misreads {100 * (1 - conv1):.0f} % of the digits" in text
+    assert f"at 1 × it already misreads {100 * (1 - conv1):.1f} % of those digits" in text
     assert "25 for conv1" in text and f"{clf.model.fc1.in_features:,} for fc1" in text
 
 
