@@ -9,7 +9,8 @@ the class room) and "Teacher:" for the projector (the network layer by layer, an
 teacher's secret token is in the teacher's address after "#" (browsers never send that part to a server or a
 proxy). It is read from a file (--teacher-token-file), else from $CONVSCOPE_TEACHER_TOKEN, else made new at each
 start; it is never a command-line argument (every user of the machine can read those), and the teacher's address
-is printed only to a terminal (otherwise it is written to a file only this user can read, and its path printed).
+is printed only to a terminal (otherwise it is written to a file in this user's temporary folder, readable by this
+user only on Linux and macOS, and its path printed).
 """
 
 from __future__ import annotations
@@ -53,11 +54,14 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 
 TOKEN_ENV = "CONVSCOPE_TEACHER_TOKEN"
+# A file made with mode 0o600 is readable by its owner only on POSIX (Linux, macOS). Windows keeps only the write bit
+# of a mode: there a file is as private as the folder it is in (a user's own temporary folder is, by default).
+PRIVATE_FILES = os.name == "posix"
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{8,128}"
 
 
 def teacher_token(token_file: str | None) -> str:
-    """The teacher's token: from ``token_file`` (made, readable by this user only, with a new token when missing),
+    """The teacher's token: from ``token_file`` (made, with mode 0600, with a new token when missing),
     else from $CONVSCOPE_TEACHER_TOKEN, else a new random one. Raises ValueError for a malformed token."""
     if token_file:
         path = Path(token_file)
@@ -75,9 +79,18 @@ def teacher_token(token_file: str | None) -> str:
     return token
 
 
+def user_name() -> str:
+    """Who runs the app, for messages; getpass reads the environment, then the password database (POSIX only)."""
+    try:
+        return getpass.getuser()
+    except (ImportError, KeyError, OSError):  # no such variable, and no pwd module (Windows) or no entry
+        return "who runs ConvScope"
+
+
 def announce(students: str, teacher: str) -> None:
     """Prints the pupils' address, and the teacher's to a terminal only: where the output is kept (a service's
-    log), the teacher's address goes to a file only this user can read, and its path is printed instead."""
+    log), the teacher's address goes to a file in this user's temporary folder (mode 0600: on Linux and macOS
+    readable by this user only), and its path is printed instead."""
     print(f"Students: {students}", flush=True)
     if sys.stdout.isatty():
         print(f"Teacher: {teacher}", flush=True)
@@ -86,8 +99,9 @@ def announce(students: str, teacher: str) -> None:
     with os.fdopen(fd, "w") as file:
         file.write(teacher + "\n")
     atexit.register(Path(path).unlink, missing_ok=True)  # the address is good only while this server runs
-    print(f"Teacher: the address is in {path} (readable only by the user {getpass.getuser()}; deleted when the "
-          "server stops)", flush=True)
+    who = user_name()
+    private = f"readable only by the user {who}" if PRIVATE_FILES else f"in the temporary folder of the user {who}"
+    print(f"Teacher: the address is in {path} ({private}; deleted when the server stops)", flush=True)
 
 
 def port_free(host: str, port: int) -> bool:
@@ -101,6 +115,7 @@ def port_free(host: str, port: int) -> bool:
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
     """The command line's flags, checked, and the teacher's token (classroom mode)."""
+    private = ", readable by you only" if PRIVATE_FILES else " (keep it in a folder only you can open)"
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1",
@@ -119,7 +134,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
                              "every copy of the app on this machine (default: a temporary file removed at exit)")
     parser.add_argument("--teacher-token-file", metavar="PATH",
                         help="with --classroom: a file holding the secret in the teacher's address (8-128 letters, "
-                             "digits, '-' or '_'), made with a new one, readable by you only, when missing (default: "
+                             f"digits, '-' or '_'), made with a new one{private}, when missing (default: "
                              f"${TOKEN_ENV}, else a new random one at each start)")
     parser.add_argument("--teacher-token", help=argparse.SUPPRESS)  # refused: see below
     parser.add_argument("--public-url", metavar="URL",

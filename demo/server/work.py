@@ -13,10 +13,11 @@ the class room) runs here, never on the web server's event loop:
 - **A cap on replacements.** More than ``MAX_REPLACEMENTS_PER_MINUTE`` workers replaced within a minute means
   something keeps killing them (a hostile input, a failing machine): new jobs are refused with a clear message
   until the minute has passed, rather than spending the machine on starting workers.
-- **Shared memory.** Workers are forked from a forkserver that has imported torch and the app's code once, so the
-  pages of those imports are shared copy-on-write among the workers (bench/live_classroom.py reports the summed
-  PSS). Workers run at a lower priority than the web server, so serving pages and health checks never waits
-  behind the computing.
+- **Shared memory.** On Linux, workers are forked from a forkserver that has imported torch and the app's code
+  once, so the pages of those imports are shared copy-on-write among the workers (bench/live_classroom.py reports
+  the summed PSS). On Windows and macOS each worker is a fresh Python that imports them itself (see
+  :func:`start_method`). Workers run at a lower priority than the web server where the system has ``os.nice``
+  (Linux, macOS), so serving pages and health checks never waits behind the computing.
 
 ``workers=0`` computes in threads of this process instead (tests, and machines where extra processes are unwelcome);
 there a job past its limit is abandoned (its thread runs on) rather than killed.
@@ -33,6 +34,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -55,6 +57,7 @@ JOB_TIMEOUT_S = 10.0  # the longest a job may run; the largest drawing or upload
 MAX_REPLACEMENTS_PER_MINUTE = 10
 WORKER_NICENESS = 5  # workers yield the CPU to the web server's process (pages, health checks, the event loop)
 # Imported once by the forkserver, so every worker forked from it shares these pages instead of importing its own.
+# (With spawn, see start_method, there is no forkserver and each worker imports what it needs.)
 PRELOAD = ["torch", "numpy", "demo.core.classifier", "demo.views.live", "demo.server.jobs", "demo.server.work"]
 
 _classifier: Any = None  # in a worker process: its own copy of the model
@@ -83,19 +86,46 @@ TIMED_OUT_MESSAGE = plain("server.work.timed_out")
 WORKER_LOST_MESSAGE = plain("server.work.worker_lost")
 
 
-def _watch_server(server: int) -> None:
-    """A worker ends when the server process ``server`` is gone, however it went (no orphaned workers): it checks
-    once a second. Workers are the forkserver's children, so their parent's id says nothing about the server."""
+# POSIX probes a process with signal 0 (os.kill(pid, 0) sends nothing). Windows has no such probe: there os.kill
+# ends the process it names (TerminateProcess), so a worker must never call it on the server.
+SIGNAL_ZERO_PROBES = os.name == "posix"
 
-    def watch() -> None:
-        while True:
-            try:
-                os.kill(server, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:  # the id now belongs to another user's process: the server is gone
-                os._exit(0)
-            time.sleep(1.0)
+
+def start_method() -> str:
+    """How worker processes start. ``forkserver`` on Linux: the server's process has threads (uvicorn, Gradio) that
+    a plain fork would copy half-way, and a forkserver shares the preloaded imports among the workers. ``spawn``
+    where there is no forkserver (Windows: ``get_all_start_methods()`` lists only ``spawn``) and on macOS, where
+    forking a process that has loaded Apple's system libraries (the forkserver, once it has imported torch) can
+    crash the child, which is why spawn is Python's default there. A spawned worker is a fresh Python that imports
+    torch and the app itself: it starts slower and shares no memory with the others."""
+    if "forkserver" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
+        return "forkserver"
+    return "spawn"
+
+
+def _watch_server(server: int) -> None:
+    """A worker ends when the server process ``server`` is gone, however it went (no orphaned workers). On POSIX it
+    probes that id once a second: with a forkserver the workers are the forkserver's children, so their parent's
+    id says nothing about the server. On Windows (spawn only) the server is the worker's parent, and the worker
+    waits on the parent's process handle instead."""
+    if SIGNAL_ZERO_PROBES:
+        def watch() -> None:
+            while True:
+                try:
+                    os.kill(server, 0)
+                except ProcessLookupError:
+                    os._exit(0)
+                except PermissionError:  # the id now belongs to another user's process: the server is gone
+                    os._exit(0)
+                time.sleep(1.0)
+    else:
+        parent = multiprocessing.parent_process()
+        if parent is None or parent.pid != server:
+            return  # not started by the server's pool (no parent to wait on): nothing to watch
+
+        def watch() -> None:
+            parent.join()  # returns once the parent process has ended
+            os._exit(0)
 
     threading.Thread(target=watch, name="convscope-server-watch", daemon=True).start()
 
@@ -109,7 +139,8 @@ def _start_worker(weights: str, server: int) -> None:
     global _classifier
     _watch_server(server)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops the workers
-    os.nice(WORKER_NICENESS)
+    if hasattr(os, "nice"):  # not on Windows: there the workers run at the server's priority
+        os.nice(WORKER_NICENESS)
     torch.set_num_threads(1)
     _classifier = load_classifier(weights)
     # Channels-last convolutions run this small network's forward pass about a third faster on a CPU; the results
@@ -170,9 +201,11 @@ class WorkPool:
     def _new_pool(self) -> Any:
         if self.workers == 0:
             return ThreadPoolExecutor(max_workers=4, thread_name_prefix="convscope-work")
-        # A forkserver, not fork: the server's process has threads (uvicorn, Gradio) that a fork would copy half-way.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        # A forkserver where it is safe, else spawn; never a plain fork (see start_method).
+        method = start_method()
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(PRELOAD)
         return ProcessPool(self.workers, initializer=_start_worker, initargs=(self.weights, os.getpid()),
                            context=context)
 
