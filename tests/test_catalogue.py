@@ -16,6 +16,7 @@ from demo.texts import catalogue
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+FILE_NAME = re.compile(r"\.(pdf|png|css|js|html|json|toml|py|md)$")  # "worksheet.pdf" is a file, not a key
 ALLOWED_TAGS = {"b", "i", "em", "sub", "sup", "br"}
 # Three words in a row, outside tags: a sentence (or a phrase) for people, not a CSS class or an attribute.
 WORDS = re.compile(r"[A-Za-z][a-z’']+[ ,:;]+[a-z’']+[ ,]+[a-z’']+")
@@ -111,8 +112,9 @@ def test_every_sentence_a_learner_reads_is_in_the_catalogue():
 
 
 def _code_strings() -> set[str]:
+    """Every string literal of demo/, and of the tools that print learners' pages (the worksheet)."""
     strings: set[str] = set()
-    for path in DEMO.rglob("*"):
+    for path in [*DEMO.rglob("*"), *(ROOT / "tools").glob("*.py")]:
         if path.suffix == ".py" and "texts" not in path.parts:
             strings |= {value for _, value in python_strings(path)}
             tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -130,7 +132,8 @@ def test_every_key_in_the_catalogue_is_used_and_every_key_used_exists():
     unused = sorted(key for key in keys if key not in used and key not in script_keys)
     assert not unused, unused
     sections = {key.rsplit(".", n)[0] for key in keys for n in range(1, key.count(".") + 1)}
-    named = {value for value in used if KEY.match(value) and value.split(".")[0] in {k.split(".")[0] for k in keys}}
+    named = {value for value in used if KEY.match(value) and value.split(".")[0] in {k.split(".")[0] for k in keys}
+             and not FILE_NAME.search(value)}
     assert named <= keys | sections, sorted(named - keys - sections)
 
 

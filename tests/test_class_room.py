@@ -218,6 +218,7 @@ def test_a_restart_with_the_room_db_keeps_the_gallery(browser, tmp_path):
     drawing = {"w": 280, "h": 280, "pen": 20, "strokes": examples[6]["strokes"]}
     with running_app(args) as url:
         wait_for_live_workers(url)
+        teacher_action(url, action="review_first", on=False)  # the nickname shows only once a drawing is shown
         with httpx.Client(base_url=url, timeout=60) as pupil:  # keeps the identity cookie, as a browser does
             pupil.post("/convscope/room/hello").raise_for_status()
             time.sleep(FIRST_SEND_AFTER_S)

@@ -50,6 +50,7 @@ def stored(drawing: dict) -> dict:
 @pytest.fixture
 def room(tmp_path):
     r = Room(tmp_path / "room.db", TOKEN)
+    r.set_review_first(False)  # a new room reviews first (tests/test_safe_defaults.py); these tests show at once
     yield r
     r.close()
 

@@ -17,8 +17,9 @@ Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with 
 * ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720 (the teacher's page), first the first
   screen with the network revealed up to pool1, then the Layer by layer tab with the same stages;
 * ``class_room.png``: the teacher's class room at 1280×720 after twelve pupils sent a drawing (the project's
-  example digits in their several styles, one with a mistaken "meant", one star), and ``pupil_phone.png``: a
-  pupil's 390×844 phone after sending one.
+  example digits in their several styles, one with a mistaken "meant", one star), as a teacher sees it: served on
+  every interface, so the join link shows this machine's network address, and *Review first* on (its default), nine
+  drawings revealed and three still waiting; and ``pupil_phone.png``: a pupil's 390×844 phone after sending one.
 """
 
 from __future__ import annotations
@@ -167,8 +168,12 @@ SENDS = [(0, 0, 0, "Ana"), (1, 1, 1, ""), (2, 0, 2, "Ben"), (3, 1, 3, "Chloé"),
          (2, 1, 2, "Ivy")]
 
 
+REVEALED = 9  # drawings the teacher has revealed in the picture; the rest still wait for review
+
+
 def class_room_page(browser, out: Path) -> None:
-    with running_app(CLASSROOM_ARGS) as url:
+    # --host 0.0.0.0, as a teacher starts it: the join link and its QR code carry the network address pupils use
+    with running_app([*CLASSROOM_ARGS, "--host", "0.0.0.0"]) as url:
         wait_for_live_workers(url)
         pupils = [httpx.Client(base_url=url, timeout=60) for _ in SENDS]
         for pupil in pupils:  # each pupil's page asks for its identity when it opens
@@ -183,6 +188,9 @@ def class_room_page(browser, out: Path) -> None:
         page = open_page(browser, teacher_url(url), width=1280, height=720)
         page.wait_for_function("() => document.querySelectorAll('#class-gallery [data-drawing]').length === 12",
                                timeout=30_000)
+        for _ in range(REVEALED):  # Review first is on: the teacher shows drawings one by one
+            page.locator('#class-gallery .class-drawing[data-revealed="false"] .reveal-drawing').first.click()
+            page.wait_for_timeout(400)
         page.evaluate("() => window.scrollBy(0, document.querySelector('#class-room').getBoundingClientRect().top"
                       " - 8)")
         page.screenshot(path=str(out / "class_room.png"))

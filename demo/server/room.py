@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS senders (
 );
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO settings VALUES ('version', 0), ('review_first', 0);
+-- A new room keeps every drawing back until the teacher reveals it (Review first): the first rude drawing or
+-- nickname then never reaches the projector unseen. The teacher may turn it off; a --room-db file keeps its choice.
+INSERT OR IGNORE INTO settings VALUES ('version', 0), ('review_first', 1);
 """
 COLUMNS = ("id", "created", "meant", "nickname", "label", "confidence", "digit_like", "revealed")
 STROKES_PER_STATE = 40  # drawings' strokes per state answer: a page opened on a full room gets it in pages
