@@ -8,16 +8,16 @@ Every sentence on the page is in the text catalogue's [worksheet] section (demo/
 words, so a teacher or a translator corrects it in one place; the two figures it quotes (the test accuracy, the
 training digits) are read from the network's training report, weights/cnn.json.
 
-The page is drawn the way the app's handout is (demo/views/handout_layout.py): one matplotlib Figure with an explicit
-PDF canvas (no pyplot, no rcParams), no Axes, positions in millimetres from the page's top-left corner, and text
-wrapped by its measured width. Its text is real text (matplotlib embeds the fonts with a ToUnicode map), so a PDF
-reader can search and copy it; it carries no creation date, so building it again gives the same file.
+The page is drawn the way the app's handout is (demo/views/handout_layout.py, whose text measurement and wrapping
+it uses): one matplotlib Figure with an explicit PDF canvas (no pyplot, no rcParams), no Axes, positions in
+millimetres from the page's top-left corner, and text wrapped by its measured width. Its text is real text
+(matplotlib embeds the fonts with a ToUnicode map), so a PDF reader can search and copy it; it carries no creation
+date, so building it again gives the same file.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import io
 import json
 import sys
@@ -26,13 +26,13 @@ from pathlib import Path
 
 from matplotlib.backends.backend_pdf import FigureCanvasPdf
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont, get_font
-from matplotlib.ft2font import LoadFlags
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from demo.core.paths import DEFAULT_WEIGHTS, PROJECT_ROOT
 from demo.texts import plain
+from demo.views import handout_layout
+from demo.views.handout_layout import MM_PER_PT, text_width
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "worksheet.pdf"
 # The training report beside the weights (demo/core/checkpoint.py's metadata_path), read without loading torch.
@@ -42,7 +42,6 @@ PAGE_W, PAGE_H = 210.0, 297.0  # A4 portrait, mm
 MARGIN = 15.0  # left and right
 TOP = BOTTOM = 12.0  # within what every office printer prints
 CONTENT_W = PAGE_W - 2 * MARGIN
-MM_PER_PT = 25.4 / 72
 LINE_SPACING = 1.2  # matplotlib's line height, in em, at linespacing 1
 TITLE, HEAD, BODY, SMALL = 18.0, 12.0, 10.5, 8.5  # font sizes, pt
 INK, GREY, RULE = "#111111", "#555555", "#999999"
@@ -61,28 +60,9 @@ QUESTIONS = ("worksheet.question_filter", "worksheet.question_pooling", "workshe
              "worksheet.question_class", "worksheet.question_last")
 
 
-@functools.cache
-def _advance(char: str, bold: bool) -> float:
-    """One character's advance in em, in the font matplotlib will embed."""
-    font = get_font(findfont(FontProperties(weight="bold" if bold else "normal")))
-    glyph = font.load_char(ord(char), flags=LoadFlags.NO_SCALE | LoadFlags.NO_HINTING)
-    return glyph.horiAdvance / font.units_per_EM
-
-
-def text_width(s: str, size: float, bold: bool = False) -> float:
-    """Width in mm of ``s`` at ``size`` pt (advances summed; kerning changes it by well under 1 %)."""
-    return sum(_advance(c, bold) for c in s) * size * MM_PER_PT
-
-
 def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
-    """Greedy word wrap to ``width`` mm, measured: a long question never runs off the page."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and text_width(f"{lines[-1]} {word}", size, bold) <= width:
-            lines[-1] += f" {word}"
-        else:
-            lines.append(word)
-    return lines
+    """Greedy word wrap to ``width`` mm, measured as the handout measures: a long question never runs off the page."""
+    return handout_layout.wrap(text, width, size, bold).split("\n")
 
 
 def line_height(size: float) -> float:

@@ -29,7 +29,7 @@ from demo.teaching.lessons import convolution as conv_lessons
 from demo.teaching.lessons import pooling as pool_lessons
 from demo.texts import plain
 from demo.views.glossary import glossary_html
-from demo.views.live import decode_input, encode_input  # noqa: F401  (tests import them from here)
+from demo.views.live import decode_input, encode_input, usual_top  # noqa: F401  (tests import them from here)
 from demo.views.tabs import (
     architecture,
     convolution,
@@ -202,7 +202,6 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
                                                mlp.report if mlp else None, load_calibration(str(clf.path))))
         plain_tab(tabs, "card", t)
         with gr.Tab(plain("page.lesson_tabs.tab_glossary"), id="glossary", elem_id="tab-glossary") as t:
-            calibration = load_calibration(str(clf.path))
-            gr.HTML(glossary_html(model, calibration["median_top_when_right"] if calibration else None))
+            gr.HTML(glossary_html(model, usual_top(clf)))  # the answer box's figure (demo/views/live.py)
         plain_tab(tabs, "glossary", t)
     return tabs
