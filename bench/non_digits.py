@@ -221,13 +221,17 @@ def _draw(strokes: list[Stroke], rng: np.random.Generator, tremor: float = 1.0, 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 
 
+FONT_FAMILIES = ("DejaVu", "Liberation")  # only these, so installing more fonts does not change the set
+
+
 @lru_cache(maxsize=1)
 def font_files() -> tuple[Path, ...]:
-    """Installed TrueType fonts with upright letters (no symbol/math fonts), sorted so runs are reproducible."""
+    """Installed DejaVu and Liberation TrueType fonts (no math font), sorted so runs are reproducible. The other
+    installed fonts are kept for the digits that measure (bench/font_digits.py)."""
     found: list[Path] = []
     for folder in FONT_DIRS:
         if folder.is_dir():
-            found += [p for p in folder.rglob("*.ttf") if "Math" not in p.name and "Symbol" not in p.name]
+            found += [p for p in folder.rglob("*.ttf") if p.name.startswith(FONT_FAMILIES) and "Math" not in p.name]
     return tuple(sorted(found))
 
 

@@ -33,7 +33,7 @@ DEVELOPER_CALLS = {"print", "add_argument", "ArgumentParser", "warn", "info", "w
 # in a file's metadata, SQL. The command lines (demo/__main__.py, evaluate.py, predict.py) speak to whoever runs them.
 FOR_OPERATORS = {("demo/core/checkpoint.py", "Rebuild it with: "), ("demo/core/digitness.py", "Rebuild it with: "),
                  ("demo/teaching/atlas.py", "Rebuild it with: "),
-                 ("demo/core/digitness.py", "sum of standardised class-conditional"),
+                 ("demo/core/digitness.py", "sum of standardised Mahalanobis distances"),
                  ("demo/server/room.py", "CREATE TABLE"), ("demo/server/room.py", "INSERT INTO")}
 COMMAND_LINES = {"demo/__main__.py", "demo/evaluate.py", "demo/predict.py"}
 SCRIPT_STRING = re.compile(r"""(['"`])((?:\\.|(?!\1).)*)\1""")

@@ -13,7 +13,7 @@ from demo.teaching.calibration import load_report
 from demo.views.glossary import TERMS, glossary_html
 
 TERM_ANCHORS = {"kernel", "filter", "channel", "feature-map", "activation", "logit", "softmax", "receptive-field",
-                "batch-norm"}
+                "batch-norm", "digit-likeness-score"}
 
 
 @pytest.fixture(scope="module")

@@ -199,7 +199,8 @@ def test_footer_has_test_accuracy_and_date(pdf_a, clf):
     text = flat(pdf_texts(pdf_a))
     assert f"Test accuracy {100 * clf.report['test_accuracy']:.2f} %" in text
     assert DATE.isoformat() in text
-    assert "Not a digit?" not in text  # a real MNIST digit is not flagged
+    assert "This does not look like a digit" not in text  # a real MNIST digit is not flagged
+    assert "close enough to the typical digits" in text
 
 
 def test_not_a_digit_is_said_on_the_page(clf):
@@ -210,7 +211,7 @@ def test_not_a_digit_is_said_on_the_page(clf):
     assert clf.digitness is not None
     assert not clf.digitness.digit_like(clf.digitness.score(activations))
     text = flat(pdf_texts(handout_pdf(clf, square, title="Class 4B: a square", date=DATE)))
-    assert "Not a digit?" in text and "take the answer with care" in text
+    assert "This does not look like a digit" in text and "do not trust the answer too much" in text
     assert "Class 4B: a square" in text
 
 

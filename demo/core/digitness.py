@@ -4,21 +4,25 @@ The CNN was trained on digits only, so it answers a letter, a smiley or a scribb
 (the largest probability flags only about 45 % of non-digits at a 2 % false-flag rate). Its *features* know better:
 a non-digit drives the hidden layers into patterns no training digit produced. The score measures that:
 
-* for each of four stages (relu1, relu2, relu3: their channel means, i.e. the average response of every filter;
-  relu4: the 128 values of the last hidden layer), the Mahalanobis distance to the nearest digit class, with
-  class means and one shared covariance fitted on MNIST training digits (as stored, as redrawn on a canvas, and as
-  passed through the app's preprocessing). Early stages catch odd ink and textures (blobs, dots, grids, long
-  straight lines), the last stage catches odd shapes made of digit-like strokes (letters, stars, checks);
+* for each of four stages (relu1, relu2, relu3: their channel means, i.e. the average response of every filter,
+  square-rooted so that a few very strong responses weigh less; relu4: the 128 values of the last hidden layer), the
+  Mahalanobis distance to the nearest of 16 reference points per digit class, with one shared covariance, fitted on
+  digits only: MNIST training digits (as stored, as redrawn on a canvas, through the app's preprocessing) and the
+  same digits as other writers and collections give them (a flag and a foot on a 1, a bar on a 7, wider
+  proportions, a coarse scanned grid: bench/writer_variants.py). Several points per class, not one mean, because a
+  class has several ways of being written: one mean widened to cover them all would let more non-digits through.
+  Early stages catch odd ink and textures (blobs, dots, grids, long straight lines), the last stage catches odd
+  shapes made of digit-like strokes (letters, stars, checks);
 * ``logsumexp(logits)``, how strongly the classifier responds at all: the negative of the energy score of Liu et al.
   (2020), ``E = -logsumexp(logits)``, so a low energy counts as digit-like;
 * each term standardised by its median and spread on training digits, sign flipped (higher = more digit-like), and
-  summed. The threshold is the 1 % quantile of the sum on canvas-style redrawn MNIST *training* digits that were
-  not used to fit the statistics. No non-digit was used to fit anything: the method cannot have learned the test
+  summed. The threshold is the 2 % quantile of the sum on MNIST *training* digits drawn in those same ways but not
+  used to fit the statistics. No non-digit was used to fit anything: the method cannot have learned the test
   families (see tools/fit_digitness.py, bench/not_a_digit.py).
 
 All numbers live in ``weights/digitness.safetensors`` (tensors + header metadata); ``weights/digitness.json`` beside
-it is the human-readable report (calibration figures, the command). Scoring one drawing costs a few hundred
-multiply-adds per class and stage: well under a millisecond on one core.
+it is the human-readable report (calibration figures, the command). Scoring one drawing costs a few tens of
+thousands of multiply-adds: well under a millisecond on one core.
 
     from demo.core.digitness import load_digitness
     dn = load_digitness()                      # weights/digitness.safetensors
@@ -41,7 +45,7 @@ import numpy as np
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "weights" / "digitness.safetensors"
 META_KEY = "convscope_digitness"
-METHOD = "sum of standardised class-conditional Mahalanobis distances (relu1-3 channel means, relu4) + energy"
+METHOD = "sum of standardised Mahalanobis distances to the nearest points per class (√ relu1-3 means, relu4) + energy"
 # Stages whose channel means (or, for relu4, whose values) are scored. All are recorded by Classifier.forward_staged.
 STAGES = ("relu1", "relu2", "relu3", "relu4")
 ENERGY = "energy"
@@ -64,7 +68,7 @@ def stage_features(activations: Mapping[str, np.ndarray], stages: tuple[str, ...
 @dataclass
 class Digitness:
     stages: tuple[str, ...]
-    means: dict[str, np.ndarray]  # stage -> (10, C) class means, already multiplied by ``chol``
+    means: dict[str, np.ndarray]  # stage -> (M, C) reference points (M/10 per class), already multiplied by ``chol``
     chol: dict[str, np.ndarray]  # stage -> (C, C) L with L @ L.T = inverse shared covariance
     fc2_weight: np.ndarray  # (10, 128): the classifier's last layer, for the energy term
     fc2_bias: np.ndarray  # (10,)
@@ -72,14 +76,18 @@ class Digitness:
     spread: dict[str, float]  # term -> standard deviation of the term on training digits
     threshold: float  # scores below this are "not a digit"
     info: dict[str, Any]  # the rest of the header metadata (method, classifier hash, calibration figures)
+    rooted: tuple[str, ...] = ()  # stages whose features are square-rooted before the distance
 
     def terms(self, feats: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Each term, standardised, higher = more digit-like; (N,) arrays for (N, C) features, () for (C,)."""
         out: dict[str, np.ndarray] = {}
         for s in self.stages:
-            z = np.asarray(feats[s], dtype=np.float64) @ self.chol[s]  # whitened by the shared covariance
+            x = np.asarray(feats[s], dtype=np.float64)
+            if s in self.rooted:
+                x = np.sqrt(np.maximum(x, 0))  # ReLU outputs: never negative, the guard only absorbs rounding
+            z = x @ self.chol[s]  # whitened by the shared covariance
             m = self.means[s]
-            # squared Mahalanobis distance to every class mean, expanded so one matrix product does all classes
+            # squared Mahalanobis distance to every reference point, expanded so one matrix product does them all
             d2 = (z * z).sum(-1)[..., None] - 2 * z @ m.T + (m * m).sum(-1)
             out[s] = (-d2.min(-1) - self.centre[s]) / self.spread[s]
         logits = np.asarray(feats["relu4"], dtype=np.float64) @ self.fc2_weight.T + self.fc2_bias
@@ -135,10 +143,11 @@ def load_digitness(path: str | Path | None = None) -> Digitness:
             centre={k: float(v) for k, v in meta["centre"].items()},
             spread={k: float(v) for k, v in meta["spread"].items()},
             threshold=float(meta["threshold"]),
-            info={k: v for k, v in meta.items() if k not in ("stages", "centre", "spread", "threshold")},
+            info={k: v for k, v in meta.items() if k not in ("stages", "centre", "spread", "threshold", "rooted")},
+            rooted=tuple(meta.get("rooted", ())),
         )
     except (SafetensorError, OSError, ValueError, KeyError, TypeError) as error:
         raise DigitnessError(f"digitness file {path} is unreadable or incomplete ({error}). {fix}") from error
-    if set(dn.centre) != {*stages, ENERGY} or not np.isfinite(dn.threshold):
+    if set(dn.centre) != {*stages, ENERGY} or not set(dn.rooted) <= set(stages) or not np.isfinite(dn.threshold):
         raise DigitnessError(f"digitness file {path} has inconsistent metadata. {fix}")
     return dn

@@ -23,6 +23,7 @@ TERMS = (
     ("batch-norm", "glossary.batch_norm_term", "glossary.batch_norm"),
     ("logit", "glossary.logit_term", "glossary.logit"),
     ("softmax", "glossary.softmax_term", "glossary.softmax"),
+    ("digit-likeness-score", "glossary.digit_likeness_term", "glossary.digit_likeness"),
 )
 
 

@@ -91,8 +91,11 @@ def digit_or_not_html(input28: np.ndarray | None, clf: Classifier) -> str:
                f'{say("tabs.digit_or_not.digits")}</span>'
                f'<span class="key"><span class="swatch" style="background:{theme.MLP_COLOUR}"></span>'
                f'{say("tabs.digit_or_not.not_digits")}</span>')
-        shares = say("tabs.digit_or_not.shares", digits_set=dist["digits_set"],
-                     digits_below=f"{100 * dist['digits_flagged']:.1f}", non_digits_set=dist["non_digits_set"],
+        # the sets' names for learners; how they were made (files, seeds) stays in weights/digitness.json
+        digits_set = say("tabs.digit_or_not.digits_set", count=sum(dist["digits"]))
+        non_digits_set = say("tabs.digit_or_not.non_digits_set", count=sum(dist["non_digits"]))
+        shares = say("tabs.digit_or_not.shares", digits_set=digits_set,
+                     digits_below=f"{100 * dist['digits_flagged']:.1f}", non_digits_set=non_digits_set,
                      non_digits_below=f"{100 * dist['non_digits_flagged']:.1f}")
         body += (f'<div class="charts">{histogram_svg(dist, score, threshold)}'
                  f'<div class="view-note">{key} {shares}</div></div>')
