@@ -163,7 +163,8 @@ def test_a_crash_in_one_request_leaves_the_others_and_the_next_unharmed(real_clf
             elif faulty:  # /draw: the views stay as they were, the notice says what happened
                 assert kind == "complete", payload
                 assert all(is_skip(output) for output in payload[:5]), payload[:5]
-                assert html.escape(demo.views.live.BUG_MESSAGE) in payload[5] and "warning" in payload[5], payload[5]
+                bug = html.escape(str(demo.views.live.BUG_MESSAGE))
+                assert bug in payload[5] and "warning" in payload[5], payload[5]
                 assert "injected fault" not in payload[5]
             else:
                 assert kind == "complete" and shown_label(payload[0]) == digit, (digit, payload[0])

@@ -391,7 +391,7 @@ def test_digit_or_not_says_where_its_line_was_set():
     report = json.loads((WEIGHTS_DIR / "digitness.json").read_text())
     assert report["quantile"] == 0.02 and report["calibration"]["flagged"] == pytest.approx(0.02, abs=0.001)
     assert any("restyled" in name for name in report["calibration"]["sets"])
-    text = visible_text(explanations.DIGIT_OR_NOT)
+    text = visible_text(str(explanations.DIGIT_OR_NOT))
     assert "about 2 in 100 example digits, ones not used to find the typical digits" in text
     assert "an O read as a 0, usually passes" in text
 

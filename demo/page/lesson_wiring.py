@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from demo.texts import say
+from demo.texts import Later, say
 from demo.views.live import ViewUpdate, decode_input, encode_input
 
 log = logging.getLogger("convscope")
@@ -23,7 +23,8 @@ log = logging.getLogger("convscope")
 LAYERS = "layers"  # the always-live feature maps tab: nothing extra to compute
 NETWORK = "network"  # classroom mode's layer-by-layer tab
 RECOMPUTED = ["recomputed-lesson"]  # the class of tabs recomputed after each drawing (demo/page/static/pad.js looks)
-ERROR_HTML = f'<div class="lesson notice warning" data-state="error">{say("page.lesson_wiring.lesson_failed")}</div>'
+ERROR_HTML = Later(lambda: f'<div class="lesson notice warning" data-state="error">'
+                           f'{say("page.lesson_wiring.lesson_failed")}</div>')
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Lesson:
             return self.compute(input28, **{name: values[c] for name, c in self.controls.items()})
         except Exception:  # a broken lesson must not cost the page its live views
             log.exception("lesson %s failed", self.name)
-            return ERROR_HTML
+            return str(ERROR_HTML)
 
 
 @dataclass

@@ -55,7 +55,7 @@ async def pooled(pool: WorkPool, work: Callable[..., Any], *args: Any,
         return JSONResponse({"error": error.message}, status_code=500)
     except Exception:  # a bug in the work: logged, answered, never a hang
         log.exception("unexpected error in %s", getattr(work, "__name__", work))
-        return JSONResponse({"error": WORKER_LOST_MESSAGE}, status_code=500)
+        return JSONResponse({"error": str(WORKER_LOST_MESSAGE)}, status_code=500)
     return answer(result)
 
 

@@ -40,8 +40,16 @@ from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
 log = logging.getLogger("convscope")
 
 TOKEN_HEADER = "X-Teacher-Token"
-NOT_TEACHER = {"error": plain("server.room_routes.not_teacher")}
-NO_IDENTITY = {"error": plain("server.room_routes.no_identity"), "identity": "missing"}
+
+
+def not_teacher() -> dict[str, str]:
+    return {"error": plain("server.room_routes.not_teacher")}
+
+
+def no_identity() -> dict[str, str]:
+    return {"error": plain("server.room_routes.no_identity"), "identity": "missing"}
+
+
 QR_QUIET_ZONE = 2  # modules of white around the code (4 is the standard; 2 scans well from a screen)
 
 
@@ -66,7 +74,7 @@ def guarded(route: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitabl
                                 headers={"Retry-After": "1"})
         except Exception:
             log.exception("unexpected error in the class room's %s", route.__name__)
-            return JSONResponse({"error": WORKER_LOST_MESSAGE}, status_code=500)
+            return JSONResponse({"error": str(WORKER_LOST_MESSAGE)}, status_code=500)
     return run
 
 
@@ -124,7 +132,7 @@ class RoomRoutes:
         raw = await request.body()
         sender = identity.verify(self.secret, request.cookies.get(identity.COOKIE))
         if sender is None:
-            return JSONResponse(NO_IDENTITY, status_code=401)
+            return JSONResponse(no_identity(), status_code=401)
         if sender.age() < identity.FIRST_SEND_AFTER_S:
             wait = identity.FIRST_SEND_AFTER_S - sender.age()
             message = plain("server.room_routes.first_send_wait", seconds=math.ceil(wait))
@@ -150,7 +158,7 @@ class RoomRoutes:
 
     async def state(self, request: Request) -> Response:
         if not self.is_teacher(request):
-            return JSONResponse(NOT_TEACHER, status_code=403)
+            return JSONResponse(not_teacher(), status_code=403)
         try:
             version = int(request.query_params["version"]) if "version" in request.query_params else None
             have = int(request.query_params.get("have", 0))
@@ -166,13 +174,13 @@ class RoomRoutes:
 
     async def join(self, request: Request) -> Response:
         if not self.is_teacher(request):
-            return JSONResponse(NOT_TEACHER, status_code=403)
+            return JSONResponse(not_teacher(), status_code=403)
         join_url = self.room.join_url
         return JSONResponse({"join_url": join_url, "qr_svg": qr_svg(join_url) if join_url else ""})
 
     async def teacher(self, request: Request) -> Response:
         if not self.is_teacher(request):
-            return JSONResponse(NOT_TEACHER, status_code=403)
+            return JSONResponse(not_teacher(), status_code=403)
         message = await run_in_threadpool(json_object, await request.body())
         name = message.get("action")
         action = self.actions.get(name) if isinstance(name, str) else None

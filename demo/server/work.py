@@ -46,7 +46,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from demo.texts import plain
+from demo.texts import Later, plain
 
 log = logging.getLogger("convscope")
 
@@ -67,8 +67,8 @@ class Busy(Exception):
     """A job refused before it ran: ``message`` is for the user, ``retry_after`` in seconds."""
 
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(str(message))
+        self.message = str(message)  # made now, in the language of the request it answers
         self.retry_after = retry_after
 
 
@@ -76,14 +76,15 @@ class JobFailed(Exception):
     """A job that ran past its time limit, or whose workers died: ``message`` is for the user."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(str(message))
+        self.message = str(message)  # made now, in the language of the request it answers
 
 
-BUSY_MESSAGE = plain("server.work.busy")
-RECOVERING_MESSAGE = plain("server.work.recovering")
-TIMED_OUT_MESSAGE = plain("server.work.timed_out")
-WORKER_LOST_MESSAGE = plain("server.work.worker_lost")
+# Made when used, in the language of the request they answer (str() them for JSON).
+BUSY_MESSAGE = Later(lambda: plain("server.work.busy"))
+RECOVERING_MESSAGE = Later(lambda: plain("server.work.recovering"))
+TIMED_OUT_MESSAGE = Later(lambda: plain("server.work.timed_out"))
+WORKER_LOST_MESSAGE = Later(lambda: plain("server.work.worker_lost"))
 
 
 # POSIX probes a process with signal 0 (os.kill(pid, 0) sends nothing). Windows has no such probe: there os.kill

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from demo.core.model import MNIST_MEAN, MNIST_STD
 from demo.core.preprocess import MNIST_BOX
-from demo.texts import say
+from demo.texts import Later, localised, say
 
 MINUS = "−"  # the typographic minus, in every number the page shows
 
@@ -20,18 +20,20 @@ def signed(value: float, digits: int = 2, plus: bool = False) -> str:
     if round(value, digits) == 0:
         value = 0.0
     text = f"{value:+.{digits}f}" if plus else f"{value:.{digits}f}"
-    return text.replace("-", MINUS)
+    return localised(text).replace("-", MINUS)
 
 
 def percent(fraction: float, digits: int = 1) -> str:
-    return f"{100 * fraction:.{digits}f} %"
+    return localised(f"{100 * fraction:.{digits}f}") + " %"
 
 
 BACKGROUND = (0 - MNIST_MEAN) / MNIST_STD  # the black background after the network's normalisation
 INK = (1 - MNIST_MEAN) / MNIST_STD  # white ink after it
 
-IMAGE_AS_NUMBERS = say("explain.image_as_numbers", box=MNIST_BOX, mean=f"{MNIST_MEAN:g}", std=f"{MNIST_STD:g}",
-                       background=signed(BACKGROUND), ink=signed(INK))
+# Texts without arguments, made when used (Later), so each is in the language of the page that shows it.
+IMAGE_AS_NUMBERS = Later(lambda: say("explain.image_as_numbers", box=MNIST_BOX, mean=localised(f"{MNIST_MEAN:g}"),
+                                     std=localised(f"{MNIST_STD:g}"),
+                                     background=signed(BACKGROUND), ink=signed(INK)))
 
 
 def layers(first_kernel: int) -> str:
@@ -39,14 +41,14 @@ def layers(first_kernel: int) -> str:
     return say("explain.layers", first_kernel=first_kernel)
 
 
-CONVOLUTION = say("explain.convolution")
+CONVOLUTION = Later(lambda: say("explain.convolution"))
 # Batch normalisation, named wherever the shipped weights are shown.
-BATCH_NORM = say("explain.batch_norm")
-LEARNED_KERNEL_NOTE = say("explain.learned_kernel_note", background=signed(BACKGROUND), ink=signed(INK),
-                          batch_norm=BATCH_NORM)
-POOLING = say("explain.pooling")
-ONE_VALUE = say("explain.one_value", batch_norm=BATCH_NORM)
-CONV1_PADDING_NOTE = say("explain.conv1_padding_note", background=signed(BACKGROUND))
+BATCH_NORM = Later(lambda: say("explain.batch_norm"))
+LEARNED_KERNEL_NOTE = Later(lambda: say("explain.learned_kernel_note", background=signed(BACKGROUND),
+                                        ink=signed(INK), batch_norm=BATCH_NORM))
+POOLING = Later(lambda: say("explain.pooling"))
+ONE_VALUE = Later(lambda: say("explain.one_value", batch_norm=BATCH_NORM))
+CONV1_PADDING_NOTE = Later(lambda: say("explain.conv1_padding_note", background=signed(BACKGROUND)))
 
 
 def _shift_figures(shift: dict[str, list[float]]) -> str:
@@ -98,7 +100,7 @@ def architecture(first_field: int, last_field: int) -> str:
     return say("explain.architecture", first_field=first_field, last_field=last_field)
 
 
-MODEL_CARD = say("explain.model_card")
+MODEL_CARD = Later(lambda: say("explain.model_card"))
 
 
 def calibration_note(calibration: dict, smoothing: float | None) -> str:
@@ -122,6 +124,6 @@ def training_loss_note(label_smoothing: float, floor: float) -> str:
     return say("explain.training_loss", smoothing=f"{label_smoothing:g}", floor=f"{floor:.2f}")
 
 
-CONFIDENCE_NOTE = say("explain.confidence")
-NOT_A_DIGIT = say("explain.not_a_digit")
-DIGIT_OR_NOT = say("explain.digit_or_not")
+CONFIDENCE_NOTE = Later(lambda: say("explain.confidence"))
+NOT_A_DIGIT = Later(lambda: say("explain.not_a_digit"))
+DIGIT_OR_NOT = Later(lambda: say("explain.digit_or_not"))

@@ -5,6 +5,21 @@ placeholders with figures from the model and the data. This is the lowest layer:
 nothing of the app.
 """
 
-from .catalogue import LANGUAGE, entries, for_script, keys, plain, say
+from .catalogue import (
+                        LANGUAGE,
+                        LANGUAGES,
+                        Later,
+                        current_language,
+                        entries,
+                        for_script,
+                        keys,
+                        language_names,
+                        localised,
+                        plain,
+                        say,
+                        use_language,
+)
+from .choice import chosen_language
 
-__all__ = ["LANGUAGE", "entries", "for_script", "keys", "plain", "say"]
+__all__ = ["LANGUAGE", "LANGUAGES", "Later", "chosen_language", "current_language", "entries", "for_script", "keys",
+           "language_names", "localised", "plain", "say", "use_language"]

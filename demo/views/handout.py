@@ -33,7 +33,6 @@ from demo.texts import plain
 
 from .handout_layout import DPI, draw_handout
 
-DEFAULT_TITLE = plain("views.handout.title")
 # Below one grey level of an 8-bit picture: nothing a printer (or the model, in practice) would see.
 BLANK_LEVEL = 1 / 255
 PNG_SIZE = (1654, 2339)  # A4 at 200 dpi, as printers and PDF tools round it
@@ -98,7 +97,8 @@ def _stage_panel(name: str, module: nn.Module, values: np.ndarray, previous: str
     return Panel(name, heading, caption, values, kind == CONV or bool((values < 0).any()))
 
 
-def _walk(clf: Classifier, input28: np.ndarray | None, title: str, date: dt.date | None) -> Walk:
+def _walk(clf: Classifier, input28: np.ndarray | None, title: str | None, date: dt.date | None) -> Walk:
+    title = plain("views.handout.title") if title is None else title  # the default, in the language of the moment
     if input28 is None:
         raise NothingDrawnError(plain("views.handout.nothing_drawn"))
     x = np.asarray(input28, dtype=np.float32)
@@ -170,7 +170,7 @@ def _footer(clf: Classifier, date: dt.date) -> str:
     return " · ".join(parts)
 
 
-def handout_png(clf: Classifier, input28: np.ndarray | None, *, title: str = DEFAULT_TITLE,
+def handout_png(clf: Classifier, input28: np.ndarray | None, *, title: str | None = None,
                 date: dt.date | None = None) -> bytes:
     """The handout as a PNG, A4 portrait at 200 dpi (1654×2339 px). ``date`` defaults to today.
 
@@ -189,7 +189,7 @@ def handout_png(clf: Classifier, input28: np.ndarray | None, *, title: str = DEF
     return buffer.getvalue()
 
 
-def handout_pdf(clf: Classifier, input28: np.ndarray | None, *, title: str = DEFAULT_TITLE,
+def handout_pdf(clf: Classifier, input28: np.ndarray | None, *, title: str | None = None,
                 date: dt.date | None = None) -> bytes:
     """The handout as a one-page A4 PDF with vector, searchable text. ``date`` defaults to today.
 

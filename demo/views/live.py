@@ -22,7 +22,7 @@ from demo.core.image_file import open_image
 from demo.core.preprocess import InvalidImageError
 from demo.core.strokes import InvalidDrawingError, parse_drawing
 from demo.teaching.calibration import load_report as load_calibration
-from demo.texts import plain
+from demo.texts import Later, plain
 
 from . import overview, panels
 
@@ -32,8 +32,8 @@ log = logging.getLogger("convscope")
 # The overview came last, so programs that read the first six by position still get the same views.
 LIVE_VIEWS = ("prediction", "probabilities", "model_input", "feature_maps", "pooled_maps", "notice", "overview")
 ALWAYS_SENT = ("prediction", "notice")  # small, and the page needs them (the answer, its data-seq; any problem)
-BUG_MESSAGE = plain("views.live.bug")
-GONE_MESSAGE = plain("views.live.gone")
+BUG_MESSAGE = Later(lambda: plain("views.live.bug"))  # made when used: in the language of the request
+GONE_MESSAGE = Later(lambda: plain("views.live.gone"))
 
 
 class UnusableFileError(ValueError):
@@ -143,7 +143,7 @@ def guarded_views(work: Callable[..., ViewUpdate], *args: Any) -> ViewUpdate:
         return work(*args)
     except Exception:  # one broken request must not cost the user their page
         log.exception("unexpected error in %s", getattr(work, "__name__", work))
-        return kept_views(BUG_MESSAGE)
+        return kept_views(str(BUG_MESSAGE))
 
 
 def _file_name(source: str | bytes) -> str:

@@ -82,7 +82,7 @@ def one_value_html(input28: np.ndarray | None, clf: Classifier, layer: str, chan
         check = f'<div class="check">{own_value}</div>'
     notes = [html.escape(input_note(ov))]
     if ov.input_scale is not None:
-        notes.append(explanations.CONV1_PADDING_NOTE)
+        notes.append(str(explanations.CONV1_PADDING_NOTE))
     input_caption = say("tabs.one_value.input_caption", stage=ov.input_stage, channel=shown, rows=h, cols=w)
     body = (f'<div class="conv-row"><figure><figcaption>{input_caption}</figcaption>{where}'
             f'<div class="layer-caption">{scale}</div></figure>'
