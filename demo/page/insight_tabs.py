@@ -37,6 +37,7 @@ from demo.views.tabs.learning import learning_html
 from demo.views.tabs.nearest import nearest_html
 
 from .assets import asset
+from .language import in_request_language
 from .lesson_wiring import RECOMPUTED, Lesson, LessonTabs, follow, plain_tab, register
 
 log = logging.getLogger("convscope")
@@ -235,8 +236,8 @@ def _handout_tab(tabs: LessonTabs, clf: Classifier) -> None:
                                             value=str(path), visible=True)}
 
     # One handout at a time per copy of the app: a class pressing at once queues rather than slowing live drawing.
-    make.click(made, inputs={kind, tabs.current}, outputs=[status, download], api_visibility="private",
-               concurrency_limit=1, concurrency_id="handout")
+    make.click(in_request_language(made), inputs={kind, tabs.current}, outputs=[status, download],
+               api_visibility="private", concurrency_limit=1, concurrency_id="handout")
 
 
 def add_insight_tabs(tabs: LessonTabs, clf: Classifier, insights: Insights | None) -> None:

@@ -18,6 +18,8 @@ import numpy as np
 from demo.texts import Later, say
 from demo.views.live import ViewUpdate, decode_input, encode_input
 
+from .language import in_request_language
+
 log = logging.getLogger("convscope")
 
 LAYERS = "layers"  # the always-live feature maps tab: nothing extra to compute
@@ -96,10 +98,10 @@ def register(tabs: LessonTabs, lesson: Lesson, tab: gr.Tab) -> None:
     def opened(values: dict[Any, Any]) -> dict[Any, Any]:
         return {lesson.html: computed(values), tabs.active: lesson.name}
 
-    tab.select(opened, inputs=inputs, outputs=[lesson.html, tabs.active], show_progress="hidden",
+    tab.select(in_request_language(opened), inputs=inputs, outputs=[lesson.html, tabs.active], show_progress="hidden",
                api_visibility="private")
     for control in lesson.controls.values():
-        control.change(computed, inputs=inputs, outputs=lesson.html, show_progress="hidden",
+        control.change(in_request_language(computed), inputs=inputs, outputs=lesson.html, show_progress="hidden",
                        api_visibility="private", trigger_mode="always_last")
 
 

@@ -32,6 +32,7 @@ from demo.views.live import (
 )
 from demo.views.tabs.inspector import inspector_html
 
+from .language import in_request_language
 from .layout import INSPECTOR_CLOSED, PageLayout
 
 log = logging.getLogger("convscope")
@@ -117,21 +118,22 @@ class PageHandlers:
 def wire_events(page: PageLayout, handlers: PageHandlers) -> None:
     """Connects the components to the handlers (inside the page's ``gr.Blocks``)."""
     tabs = page.tabs
-    page.pad.change(handlers.on_pad, inputs={page.pad, *tabs.inputs}, outputs=page.page_outputs,
+    page.pad.change(in_request_language(handlers.on_pad), inputs={page.pad, *tabs.inputs}, outputs=page.page_outputs,
                     api_visibility="private", trigger_mode="always_last", show_progress="hidden",
                     concurrency_limit=None)
-    page.upload.upload(handlers.on_file, inputs={page.upload, *tabs.inputs}, outputs=[*page.page_outputs, page.upload],
-                       api_visibility="private", show_progress="hidden")
-    page.inspect_request.change(handlers.on_inspect, inputs={page.inspect_request, tabs.current},
+    page.upload.upload(in_request_language(handlers.on_file), inputs={page.upload, *tabs.inputs},
+                       outputs=[*page.page_outputs, page.upload], api_visibility="private", show_progress="hidden")
+    page.inspect_request.change(in_request_language(handlers.on_inspect), inputs={page.inspect_request, tabs.current},
                                 outputs=page.inspector, api_visibility="private", trigger_mode="always_last",
                                 show_progress="hidden")
     if page.samples is not None:
-        page.samples.select(handlers.on_sample, inputs=tabs.inputs, outputs=page.page_outputs,
+        page.samples.select(in_request_language(handlers.on_sample), inputs=tabs.inputs, outputs=page.page_outputs,
                             api_visibility="private", show_progress="hidden")
     # For programs (and bench/load.py): the same work as the pad's event, without the page's lesson state.
-    page.api_draw_button.click(handlers.draw, inputs=page.api_drawing, outputs=page.live_views, api_name="draw",
-                               concurrency_limit=None)
-    page.api_button.click(handlers.predict, inputs=page.api_file, outputs=page.api_result, api_name="predict")
+    page.api_draw_button.click(in_request_language(handlers.draw), inputs=page.api_drawing, outputs=page.live_views,
+                               api_name="draw", concurrency_limit=None)
+    page.api_button.click(in_request_language(handlers.predict), inputs=page.api_file, outputs=page.api_result,
+                          api_name="predict")
 
 
 def lesson_input(text: str | None) -> str | None:

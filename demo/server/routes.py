@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demo.core.strokes import MAX_JSON_CHARS
 from demo.texts import plain
 
+from .language import RequestLanguage
 from .live_route import LiveRoutes
 from .room import Room
 from .room_routes import RoomRoutes, guarded
@@ -150,7 +151,7 @@ def convscope_routes(pool: WorkPool, room: Room | None = None) -> list[BaseRoute
 
 def app_kwargs(pool: WorkPool | None, room: Room | None = None) -> dict[str, Any]:
     """What ``gr.Blocks.launch(app_kwargs=...)`` needs to serve ConvScope's routes and cap every body."""
-    kwargs: dict[str, Any] = {"middleware": [Middleware(BodyLimit)]}
+    kwargs: dict[str, Any] = {"middleware": [Middleware(BodyLimit), Middleware(RequestLanguage)]}
     if pool is not None:
         kwargs["routes"] = convscope_routes(pool, room)
     return kwargs

@@ -46,7 +46,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from demo.texts import Later, plain
+from demo.texts import Later, current_language, plain, use_language
 
 log = logging.getLogger("convscope")
 
@@ -149,9 +149,17 @@ def _start_worker(weights: str, server: int) -> None:
     _classifier.model.to(memory_format=torch.channels_last)
 
 
-def _in_worker(work: Callable[..., Any], *args: Any) -> Any:
-    """Runs ``work(classifier, *args)`` in a worker process, with that worker's own model."""
-    return work(_classifier, *args)
+def _in_worker(work: Callable[..., Any], language: str, *args: Any) -> Any:
+    """Runs ``work(classifier, *args)`` in a worker process, with that worker's own model, in ``language`` (the
+    language of the request it answers: a context variable does not cross into another process by itself)."""
+    with use_language(language):
+        return work(_classifier, *args)
+
+
+def _in_language(language: str, work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)`` in ``language``, for a thread of the in-process pool (threads do not inherit it either)."""
+    with use_language(language):
+        return work(*args)
 
 
 def _no_work(clf: Any) -> None:
@@ -212,13 +220,14 @@ class WorkPool:
 
     def _schedule(self, work: Callable[..., Any], args: tuple) -> Future:
         pool = self._pool
+        language = current_language()
         if self.workers == 0:
-            return pool.submit(work, self.clf, *args)
+            return pool.submit(_in_language, language, work, self.clf, *args)
         try:
-            return pool.schedule(_in_worker, (work, *args), timeout=self.timeout_s)
+            return pool.schedule(_in_worker, (work, language, *args), timeout=self.timeout_s)
         except RuntimeError:  # the pool broke meanwhile (see _replace_pool): this job goes to a new one
             self._replace_pool(pool)
-            return self._pool.schedule(_in_worker, (work, *args), timeout=self.timeout_s)
+            return self._pool.schedule(_in_worker, (work, language, *args), timeout=self.timeout_s)
 
     def _replace_pool(self, broken: Any) -> None:
         """A new pool in place of ``broken``. pebble replaces a dead worker by itself, but gives up on the whole pool
