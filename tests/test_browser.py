@@ -79,6 +79,22 @@ def test_drawn_digits_are_read_live(page, clf):
     assert sum(n > 0 for n in long_strokes_updated) >= len(DRAWN_DIGITS) - 1, long_strokes_updated
 
 
+def test_the_settled_answer_is_announced_once_to_screen_readers(page):
+    region = page.locator("#answer-announcement")
+    assert region.get_attribute("aria-live") == "polite" and region.get_attribute("role") == "status"
+    assert region.inner_text() == ""  # an empty pad says nothing
+    draw_strokes(page, example_strokes_unit(4, 0))
+    wait_settled(page)
+    expected = page.locator("#prediction").get_attribute("data-announce")
+    assert expected.startswith("The network reads 4, with ") and expected.endswith(" % softmax probability.")
+    page.wait_for_function("e => document.querySelector('#answer-announcement').textContent === e", arg=expected,
+                           timeout=5000)
+    # said once: it stays the same sentence (a live region speaks when its text changes)
+    page.wait_for_timeout(1000)
+    assert region.inner_text() == expected
+    clear(page)
+
+
 def test_maps_are_labelled_with_layer_and_shape(page):
     draw_strokes(page, example_strokes_unit(8))
     wait_settled(page)

@@ -35,6 +35,7 @@ def test_the_live_route_answers_in_the_browser_s_language(app_server, drawing):
     assert "Softmax-Wahrscheinlichkeit" in german and "," in german.split(" % Softmax")[0][-6:]
     assert "probabilidad softmax" in spanish  # the switch's cookie beats the browser's language
     assert 'data-label="3"' in english and 'data-label="3"' in german  # only the words change
+    assert 'data-announce="Das Netz liest eine 3, mit ' in german  # the screen reader's sentence too
 
 
 def test_a_lang_link_answers_in_it_and_remembers_it(app_server):

@@ -30,6 +30,9 @@ from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
 
 PAGE_CSS = "\n".join(asset(name) for name in ("app.css", "overview.css", "inspector.css", "insights.css"))
 INSPECTOR_JS = asset("inspector.js")
+ANNOUNCE_JS = asset("announce.js")
+ANNOUNCER_HTML = ('<div id="answer-announcement" class="visually-hidden" role="status" aria-live="polite" '
+                  'aria-atomic="true"></div>')
 INSPECTOR_CLOSED = '<div id="inspector" class="inspector" data-state="closed" hidden></div>'
 HEADER_HTML = (f'<div class="header"><h1>{say("page.layout.header_title")}</h1>'
                f'<p>{say("page.layout.header_lead")}</p></div>')
@@ -95,6 +98,9 @@ def first_screen(clf: Classifier, classroom: bool, room: Room | None,
                              elem_id="upload", height=56)
         with gr.Column(scale=2, min_width=200, elem_id="answer-column"):
             live["prediction"] = gr.HTML(panels.prediction_html(None), elem_id="live-prediction")
+            # A polite live region, never re-rendered, that says the settled answer once (announce.js)
+            gr.HTML("", html_template=ANNOUNCER_HTML, js_on_load=ANNOUNCE_JS, elem_id="answer-announcer",
+                    apply_default_css=False)
             if room is not None:  # a pupil sends the drawing the answer is about
                 send_bar(room)
             live["probabilities"] = gr.HTML(panels.probabilities_html(None), elem_id="live-probabilities")

@@ -69,9 +69,13 @@ def prediction_html(pred: Prediction | None, seq: int = 0, usual_top: float | No
                 f'<div class="invite">{say("views.panels.invite")}</div>'
                 f'<div class="hint">{say("views.panels.invite_hint")}</div></div>')
     confidence = say("views.panels.confidence", percent=100 * pred.probs[pred.label])
+    # The sentence a screen reader announces once the answer settles (the page's live region, announce.js).
+    announce = plain("views.panels.announce_digit" if pred.looks_like_digit else "views.panels.announce_not_digit",
+                     digit=pred.label, percent=100 * pred.probs[pred.label])
     start = (f'<div id="prediction" class="prediction{"" if pred.looks_like_digit else " not-digit"}" '
              f'data-state="ready" data-seq="{seq}" data-label="{pred.label}" '
-             f'data-digit-like="{"true" if pred.looks_like_digit else "false"}"')
+             f'data-digit-like="{"true" if pred.looks_like_digit else "false"}" '
+             f'data-announce="{html.escape(announce)}"')
     if pred.digit_score is not None:
         start += f' data-digit-score="{pred.digit_score:.3f}"'
     if not pred.looks_like_digit:  # say so plainly, and still show the network's forced choice
