@@ -37,7 +37,7 @@ from demo.views.tabs.learning import learning_html
 from demo.views.tabs.nearest import nearest_html
 
 from .assets import asset
-from .language import in_request_language
+from .language import again, again_html, in_request_language, labelled, tab
 from .lesson_wiring import RECOMPUTED, Lesson, LessonTabs, follow, plain_tab, register
 
 log = logging.getLogger("convscope")
@@ -80,11 +80,11 @@ def _pick_request(kind: str) -> gr.HTML:
 
 def _learning_tab(tabs: LessonTabs, snaps: Snapshots | None) -> None:
     last = len(snaps) - 1 if snaps is not None else 0
-    with gr.Tab(plain("page.insight_tabs.tab_learning"), id="learning", elem_id="tab-learning",
-                elem_classes=RECOMPUTED) as t:
+    with tab("page.insight_tabs.tab_learning", id="learning", elem_id="tab-learning",
+             elem_classes=RECOMPUTED) as t:
         with gr.Row(equal_height=True):
-            step = gr.Slider(0, max(last, 1), value=0, step=1, label=plain("page.insight_tabs.learning_step"),
-                             elem_id="learning-step", interactive=snaps is not None, scale=4)
+            step = labelled(gr.Slider, "page.insight_tabs.learning_step", 0, max(last, 1), value=0, step=1,
+                            elem_id="learning-step", interactive=snaps is not None, scale=4)
             play = gr.Button(PLAY, elem_id="learning-play", scale=1, interactive=snaps is not None)
         html = gr.HTML(learning_html(snaps, None, 0))
         pick = _pick_request("learning")
@@ -119,8 +119,8 @@ def _learning_tab(tabs: LessonTabs, snaps: Snapshots | None) -> None:
 
 
 def _nearest_tab(tabs: LessonTabs, handle: NearestHandle | None) -> None:
-    with gr.Tab(plain("page.insight_tabs.tab_nearest"), id="nearest", elem_id="tab-nearest",
-                elem_classes=RECOMPUTED) as t:
+    with tab("page.insight_tabs.tab_nearest", id="nearest", elem_id="tab-nearest",
+             elem_classes=RECOMPUTED) as t:
         html = gr.HTML(nearest_html(handle, None))
     register(tabs, Lesson("nearest", html, {}, lambda current: nearest_html(handle, current)), t)
 
@@ -133,14 +133,13 @@ def _filters_tab(tabs: LessonTabs, clf: Classifier, atlas: Atlas | None) -> None
         layer = layer if layer in convs else first
         return filter_atlas_html(clf, atlas, current, layer, min(max(int(channel or 0), 0), convs[layer] - 1))
 
-    with gr.Tab(plain("page.insight_tabs.tab_filters"), id="filters", elem_id="tab-filters",
-                elem_classes=RECOMPUTED) as t:
+    with tab("page.insight_tabs.tab_filters", id="filters", elem_id="tab-filters",
+             elem_classes=RECOMPUTED) as t:
         with gr.Row():
-            controls = {"layer": gr.Dropdown(list(convs), value=first, label=plain("page.insight_tabs.filters_layer"),
-                                             elem_id="atlas-layer"),
-                        "channel": gr.Slider(0, convs[first] - 1, value=0, step=1,
-                                             label=plain("page.insight_tabs.filters_channel"),
-                                             elem_id="atlas-channel-number")}
+            controls = {"layer": labelled(gr.Dropdown, "page.insight_tabs.filters_layer", list(convs), value=first,
+                                          elem_id="atlas-layer"),
+                        "channel": labelled(gr.Slider, "page.insight_tabs.filters_channel", 0, convs[first] - 1,
+                                            value=0, step=1, elem_id="atlas-channel-number")}
         html = gr.HTML(view(None, first, 0))
         pick = _pick_request("atlas")
     register(tabs, Lesson("filters", html, controls, view), t)
@@ -164,20 +163,24 @@ def _filters_tab(tabs: LessonTabs, clf: Classifier, atlas: Atlas | None) -> None
 def _break_tab(tabs: LessonTabs, clf: Classifier) -> None:
     model = clf.model
     layer, channels, noise, seed = break_it.reset_settings(model)
-    with gr.Tab(plain("page.insight_tabs.tab_break"), id="break", elem_id="tab-break", elem_classes=RECOMPUTED) as t:
+    with tab("page.insight_tabs.tab_break", id="break", elem_id="tab-break", elem_classes=RECOMPUTED) as t:
         with gr.Row():
             controls = {
-                "layer": gr.Dropdown(break_it.layer_choices(model), value=layer,
-                                     label=plain("page.insight_tabs.break_layer"), elem_id="break-layer"),
+                "layer": labelled(gr.Dropdown, "page.insight_tabs.break_layer", break_it.layer_choices(model),
+                                  value=layer, elem_id="break-layer"),
                 "channels_text": gr.Textbox(channels, label=plain("page.insight_tabs.break_channels"),
                                             placeholder=plain("page.insight_tabs.break_channels_placeholder"),
                                             elem_id="break-channels", max_length=200),
-                "noise": gr.Slider(0, break_it.MAX_NOISE, value=noise, step=break_it.NOISE_STEP,
-                                   label=plain("page.insight_tabs.break_noise"), elem_id="break-noise"),
-                "seed": gr.Number(seed, precision=0, minimum=0, label=plain("page.insight_tabs.break_seed"),
-                                  elem_id="break-seed"),
+                "noise": labelled(gr.Slider, "page.insight_tabs.break_noise", 0, break_it.MAX_NOISE, value=noise,
+                                  step=break_it.NOISE_STEP, elem_id="break-noise"),
+                "seed": labelled(gr.Number, "page.insight_tabs.break_seed", seed, precision=0, minimum=0,
+                                 elem_id="break-seed"),
             }
-            reset = gr.Button(plain("page.insight_tabs.break_reset"), elem_id="break-reset", scale=0)
+            again(controls["channels_text"], lambda: gr.Textbox(
+                label=plain("page.insight_tabs.break_channels"),
+                placeholder=plain("page.insight_tabs.break_channels_placeholder")))
+            reset = again(gr.Button(plain("page.insight_tabs.break_reset"), elem_id="break-reset", scale=0),
+                          lambda: gr.Button(plain("page.insight_tabs.break_reset")))
         html = gr.HTML(break_it_html(clf, None, layer, channels, noise, seed))
     register(tabs, Lesson("break", html, controls,
                           lambda current, **v: break_it_html(clf, current, **v)), t)
@@ -205,12 +208,13 @@ def handout_file(data: bytes, suffix: str, answer: int | None) -> Path:
 
 
 def _handout_tab(tabs: LessonTabs, clf: Classifier) -> None:
-    with gr.Tab(plain("page.insight_tabs.tab_handout"), id="handout", elem_id="tab-handout") as t:
-        gr.HTML(f'<div class="view-note">{say("page.insight_tabs.handout_intro")}</div>')
+    with tab("page.insight_tabs.tab_handout", id="handout", elem_id="tab-handout") as t:
+        again_html(gr.HTML(handout_intro()), handout_intro)
         with gr.Row():
-            kind = gr.Radio(list(HANDOUT_FORMATS), value="PDF", label=plain("page.insight_tabs.handout_format"),
+            kind = labelled(gr.Radio, "page.insight_tabs.handout_format", list(HANDOUT_FORMATS), value="PDF",
                             elem_id="handout-format")
-            make = gr.Button(plain("page.insight_tabs.handout_make"), elem_id="make-handout", variant="primary")
+            make = again(gr.Button(plain("page.insight_tabs.handout_make"), elem_id="make-handout", variant="primary"),
+                         lambda: gr.Button(plain("page.insight_tabs.handout_make")))
             download = gr.DownloadButton(plain("page.insight_tabs.handout_download"), visible=False,
                                          elem_id="handout-download")
         status = gr.HTML(notice_html(), elem_id="handout-status")
@@ -249,3 +253,7 @@ def add_insight_tabs(tabs: LessonTabs, clf: Classifier, insights: Insights | Non
     _filters_tab(tabs, clf, insights.atlas)
     _break_tab(tabs, clf)
     _handout_tab(tabs, clf)
+
+
+def handout_intro() -> str:
+    return f'<div class="view-note">{say("page.insight_tabs.handout_intro")}</div>'

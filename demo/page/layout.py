@@ -24,6 +24,7 @@ from demo.views.overview import overview_html
 from .assets import asset
 from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar, unsure_line
 from .insight_tabs import Insights
+from .language import again, again_html, again_label
 from .lesson_tabs import add_lesson_tabs
 from .lesson_wiring import LessonTabs
 from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
@@ -34,8 +35,11 @@ ANNOUNCE_JS = asset("announce.js")
 ANNOUNCER_HTML = ('<div id="answer-announcement" class="visually-hidden" role="status" aria-live="polite" '
                   'aria-atomic="true"></div>')
 INSPECTOR_CLOSED = '<div id="inspector" class="inspector" data-state="closed" hidden></div>'
-HEADER_HTML = (f'<div class="header"><h1>{say("page.layout.header_title")}</h1>'
-               f'<p>{say("page.layout.header_lead")}</p></div>')
+
+
+def header_html() -> str:
+    return (f'<div class="header"><h1>{say("page.layout.header_title")}</h1>'
+            f'<p>{say("page.layout.header_lead")}</p></div>')
 
 
 @dataclass
@@ -78,11 +82,16 @@ def page_head(classroom: bool, room: Room | None) -> str:
 def layers_tab(clf: Classifier, live: dict[str, gr.HTML]) -> Callable[[], None]:
     """Fills the first tab (the feature maps): how the network reads a drawing, the live maps, the kernels."""
     def fill() -> None:
-        gr.HTML(panels.how_it_works_html(clf.model))  # static: never re-sent with the live updates
-        live["feature_maps"] = gr.HTML(panels.feature_maps_html(None, clf.model), elem_id="live-feature-maps")
-        live["pooled_maps"] = gr.HTML(panels.pooled_maps_html(None, clf.model), elem_id="live-pooled-maps")
-        with gr.Accordion(plain("page.layout.kernels_accordion"), open=False):
-            gr.HTML(panels.kernels_html(clf.model))
+        how = gr.HTML(panels.how_it_works_html(clf.model))  # static: never re-sent with the live updates
+        again(how, lambda: gr.HTML(panels.how_it_works_html(clf.model)))
+        live["feature_maps"] = again_html(gr.HTML(panels.feature_maps_html(None, clf.model),
+                                          elem_id="live-feature-maps"),
+                                          lambda: panels.feature_maps_html(None, clf.model))
+        live["pooled_maps"] = again_html(gr.HTML(panels.pooled_maps_html(None, clf.model), elem_id="live-pooled-maps"),
+                                         lambda: panels.pooled_maps_html(None, clf.model))
+        with again_label(gr.Accordion(plain("page.layout.kernels_accordion"), open=False),
+                         "page.layout.kernels_accordion"):
+            again_html(gr.HTML(panels.kernels_html(clf.model)), lambda: panels.kernels_html(clf.model))
     return fill
 
 
@@ -94,37 +103,42 @@ def first_screen(clf: Classifier, classroom: bool, room: Room | None,
             pad = gr.HTML(value=empty_drawing(), html_template=PAD_HTML, css_template=PAD_CSS, js_on_load=PAD_JS,
                           elem_id="pad-component", apply_default_css=False, **pad_props())
             # The handler gets the file's bytes: no path a client names is ever opened or deleted by the app.
-            upload = gr.File(label=plain("page.layout.upload_label"), file_types=["image"], type="binary",
-                             elem_id="upload", height=56)
+            upload = again_label(gr.File(label=plain("page.layout.upload_label"), file_types=["image"], type="binary",
+                                         elem_id="upload", height=56), "page.layout.upload_label")
         with gr.Column(scale=2, min_width=200, elem_id="answer-column"):
-            live["prediction"] = gr.HTML(panels.prediction_html(None), elem_id="live-prediction")
+            live["prediction"] = again_html(gr.HTML(panels.prediction_html(None), elem_id="live-prediction"),
+                                            lambda: panels.prediction_html(None))
             # A polite live region, never re-rendered, that says the settled answer once (announce.js)
             gr.HTML("", html_template=ANNOUNCER_HTML, js_on_load=ANNOUNCE_JS, elem_id="answer-announcer",
                     apply_default_css=False)
             if room is not None:  # a pupil sends the drawing the answer is about
                 send_bar(room)
-            live["probabilities"] = gr.HTML(panels.probabilities_html(None), elem_id="live-probabilities")
+            live["probabilities"] = again_html(gr.HTML(panels.probabilities_html(None), elem_id="live-probabilities"),
+                                               lambda: panels.probabilities_html(None))
             live["notice"] = gr.HTML(panels.notice_html(), elem_id="live-notice")
         with gr.Column(scale=8, min_width=300, elem_id="overview-column"):
             if classroom:  # the layer-by-layer stepper works on the overview (and the Layer by layer tab)
                 toolbar(room)
-            live["overview"] = gr.HTML(overview_html(None, clf.model), elem_id="live-overview")
+            live["overview"] = again_html(gr.HTML(overview_html(None, clf.model), elem_id="live-overview"),
+                                          lambda: overview_html(None, clf.model))
     return pad, upload
 
 
 def samples_gallery(mnist_samples: list[tuple[np.ndarray, int]] | None) -> gr.Gallery | None:
     if not mnist_samples:
         return None
-    return gr.Gallery([img for img, _ in mnist_samples], label=plain("page.layout.samples_label"),
-                      columns=len(mnist_samples), height=110, allow_preview=False, elem_id="mnist-samples",
-                      object_fit="contain", buttons=[], interactive=False)
+    return again_label(gr.Gallery([img for img, _ in mnist_samples], label=plain("page.layout.samples_label"),
+                                  columns=len(mnist_samples), height=110, allow_preview=False, elem_id="mnist-samples",
+                                  object_fit="contain", buttons=[], interactive=False), "page.layout.samples_label")
 
 
 def lay_out_page(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | None, *, mlp: Classifier | None,
                  robustness: dict[str, Any] | None, classroom: bool, room: Room | None,
                  insights: Insights | None) -> PageLayout:
     """Creates the page's components inside the current ``gr.Blocks`` (the arguments are build_app's)."""
-    gr.HTML(HEADER_HTML, head=page_head(classroom, room), elem_classes=["classroom"] if classroom else None)
+    again_html(gr.HTML(header_html(), head=page_head(classroom, room),
+               elem_classes=["classroom"] if classroom else None),
+               header_html)
     live: dict[str, gr.HTML] = {}
     pad, upload = first_screen(clf, classroom, room, live)
     if room is not None:
@@ -132,7 +146,8 @@ def lay_out_page(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | 
     inspect_request = gr.HTML("", html_template="<span hidden></span>", js_on_load=INSPECTOR_JS,
                               elem_id="inspect-request", apply_default_css=False)
     inspector = gr.HTML(INSPECTOR_CLOSED, elem_id="live-inspector")
-    live["model_input"] = gr.HTML(panels.model_input_html(None), elem_id="live-model-input")
+    live["model_input"] = again_html(gr.HTML(panels.model_input_html(None), elem_id="live-model-input"),
+                                     lambda: panels.model_input_html(None))
     samples = samples_gallery(mnist_samples)
     tabs = add_lesson_tabs(clf, mlp, robustness, layers_tab(clf, live), classroom, insights)
     return PageLayout(pad=pad, upload=upload, live=live, inspect_request=inspect_request, inspector=inspector,

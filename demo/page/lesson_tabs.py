@@ -44,6 +44,7 @@ from demo.views.tabs import (
 
 from .assets import asset
 from .insight_tabs import Insights, add_insight_tabs
+from .language import again, again_html, labelled, tab
 from .lesson_wiring import LAYERS, NETWORK, RECOMPUTED, Lesson, LessonTabs, clamp, follow, plain_tab, register
 
 
@@ -97,111 +98,132 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
                       active=gr.Textbox(NETWORK if classroom else LAYERS, visible=False, elem_id="lesson-active"))
     with gr.Tabs(elem_id="lessons", selected=NETWORK if classroom else LAYERS):
         if classroom:
-            with gr.Tab(plain("page.lesson_tabs.tab_network"), id=NETWORK, elem_id="tab-network",
-                        elem_classes=RECOMPUTED) as t:
+            with tab("page.lesson_tabs.tab_network", id=NETWORK, elem_id="tab-network",
+                     elem_classes=RECOMPUTED) as t:
                 net = gr.HTML(layer_by_layer(None))
             register(tabs, Lesson(NETWORK, net, {}, layer_by_layer), t)
-        with gr.Tab(plain("page.lesson_tabs.tab_layers"), id=LAYERS, elem_id="tab-layers") as t:
+        with tab("page.lesson_tabs.tab_layers", id=LAYERS, elem_id="tab-layers") as t:
             layers_tab()
         plain_tab(tabs, LAYERS, t)
 
-        with gr.Tab(plain("page.lesson_tabs.tab_conv"), id="conv", elem_id="tab-conv", elem_classes=RECOMPUTED) as t:
+        with tab("page.lesson_tabs.tab_conv", id="conv", elem_id="tab-conv", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "kernel": gr.Dropdown(convolution.kernel_choices(model), value="vertical edges",
-                                          label=plain("page.lesson_tabs.conv_kernel"), elem_id="conv-kernel"),
-                    "size": gr.Slider(2, 7, value=3, step=1, label=plain("page.lesson_tabs.conv_size"),
-                                      elem_id="conv-size"),
-                    "mode": gr.Radio(list(conv_lessons.MODES), value="valid", label=plain("page.lesson_tabs.conv_mode"),
+                    "kernel": labelled(gr.Dropdown, "page.lesson_tabs.conv_kernel", convolution.kernel_choices(model),
+                                       value="vertical edges", elem_id="conv-kernel"),
+                    "size": labelled(gr.Slider, "page.lesson_tabs.conv_size", 2, 7, value=3, step=1,
+                                     elem_id="conv-size"),
+                    "mode": labelled(gr.Radio, "page.lesson_tabs.conv_mode", list(conv_lessons.MODES), value="valid",
                                      elem_id="conv-mode"),
-                    "stride": gr.Slider(1, 3, value=1, step=1, label=plain("page.lesson_tabs.conv_stride"),
-                                        elem_id="conv-stride"),
+                    "stride": labelled(gr.Slider, "page.lesson_tabs.conv_stride", 1, 3, value=1, step=1,
+                                       elem_id="conv-stride"),
                 }
             html = gr.HTML(conv(None, "vertical edges", 3, "valid", 1))
         register(tabs, Lesson("conv", html, controls, conv), t)
 
-        with gr.Tab(plain("page.lesson_tabs.tab_pool"), id="pool", elem_id="tab-pool", elem_classes=RECOMPUTED) as t:
+        with tab("page.lesson_tabs.tab_pool", id="pool", elem_id="tab-pool", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "stage": gr.Dropdown(map_stages, value=map_stages[0], label=plain("page.lesson_tabs.pool_stage"),
-                                         elem_id="pool-stage"),
-                    "channel": gr.Slider(0, shapes[map_stages[0]][0] - 1, value=0, step=1,
-                                         label=plain("page.lesson_tabs.pool_channel"), elem_id="pool-channel"),
-                    "kind": gr.Radio(list(pool_lessons.POOL_KINDS), value="max",
-                                     label=plain("page.lesson_tabs.pool_kind"), elem_id="pool-kind"),
-                    "window": gr.Slider(1, pool_lessons.MAX_POOL_WINDOW, value=2, step=1,
-                                        label=plain("page.lesson_tabs.pool_window"), elem_id="pool-window"),
-                    "stride": gr.Slider(1, pool_lessons.MAX_POOL_STRIDE, value=2, step=1,
-                                        label=plain("page.lesson_tabs.pool_stride"), elem_id="pool-stride"),
-                    "row": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1,
-                                     label=plain("page.lesson_tabs.pool_row"), elem_id="pool-row"),
-                    "col": gr.Slider(0, pooled_side(map_stages[0], 2, 2) - 1, value=5, step=1,
-                                     label=plain("page.lesson_tabs.pool_col"), elem_id="pool-col"),
+                    "stage": labelled(gr.Dropdown, "page.lesson_tabs.pool_stage", map_stages, value=map_stages[0],
+                                      elem_id="pool-stage"),
+                    "channel": labelled(gr.Slider, "page.lesson_tabs.pool_channel", 0, shapes[map_stages[0]][0] - 1,
+                                        value=0, step=1, elem_id="pool-channel"),
+                    "kind": labelled(gr.Radio, "page.lesson_tabs.pool_kind", list(pool_lessons.POOL_KINDS), value="max",
+                                     elem_id="pool-kind"),
+                    "window": labelled(gr.Slider, "page.lesson_tabs.pool_window", 1, pool_lessons.MAX_POOL_WINDOW,
+                                       value=2, step=1, elem_id="pool-window"),
+                    "stride": labelled(gr.Slider, "page.lesson_tabs.pool_stride", 1, pool_lessons.MAX_POOL_STRIDE,
+                                       value=2, step=1, elem_id="pool-stride"),
+                    "row": labelled(gr.Slider, "page.lesson_tabs.pool_row", 0, pooled_side(map_stages[0], 2, 2) - 1,
+                                    value=5, step=1, elem_id="pool-row"),
+                    "col": labelled(gr.Slider, "page.lesson_tabs.pool_col", 0, pooled_side(map_stages[0], 2, 2) - 1,
+                                    value=5, step=1, elem_id="pool-col"),
                 }
             html = gr.HTML(pool(None, map_stages[0], 0, "max", 2, 2, 5, 5))
         register(tabs, Lesson("pool", html, controls, pool), t)
         follow(controls, ["stage", "window", "stride"], ["channel", "row", "col"],
                 lambda stage, window, stride: (shapes[stage][0], *(pooled_side(stage, window, stride),) * 2))
 
-        with gr.Tab(plain("page.lesson_tabs.tab_one"), id="one", elem_id="tab-one", elem_classes=RECOMPUTED) as t:
+        with tab("page.lesson_tabs.tab_one", id="one", elem_id="tab-one", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "layer": gr.Dropdown(conv_layers, value=conv_layers[0], label=plain("page.lesson_tabs.one_layer"),
-                                         elem_id="one-layer"),
-                    "channel": gr.Slider(0, shapes[conv_layers[0]][0] - 1, value=0, step=1,
-                                         label=plain("page.lesson_tabs.one_channel"), elem_id="one-channel"),
-                    "row": gr.Slider(0, shapes[conv_layers[0]][1] - 1, value=12, step=1,
-                                     label=plain("page.lesson_tabs.one_row"), elem_id="one-row"),
-                    "col": gr.Slider(0, shapes[conv_layers[0]][2] - 1, value=12, step=1,
-                                     label=plain("page.lesson_tabs.one_col"), elem_id="one-col"),
+                    "layer": labelled(gr.Dropdown, "page.lesson_tabs.one_layer", conv_layers, value=conv_layers[0],
+                                      elem_id="one-layer"),
+                    "channel": labelled(gr.Slider, "page.lesson_tabs.one_channel", 0, shapes[conv_layers[0]][0] - 1,
+                                        value=0, step=1, elem_id="one-channel"),
+                    "row": labelled(gr.Slider, "page.lesson_tabs.one_row", 0, shapes[conv_layers[0]][1] - 1,
+                                    value=12, step=1, elem_id="one-row"),
+                    "col": labelled(gr.Slider, "page.lesson_tabs.one_col", 0, shapes[conv_layers[0]][2] - 1,
+                                    value=12, step=1, elem_id="one-col"),
                 }
             html = gr.HTML(one(None, conv_layers[0], 0, 12, 12))
         register(tabs, Lesson("one", html, controls, one), t)
         follow(controls, ["layer"], ["channel", "row", "col"], lambda layer: shapes[layer])
 
-        with gr.Tab(plain("page.lesson_tabs.tab_versus"), id="versus", elem_id="tab-versus",
-                    elem_classes=RECOMPUTED) as t:
+        with tab("page.lesson_tabs.tab_versus", id="versus", elem_id="tab-versus",
+                 elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "dx": gr.Slider(-8, 8, value=0, step=1, label=plain("page.lesson_tabs.versus_dx"),
-                                    elem_id="versus-dx"),
-                    "dy": gr.Slider(-8, 8, value=0, step=1, label=plain("page.lesson_tabs.versus_dy"),
-                                    elem_id="versus-dy"),
-                    "angle": gr.Slider(-60, 60, value=0, step=5, label=plain("page.lesson_tabs.versus_angle"),
-                                       elem_id="versus-angle"),
+                    "dx": labelled(gr.Slider, "page.lesson_tabs.versus_dx", -8, 8, value=0, step=1,
+                                   elem_id="versus-dx"),
+                    "dy": labelled(gr.Slider, "page.lesson_tabs.versus_dy", -8, 8, value=0, step=1,
+                                   elem_id="versus-dy"),
+                    "angle": labelled(gr.Slider, "page.lesson_tabs.versus_angle", -60, 60, value=0, step=5,
+                                      elem_id="versus-angle"),
                 }
             html = gr.HTML(compare(None, 0, 0, 0))
         register(tabs, Lesson("versus", html, controls, compare), t)
 
-        with gr.Tab(plain("page.lesson_tabs.tab_saliency"), id="saliency", elem_id="tab-saliency",
-                    elem_classes=RECOMPUTED) as t:
+        with tab("page.lesson_tabs.tab_saliency", id="saliency", elem_id="tab-saliency",
+                 elem_classes=RECOMPUTED) as t:
             with gr.Row():
-                # (shown name, value): the values name the target and the method to the lesson.
-                controls = {
-                    "target": gr.Dropdown([(plain("page.lesson_tabs.saliency_target_predicted"), "predicted")]
-                                          + [str(d) for d in range(10)], value="predicted",
-                                          label=plain("page.lesson_tabs.saliency_target"), elem_id="saliency-target"),
-                    "method": gr.Radio([(plain("page.lesson_tabs.saliency_method_gradient"), "gradient × input"),
-                                        (plain("page.lesson_tabs.saliency_method_grad_cam"), "Grad-CAM")],
-                                       value="gradient × input", label=plain("page.lesson_tabs.saliency_method"),
-                                       elem_id="saliency-method"),
-                }
+                controls = saliency_controls()
             html = gr.HTML(explain(None, "predicted", "gradient × input"))
         register(tabs, Lesson("saliency", html, controls, explain), t)
 
-        with gr.Tab(plain("page.lesson_tabs.tab_digit"), id="digit", elem_id="tab-digit", elem_classes=RECOMPUTED) as t:
+        with tab("page.lesson_tabs.tab_digit", id="digit", elem_id="tab-digit", elem_classes=RECOMPUTED) as t:
             html = gr.HTML(digit_or_not.digit_or_not_html(None, clf))
         register(tabs, Lesson("digit", html, {}, lambda current: digit_or_not.digit_or_not_html(current, clf)), t)
 
         add_insight_tabs(tabs, clf, insights)
-        with gr.Tab(plain("page.lesson_tabs.tab_architecture"), id="architecture", elem_id="tab-architecture") as t:
-            gr.HTML(architecture.architecture_html(model, mlp.model if mlp else None))  # fixed: built once
-        plain_tab(tabs, "architecture", t)
-        with gr.Tab(plain("page.lesson_tabs.tab_card"), id="card", elem_id="tab-card") as t:
-            gr.HTML(model_card.model_card_html(clf.report, model_card.curves_uri(clf.path),
-                                               mlp.report if mlp else None, load_calibration(str(clf.path))))
-        plain_tab(tabs, "card", t)
-        with gr.Tab(plain("page.lesson_tabs.tab_glossary"), id="glossary", elem_id="tab-glossary") as t:
-            gr.HTML(glossary_html(model, usual_top(clf)))  # the answer box's figure (demo/views/live.py)
-        plain_tab(tabs, "glossary", t)
+        fixed_tabs(tabs, clf, mlp)
     return tabs
+
+
+def fixed_tabs(tabs: LessonTabs, clf: Classifier, mlp: Classifier | None) -> None:
+    """Architecture, Model card and Glossary: built once, nothing to compute per drawing."""
+    model = clf.model
+    with tab("page.lesson_tabs.tab_architecture", id="architecture", elem_id="tab-architecture") as t:
+        again_html(gr.HTML(architecture.architecture_html(model, mlp.model if mlp else None)),  # fixed: built once
+                   lambda: architecture.architecture_html(model, mlp.model if mlp else None))
+    plain_tab(tabs, "architecture", t)
+    with tab("page.lesson_tabs.tab_card", id="card", elem_id="tab-card") as t:
+        def card() -> str:
+            return model_card.model_card_html(clf.report, model_card.curves_uri(clf.path),
+                                              mlp.report if mlp else None, load_calibration(str(clf.path)))
+        again_html(gr.HTML(card()), card)
+    plain_tab(tabs, "card", t)
+    with tab("page.lesson_tabs.tab_glossary", id="glossary", elem_id="tab-glossary") as t:
+        again_html(gr.HTML(glossary_html(model, usual_top(clf))),  # the answer box's figure (demo/views/live.py)
+                   lambda: glossary_html(model, usual_top(clf)))
+    plain_tab(tabs, "glossary", t)
+
+
+def saliency_controls() -> dict[str, Any]:
+    """Saliency's target and method; (shown name, value) choices: the values name them to the lesson."""
+    def targets() -> list:
+        return [(plain("page.lesson_tabs.saliency_target_predicted"), "predicted"), *(str(d) for d in range(10))]
+
+    def methods() -> list:
+        return [(plain("page.lesson_tabs.saliency_method_gradient"), "gradient × input"),
+                (plain("page.lesson_tabs.saliency_method_grad_cam"), "Grad-CAM")]
+
+    controls = {
+        "target": gr.Dropdown(targets(), value="predicted", label=plain("page.lesson_tabs.saliency_target"),
+                              elem_id="saliency-target"),
+        "method": gr.Radio(methods(), value="gradient × input", label=plain("page.lesson_tabs.saliency_method"),
+                           elem_id="saliency-method"),
+    }
+    again(controls["target"], lambda: gr.Dropdown(targets(), label=plain("page.lesson_tabs.saliency_target")))
+    again(controls["method"], lambda: gr.Radio(methods(), label=plain("page.lesson_tabs.saliency_method")))
+    return controls

@@ -22,6 +22,7 @@ from demo.server.work import WorkPool
 from demo.texts import plain
 
 from .insight_tabs import Insights
+from .language import collect_texts, send_texts_on_load
 from .layout import lay_out_page
 from .wiring import PageHandlers, wire_events
 
@@ -71,9 +72,11 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
     """
     room = room if classroom else None
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, analytics_enabled=False) as demo:
+        fixed_texts = collect_texts()
         page = lay_out_page(clf, mnist_samples, mlp=mlp, robustness=robustness, classroom=classroom, room=room,
                             insights=insights)
         wire_events(page, PageHandlers(clf, page, workers, mnist_samples))
+        send_texts_on_load(demo, fixed_texts)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 

@@ -1,0 +1,59 @@
+"""The page in the visitor's language, in Chromium: a browser set to Spanish or German sees the header, the tab
+titles and the first tab in its language, and the answer with a decimal comma; a ?lang= link wins over the
+browser's language and is remembered."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from demo.texts import entries
+from tests.harness import draw_strokes, example_strokes_unit, open_page, wait_settled
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+
+def _texts_arrived(page, code: str) -> None:
+    """Waits until the load event has put the page's fixed texts in ``code``: the header, and every tab title shown
+    (Gradio applies the updates one component after another)."""
+    english = [text for key, text in entries("en").items() if key.startswith(("page.lesson_tabs.tab_",
+                                                                             "page.insight_tabs.tab_"))]
+    english = [t for t in english if t not in entries(code).values()]  # titles the same in both say nothing
+    page.wait_for_function("""([title, english]) => document.querySelector('.header h1')?.textContent === title
+                              && ![...document.querySelectorAll("#lessons button[role='tab']")]
+                                     .some(b => english.includes(b.textContent.trim()))""",
+                           arg=[entries(code)["page.layout.header_title"], english], timeout=15_000)
+
+
+@pytest.mark.parametrize(("code", "locale"), [("es", "es-ES"), ("de", "de-DE")])
+def test_a_browser_in_another_language_gets_the_page_in_it(browser, app_server, code, locale):
+    texts = entries(code)
+    context = browser.new_context(locale=locale)
+    try:
+        page = open_page(context, app_server)
+        _texts_arrived(page, code)
+        tab_titles = page.locator("#lessons button[role='tab']").all_inner_texts()
+        assert texts["page.lesson_tabs.tab_layers"] in tab_titles and texts["page.lesson_tabs.tab_conv"] in tab_titles
+        first_tab = page.locator("#tab-layers").inner_text()
+        assert texts["page.layout.kernels_accordion"] in first_tab
+        assert re.search(r"0,\d{4}", first_tab), first_tab[:400]  # MNIST's mean and spread, with a decimal comma
+        draw_strokes(page, example_strokes_unit(3, 0))
+        wait_settled(page)
+        answer = page.locator("#prediction").inner_text()
+        share = {"es": "probabilidad softmax", "de": "Softmax-Wahrscheinlichkeit"}[code]
+        assert share in answer and re.search(r"\d,\d %", answer), answer
+        assert page.locator("#answer-announcement").get_attribute("aria-live") == "polite"
+    finally:
+        context.close()
+
+
+def test_a_lang_link_beats_the_browser_and_is_remembered(browser, app_server):
+    context = browser.new_context(locale="de-DE")
+    try:
+        page = open_page(context, app_server + "/?lang=es")
+        _texts_arrived(page, "es")
+        page.goto(app_server)  # the link's choice, kept in a cookie, beats the browser's German
+        _texts_arrived(page, "es")
+    finally:
+        context.close()
