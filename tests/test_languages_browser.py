@@ -35,6 +35,12 @@ def test_a_browser_in_another_language_gets_the_page_in_it(browser, app_server, 
         _texts_arrived(page, code)
         tab_titles = page.locator("#lessons button[role='tab']").all_inner_texts()
         assert texts["page.lesson_tabs.tab_layers"] in tab_titles and texts["page.lesson_tabs.tab_conv"] in tab_titles
+        page.wait_for_function("w => document.querySelector('#clear').textContent === w",
+                               arg=texts["page.pad.clear"], timeout=10_000)  # the pad's words, put in by its script
+        assert page.locator("#undo").inner_text() == texts["page.pad.undo"]
+        assert page.locator("#pad canvas").get_attribute("aria-label") == texts["page.pad.canvas_label"]
+        title = page.locator(".example-button[data-digit='3']").first.get_attribute("title")
+        assert title.startswith(texts["page.pad.example_style_title"].split("{")[0]), title
         first_tab = page.locator("#tab-layers").inner_text()
         assert texts["page.layout.kernels_accordion"] in first_tab
         assert re.search(r"0,\d{4}", first_tab), first_tab[:400]  # MNIST's mean and spread, with a decimal comma
@@ -53,7 +59,48 @@ def test_a_lang_link_beats_the_browser_and_is_remembered(browser, app_server):
     try:
         page = open_page(context, app_server + "/?lang=es")
         _texts_arrived(page, "es")
+        assert page.evaluate("document.documentElement.lang") == "es"
         page.goto(app_server)  # the link's choice, kept in a cookie, beats the browser's German
         _texts_arrived(page, "es")
     finally:
         context.close()
+
+
+def test_the_header_s_language_links_switch_the_page(browser, app_server):
+    context = browser.new_context(locale="es-ES")
+    try:
+        page = open_page(context, app_server)
+        _texts_arrived(page, "es")
+        switch = page.locator(".header nav.languages")
+        assert switch.get_attribute("aria-label") == entries("es")["page.layout.languages_label"]
+        assert switch.locator("a[aria-current]").inner_text() == "Español"
+        switch.locator("a[hreflang='de']").click()  # a plain link: the keyboard reaches it like any other
+        page.wait_for_selector("#pad canvas", timeout=30_000)
+        _texts_arrived(page, "de")
+        assert page.evaluate("document.documentElement.lang") == "de"
+        assert switch.locator("a[aria-current]").inner_text() == "Deutsch"
+    finally:
+        context.close()
+
+
+def test_the_class_room_pages_are_in_each_browser_s_language(browser, classroom_server):
+    from tests.harness import teacher_url
+
+    pupil, teacher = browser.new_context(locale="es-ES"), browser.new_context(locale="de-DE")
+    try:
+        page = open_page(pupil, classroom_server)
+        _texts_arrived(page, "es")
+        es = entries("es")
+        page.wait_for_function("w => document.querySelector('#send-to-class').textContent === w",
+                               arg=es["page.classroom.send_bar.send"], timeout=10_000)
+        placeholder = page.locator("#nickname").get_attribute("placeholder")
+        assert placeholder == es["page.classroom.send_bar.nickname_placeholder"]
+        projector = open_page(teacher, teacher_url(classroom_server))
+        _texts_arrived(projector, "de")
+        de = entries("de")
+        projector.wait_for_function("w => document.querySelector('#step-forward span').textContent === w",
+                                    arg=de["page.classroom.toolbar.next"], timeout=10_000)
+        assert projector.locator("#freeze").get_attribute("title") == de["page.classroom.toolbar.freeze_title"]
+    finally:
+        pupil.close()
+        teacher.close()

@@ -16,3 +16,8 @@ STATIC = Path(__file__).resolve().with_name("static")
 def asset(name: str) -> str:
     """The text of ``demo/page/static/<name>`` (read on first use, then kept)."""
     return (STATIC / name).read_text(encoding="utf-8")
+
+
+def with_texts(script: str) -> str:
+    """The script ``demo/page/static/<script>`` with the shared words helper (``texts.js``) in front of it."""
+    return asset("texts.js") + "\n" + asset(script)

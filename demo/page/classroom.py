@@ -15,8 +15,8 @@ the join link and its QR code, the class's drawings, the tally). What the room h
 the server accepts (demo/server/room_routes.py).
 
 Their words come from the text catalogue (demo/texts): each template's as ``props.labels`` (sections
-``page.classroom.toolbar`` and ``page.classroom.send_bar``), each script's as ``props.texts`` (``js.classroom``,
-``js.send``, ``js.room``).
+``page.classroom.toolbar`` and ``page.classroom.send_bar``), each script's (``js.classroom``, ``js.send``,
+``js.room``) and the template's again, in every language, as ``props.words`` (texts.js picks the page's).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from demo.server.routes import ROOM_ROUTE
 from demo.teaching.calibration import load_report as load_calibration
 from demo.views import theme
 
-from .assets import asset
-from .pad import script_texts, template_labels
+from .assets import asset, with_texts
+from .pad import script_texts, script_words, template_labels
 
 CONTROLS_HTML = asset("classroom.html")
-CONTROLS_JS = asset("classroom.js")
+CONTROLS_JS = with_texts("classroom.js")
 CLASSROOM_CSS = asset("classroom.css")
 ROOM_CSS = asset("room.css")
 # The words of classroom.html and send.html, filled in as {{labels.<last part of the key>}} (Handlebars escapes them).
@@ -54,17 +54,17 @@ def toolbar(room: Room | None) -> gr.HTML:
     # The freeze button's word is the script's (it changes it when the drawing is frozen): {{texts.freeze}}.
     return gr.HTML("", html_template=CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False,
                    elem_id="classroom-bar", room=room is not None, labels=template_labels(TOOLBAR_LABELS),
-                   texts=script_texts("classroom.js"))
+                   texts=script_texts("classroom.js"), words=script_words("classroom.js", TOOLBAR_LABELS))
 
 
 def send_bar(room: Room) -> gr.HTML:
     """A pupil's send bar: the digit they meant (optional), a nickname (optional) and ``#send-to-class``."""
     buttons = "".join(f'<button type="button" class="meant-button" data-digit="{d}" aria-pressed="false">{d}</button>'
                       for d in range(10))
-    return gr.HTML("", html_template=asset("send.html"), js_on_load=asset("send.js"), apply_default_css=False,
+    return gr.HTML("", html_template=asset("send.html"), js_on_load=with_texts("send.js"), apply_default_css=False,
                    elem_id="class-send", digit_buttons=buttons, nickname_chars=room.limits.nickname_chars,
                    send_url=f"{ROOM_ROUTE.lstrip('/')}/send",  # relative to the page, like the live route
-                   labels=template_labels(SEND_LABELS), texts=script_texts("send.js"))
+                   labels=template_labels(SEND_LABELS), words=script_words("send.js", SEND_LABELS))
 
 
 def unsure_line(weights: str) -> float:
@@ -77,6 +77,6 @@ def unsure_line(weights: str) -> float:
 def room_panel(unsure: float = theme.ROOM_UNSURE_BELOW) -> gr.HTML:
     """The teacher's class room (empty on a pupil's page); ``unsure``: :func:`unsure_line`."""
     return gr.HTML("", html_template='<section id="class-room" class="class-room"></section>',
-                   js_on_load=asset("room.js"), apply_default_css=False, elem_id="class-room-box",
+                   js_on_load=with_texts("room.js"), apply_default_css=False, elem_id="class-room-box",
                    route=ROOM_ROUTE.lstrip("/"), poll_ms=theme.ROOM_POLL_MS, unsure=unsure,
-                   paper=theme.PAD_PAPER, ink=theme.PAD_INK, texts=script_texts("room.js"))
+                   paper=theme.PAD_PAPER, ink=theme.PAD_INK, words=script_words("room.js"))

@@ -13,10 +13,11 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+from markupsafe import Markup
 
 from demo.core.classifier import Classifier
 from demo.server.room import Room
-from demo.texts import plain, say
+from demo.texts import current_language, language_names, plain, say
 from demo.views import panels, theme
 from demo.views.live import LIVE_VIEWS
 from demo.views.overview import overview_html
@@ -31,6 +32,7 @@ from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
 
 PAGE_CSS = "\n".join(asset(name) for name in ("app.css", "overview.css", "inspector.css", "insights.css"))
 INSPECTOR_JS = asset("inspector.js")
+PAGE_LANGUAGE_JS = asset("page_language.js")
 ANNOUNCE_JS = asset("announce.js")
 ANNOUNCER_HTML = ('<div id="answer-announcement" class="visually-hidden" role="status" aria-live="polite" '
                   'aria-atomic="true"></div>')
@@ -38,8 +40,17 @@ INSPECTOR_CLOSED = '<div id="inspector" class="inspector" data-state="closed" hi
 
 
 def header_html() -> str:
-    return (f'<div class="header"><h1>{say("page.layout.header_title")}</h1>'
-            f'<p>{say("page.layout.header_lead")}</p></div>')
+    """The title, the lead, and the language switch: one link per language (?lang= also remembers the choice,
+    demo/server/language.py), the page's own marked as the current one."""
+    current = current_language()
+    links = Markup("").join(
+        Markup('<a href="?lang={code}" hreflang="{code}" lang="{code}"{mark}>{name}</a>').format(
+            code=code, name=name, mark=Markup(' aria-current="true"') if code == current else "")
+        for code, name in language_names().items())
+    return Markup('<div class="header" data-lang="{lang}"><h1>{title}</h1><p>{lead}</p>'
+                  '<nav class="languages" aria-label="{label}">{links}</nav></div>').format(
+        lang=current, title=say("page.layout.header_title"), lead=say("page.layout.header_lead"),
+        label=plain("page.layout.languages_label"), links=links)
 
 
 @dataclass
@@ -136,9 +147,8 @@ def lay_out_page(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | 
                  robustness: dict[str, Any] | None, classroom: bool, room: Room | None,
                  insights: Insights | None) -> PageLayout:
     """Creates the page's components inside the current ``gr.Blocks`` (the arguments are build_app's)."""
-    again_html(gr.HTML(header_html(), head=page_head(classroom, room),
-               elem_classes=["classroom"] if classroom else None),
-               header_html)
+    again_html(gr.HTML(header_html(), head=page_head(classroom, room), js_on_load=PAGE_LANGUAGE_JS,
+                       elem_classes=["classroom"] if classroom else None), header_html)
     live: dict[str, gr.HTML] = {}
     pad, upload = first_screen(clf, classroom, room, live)
     if room is not None:

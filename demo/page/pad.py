@@ -19,17 +19,19 @@ from markupsafe import escape
 
 from demo.core.examples import EXAMPLES, example_strokes
 from demo.server.routes import LIVE_ROUTE
-from demo.texts import for_script, plain
+from demo.texts import LANGUAGES, entries, for_script, plain, use_language
 from demo.views import theme
 
-from .assets import asset
+from .assets import asset, with_texts
 
 PAD_HTML = asset("pad.html")
 PAD_CSS = asset("pad.css")
-PAD_JS = asset("pad.js")
+PAD_JS = with_texts("pad.js")
 # The words of pad.html, filled in as {{labels.<last part of the key>}} (Handlebars escapes them).
 PAD_LABELS = ("page.pad.canvas_label", "page.pad.undo", "page.pad.undo_title", "page.pad.clear", "page.pad.clear_title",
               "page.pad.pen", "page.pad.pen_label", "page.pad.examples")
+# Words pad.js fills itself ({digit}, {style}): the example buttons' titles.
+PAD_SCRIPT_TEMPLATES = ("page.pad.example_title", "page.pad.example_style_title")
 
 
 def template_labels(keys: tuple[str, ...]) -> dict[str, str]:
@@ -40,6 +42,22 @@ def template_labels(keys: tuple[str, ...]) -> dict[str, str]:
 def script_texts(script: str) -> dict[str, str]:
     """The texts of ``demo/page/static/<script>`` (section ``js.<its stem>``), for its ``props.texts``."""
     return for_script("js." + Path(script).stem)
+
+
+def script_words(script: str, label_keys: tuple[str, ...] = (),
+                 templates: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
+    """``props.words`` for ``demo/page/static/texts.js``: in every language, the script's texts, its template's
+    words (``label_keys``) and ``templates`` it fills itself, each keyed by the last part of its key."""
+    words = {}
+    for code in LANGUAGES:
+        with use_language(code):
+            labels, texts = template_labels(label_keys), script_texts(script)
+            labels |= {key.rsplit(".", 1)[1]: entries()[key] for key in templates}
+        if set(labels) & set(texts):
+            raise ValueError(f"{script}: a template word and a script text share a name: {set(labels) & set(texts)}")
+        words[code] = {**labels, **texts}
+    return words
+
 
 
 def example_title(digit: int, style: int, styles: int) -> str:
@@ -71,7 +89,7 @@ def pad_props() -> dict:
             "paper": theme.PAD_PAPER, "ink": theme.PAD_INK,
             "live_url": LIVE_ROUTE.lstrip("/"),  # relative to the page, so a path prefix in front of the app works
             "examples": examples, "example_buttons": buttons,
-            "labels": template_labels(PAD_LABELS), "texts": script_texts("pad.js")}
+            "labels": template_labels(PAD_LABELS), "words": script_words("pad.js", PAD_LABELS, PAD_SCRIPT_TEMPLATES)}
 
 
 def empty_drawing() -> str:

@@ -9,11 +9,7 @@
 // out of the address bar; whichever of the two scripts runs first, one of the two places holds it, and sessionStorage
 // keeps it through a reload of the tab.
 //
-// Its words are props.texts, the catalogue's [js.classroom] (demo/texts); the toolbar's own are in classroom.html.
-const TEXTS = props.texts;
-function text(key, values = {}) {  // the catalogue's text `key`, {name} filled from values ({{ and }} are braces)
-  return TEXTS[key].replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (name === undefined ? m[0] : String(values[name])));
-}
+// Its words (texts.js: props.words, in the page's language) are the catalogue's [js.classroom] (demo/texts); the toolbar's own are in classroom.html.
 const teacherPage = !props.room || /(?:^#|&)teacher=/.test(location.hash)
   || sessionStorage.getItem('convscope-teacher') !== null;
 if (teacherPage) document.body.classList.add('projector');
@@ -80,4 +76,9 @@ if (teacherPage) {
   document.body.classList.add('dark');
   setInterval(show, 500);
   show();
+}
+function relabelMore() {  // the words this script wrote itself: the step label and the freeze button
+  show();
+  const on = document.body.classList.contains('convscope-frozen');
+  freeze.querySelector('.freeze-text').textContent = text(on ? 'frozen' : 'freeze');
 }

@@ -10,7 +10,8 @@
 // component's change event. After a settled update, an open lesson tab is recomputed through that same event with
 // the new model input.
 //
-// Its words are props.texts, the catalogue's [js.pad] (demo/texts): text('busy') is one, its {name}s filled in.
+// Its words are props.words, the catalogue's [js.pad] and [page.pad] in every language (demo/texts, texts.js):
+// text('busy') is one, in the page's language, its {name}s filled in.
 const canvas = element.querySelector('canvas');
 const ctx = canvas.getContext('2d');
 const pen = element.querySelector('#pen-width');
@@ -19,7 +20,6 @@ const INTERVAL = props.send_interval;
 const OVERVIEW_INTERVAL = props.overview_interval;  // the overview's pictures follow the pen a little behind
 const PAPER = props.paper;  // read once: props is reactive, and redraw() runs on every pen move
 const INK = props.ink;
-const TEXTS = props.texts;
 let strokes = [];      // finished and current strokes, each a list of [x, y] in canvas pixels
 let drawing = false;   // pen down?
 let seq = 0;           // update counter, echoed back by the server (data-seq on #prediction)
@@ -77,9 +77,6 @@ function showView(html) {
 }
 function lessonOpen() {  // a teaching tab that is recomputed for each drawing is on screen
   return [...document.querySelectorAll('.recomputed-lesson')].some((tab) => tab.checkVisibility());
-}
-function text(key, values = {}) {  // the catalogue's text `key`, {name} filled from values ({{ and }} are braces)
-  return TEXTS[key].replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (name === undefined ? m[0] : String(values[name])));
 }
 function notice(message) {  // text, never HTML: a message from the server is shown as it is
   const box = document.createElement('div');
@@ -218,3 +215,11 @@ window.convscopePad = {
   },
 };
 redraw();
+function relabelMore() {  // the example buttons' titles name their digit (and style)
+  const buttons = [...element.querySelectorAll('.example-button')];
+  buttons.forEach((b) => {
+    const styles = buttons.filter((o) => o.dataset.digit === b.dataset.digit).length;
+    b.title = styles > 1 ? text('example_style_title', {digit: b.dataset.digit, style: b.dataset.style})
+      : text('example_title', {digit: b.dataset.digit});
+  });
+}

@@ -11,7 +11,7 @@
 // The server sends the strokes of a few dozen drawings per answer, saying "more" when others wait; the page then
 // asks again at once, so a page opened on a full room fills in a few quick answers.
 //
-// Its words are props.texts, the catalogue's [js.room] (demo/texts): text('reveal_all') is one, its {name}s filled in.
+// Its words (texts.js: props.words, in the page's language) are the catalogue's [js.room] (demo/texts): text('reveal_all') is one, its {name}s filled in.
 {
   const parts = location.hash.replace(/^#/, '').split('&').filter((p) => p !== '');
   const given = parts.find((p) => p.startsWith('teacher='));
@@ -30,10 +30,6 @@ const strokes = new Map();    // drawing number -> its drawing
 const figures = new Map();    // drawing number -> its <figure> in the gallery
 let drawings = [];            // the room's drawings not hidden, oldest first
 let wrongFirst = false;
-const TEXTS = props.texts;
-function text(key, values = {}) {  // the catalogue's text `key`, {name} filled from values ({{ and }} are braces)
-  return TEXTS[key].replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (name === undefined ? m[0] : String(values[name])));
-}
 
 function ask(path, body) {
   const options = {headers: {'X-Teacher-Token': token}};

@@ -8,11 +8,7 @@
 // when it opens, so it is there by the first send; a send answered 401 {"identity": "missing"} (the cookie expired
 // or was never set) asks once more and sends again once.
 //
-// Its words are props.texts, the catalogue's [js.send] (demo/texts); the bar's own are in send.html.
-const TEXTS = props.texts;
-function text(key, values = {}) {  // the catalogue's text `key`, {name} filled from values ({{ and }} are braces)
-  return TEXTS[key].replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (name === undefined ? m[0] : String(values[name])));
-}
+// Its words (texts.js: props.words, in the page's language) are the catalogue's [js.send] (demo/texts); the bar's own are in send.html.
 const status = element.querySelector('#send-status');
 const button = element.querySelector('#send-to-class');
 const nickname = element.querySelector('#nickname');
