@@ -64,6 +64,16 @@ PAD_INK = "#ffffff"
 # Page colours, used by demo/page/static/*.css as var(--cs-<name>).
 PAGE_COLOURS = {
     "accent": ACCENT,  # the answer: its frame, digit and bar, the model input's frame, conv rows in tables
+    # Text in the accent's and the MLP's colours: darker on the light page so it reads at 4.5:1 (WCAG AA); the dark
+    # page (classroom.css) uses the bright colours themselves.
+    "accent-text": "#c2410c",
+    "mlp-text": "#1d4ed8",
+    "broken-text": "#b91c1c",  # Break it's damaged network, named in its warning red
+    # Gradio's own subdued grey (slider ends, its footer) and primary button, darkened to 4.5:1 in both themes
+    "subdued-text": "#5f6170",
+    "primary": "#c2410c",
+    "primary-hover": "#9a3412",
+    "on-primary": "#ffffff",
     "bar": BAR,  # the other classes' bars, legend frames
     "highlight": HIGHLIGHT,  # the window / cell a lesson points at
     "muted": "#94a3b8",  # dashed placeholders, number tables, button borders
@@ -105,6 +115,14 @@ ROOM_UNSURE_BELOW = 0.7
 ROOM_POLL_MS = 1000  # the teacher's page asks for new drawings once a second
 
 
+# On the dark page (Gradio's dark theme, the projector's default) text in the accent's, the MLP's and Break it's
+# colours is written in the bright shades, which read at 4.5:1 on the dark background.
+DARK_PAGE_COLOURS = {"accent-text": "#fb923c", "mlp-text": "#60a5fa", "broken-text": "#f87171"}
+
+
 def css_variables() -> str:
-    """:data:`PAGE_COLOURS` as CSS custom properties on the page's root, for the style sheets in demo/page/static/."""
-    return ":root { " + " ".join(f"--cs-{name}: {value};" for name, value in PAGE_COLOURS.items()) + " }"
+    """:data:`PAGE_COLOURS` as CSS custom properties on the page's root, and :data:`DARK_PAGE_COLOURS` on the dark
+    page's body, for the style sheets in demo/page/static/."""
+    light = " ".join(f"--cs-{name}: {value};" for name, value in PAGE_COLOURS.items())
+    dark = " ".join(f"--cs-{name}: {value};" for name, value in DARK_PAGE_COLOURS.items())
+    return f":root {{ {light} }} body.dark {{ {dark} }}"

@@ -66,7 +66,7 @@ const root = element.querySelector('#class-room');
 if (!token) {
   root.hidden = true;  // a pupil's page: no room, no controls
 } else {
-  const qr = h('div', {class: 'room-qr', 'aria-label': text('qr_label')});
+  const qr = h('div', {class: 'room-qr', role: 'img', 'aria-label': text('qr_label')});
   const joinUrl = h('div', {id: 'join-url', class: 'join-url'});
   const count = h('span', {id: 'room-count', class: 'room-count'});
   const order = h('button', {type: 'button', id: 'wrong-first', class: 'pad-button', 'aria-pressed': 'false',
@@ -74,7 +74,7 @@ if (!token) {
   const review = h('input', {type: 'checkbox', id: 'review-first'});
   const revealAll = h('button', {type: 'button', id: 'reveal-all', class: 'pad-button'}, text('reveal_all'));
   const clear = h('button', {type: 'button', id: 'clear-room', class: 'pad-button'}, text('clear_room'));
-  const gallery = h('div', {id: 'class-gallery', class: 'class-gallery', role: 'list'});
+  const gallery = h('div', {id: 'class-gallery', class: 'class-gallery'});
   const tally = h('div', {id: 'class-tally', class: 'class-tally'});
   const message = h('div', {id: 'room-message', class: 'room-message', role: 'status'});
   root.replaceChildren(
@@ -164,6 +164,9 @@ if (!token) {
     });
     if (!drawings.length) gallery.replaceChildren(h('p', {class: 'placeholder'}, text('empty')));
     else gallery.querySelector('.placeholder')?.remove();
+    // a list only while it holds drawings: an empty role=list, or one holding the placeholder, is not one
+    if (drawings.length) gallery.setAttribute('role', 'list');
+    else gallery.removeAttribute('role');
     const n = drawings.length;
     count.textContent = text(n === 1 ? 'drawings_one' : 'drawings_many', {count: n});
   }

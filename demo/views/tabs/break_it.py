@@ -94,8 +94,9 @@ def break_it_html(clf: Classifier, input28: np.ndarray | None, layer: str, chann
         b_probs, b_activations = probs, activations
     answer = int(np.argmax(b_probs))
     body = (f'<div class="view-note"><b>{html.escape(describe(clf.model, layer, channels, noise, seed))}</b></div>'
-            '<div class="versus">' + _side("tabs.break_it.intact_says", original, probs, theme.CNN_COLOUR)
-            + _side("tabs.break_it.broken_says", answer, b_probs, BROKEN_COLOUR) + '</div>'
+            '<div class="versus">'
+            + _side("tabs.break_it.intact_says", original, probs, theme.CNN_COLOUR, "tone-cnn")
+            + _side("tabs.break_it.broken_says", answer, b_probs, BROKEN_COLOUR, "tone-broken") + '</div>'
             f'<div class="view-note">{verdict(original, answer, probs, b_probs)}</div>'
             + _maps(clf.model, layer, channels, activations, b_activations))
     data = (f' data-state="ready" data-layer="{layer}" data-channels-off="{",".join(map(str, channels))}"'
@@ -127,10 +128,11 @@ def verdict(original: int, answer: int, probs: np.ndarray, b_probs: np.ndarray) 
     return say("tabs.break_it.answer_kept", answer=answer, before=f"{before:.1f}", after=f"{after:.1f}")
 
 
-def _side(key: str, digit: int, probs: np.ndarray, colour: str) -> str:
-    """One network's answer (``key``: whose) and its ten probabilities."""
+def _side(key: str, digit: int, probs: np.ndarray, colour: str, tone: str) -> str:
+    """One network's answer (``key``: whose; ``tone``: the CSS class of its text colour, app.css) and its ten
+    probabilities (bars in ``colour``)."""
     title = say(key, digit=Markup(f'<b class="versus-digit">{digit}</b>'), share=f"{100 * float(probs[digit]):.1f}")
-    return (f'<div class="versus-side"><div class="versus-title" style="color:{colour}">{title}</div>'
+    return (f'<div class="versus-side"><div class="versus-title {tone}">{title}</div>'
             f'{probability_bars([float(p) for p in probs], colour)}</div>')
 
 

@@ -48,9 +48,9 @@ def cnn_vs_mlp_html(input28: np.ndarray | None, cnn: Classifier, mlp: Classifier
     mlp_says = say("tabs.versus.mlp_says", digit=_digit(mlp_label), share=100 * p_mlp[mlp_label])
     body = ('<div class="versus">'
             f'<figure><figcaption>{moves}</figcaption>{img(uri, plain("tabs.versus.moved_alt"), 168)}</figure>'
-            f'<div class="versus-side"><div class="versus-title" style="color:{theme.CNN_COLOUR}">{cnn_says}</div>'
+            f'<div class="versus-side"><div class="versus-title tone-cnn">{cnn_says}</div>'
             f'{probability_bars(p_cnn, theme.CNN_COLOUR)}</div>'
-            f'<div class="versus-side"><div class="versus-title" style="color:{theme.MLP_COLOUR}">{mlp_says}</div>'
+            f'<div class="versus-side"><div class="versus-title tone-mlp">{mlp_says}</div>'
             f'{probability_bars(p_mlp, theme.MLP_COLOUR)}</div></div>' + chart)
     data = f' data-state="ready" data-cnn-label="{cnn_label}" data-mlp-label="{mlp_label}"'
     return lesson("cnn-vs-ann", title, body, explanation, data)
