@@ -17,7 +17,7 @@ from PIL import Image
 from scipy import ndimage, signal
 from skimage.morphology import skeletonize
 
-from demo.texts import plain
+from demo.texts import localised, plain
 
 MNIST_BOX = 20  # longest side of the digit inside the 28×28 field
 MNIST_SIZE = 28
@@ -77,14 +77,14 @@ def _pil_to_arrays(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
 def _scale_float(data: np.ndarray) -> np.ndarray:
     low, high = float(data.min(initial=0)), float(data.max(initial=0))
     if low < 0:
-        raise InvalidImageError(plain("core.preprocess.negative", found=f"{low:g}"))
+        raise InvalidImageError(plain("core.preprocess.negative", found=localised(f"{low:g}")))
     if high <= 1:
         return data
     if high <= 255:
         return data / 255
     if high <= 65535:
         return data / 65535
-    raise InvalidImageError(plain("core.preprocess.out_of_range", found=f"{high:g}"))
+    raise InvalidImageError(plain("core.preprocess.out_of_range", found=localised(f"{high:g}")))
 
 
 def _numpy_to_arrays(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

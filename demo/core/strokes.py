@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from demo.texts import plain
+from demo.texts import localised, plain
 
 Point = Sequence[float]
 Stroke = Sequence[Point]
@@ -100,7 +100,8 @@ def _json_object(text: object) -> dict:
     if not isinstance(text, str):
         raise InvalidDrawingError(plain("core.strokes.not_text"))
     if len(text) > MAX_JSON_CHARS:
-        raise InvalidDrawingError(plain("core.strokes.too_long", chars=f"{len(text):,}", limit=f"{MAX_JSON_CHARS:,}"))
+        raise InvalidDrawingError(plain("core.strokes.too_long", chars=localised(f"{len(text):,}"),
+                                        limit=localised(f"{MAX_JSON_CHARS:,}")))
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
@@ -122,7 +123,7 @@ def _strokes(raw: object, width: int, height: int) -> list[Stroke]:
             raise InvalidDrawingError(plain("core.strokes.stroke_not_a_list"))
         total += len(stroke)
         if total > MAX_POINTS:
-            raise InvalidDrawingError(plain("core.strokes.too_many_points", limit=f"{MAX_POINTS:,}"))
+            raise InvalidDrawingError(plain("core.strokes.too_many_points", limit=localised(f"{MAX_POINTS:,}")))
         points = [_point(point, width, height) for point in stroke]
         if points:
             strokes.append(points)

@@ -76,7 +76,7 @@ def cnn_vs_mlp(shift: dict[str, list[float]] | None, errors: tuple[int, int] | N
     parts.append(say("explain.cnn_sharing"))
     if errors:
         parts.append(say("explain.mistakes", cnn=errors[0], mlp=errors[1],
-                         ratio=f"{errors[1] / max(errors[0], 1):.1f}"))
+                         ratio=localised(f"{errors[1] / max(errors[0], 1):.1f}")))
     if parameters:
         convs, cnn_fc, cnn_total, mlp_fc, mlp_total = parameters
         parts.append(say("explain.parameters", convs=convs, cnn_fc=cnn_fc, cnn_total=cnn_total, mlp_fc=mlp_fc,
@@ -109,19 +109,22 @@ def calibration_note(calibration: dict, smoothing: float | None) -> str:
     parts = [say("explain.calibration_bars", digits=calibration["digits"])]
     if all(b["accuracy"] >= b["confidence"] for b in bins):
         parts.append(say("explain.calibration_above"))
-    parts.append(say("explain.calibration_spread", median=f"{100 * calibration['median_top_when_right']:.1f}",
-                     p99=f"{100 * calibration['p99_top_when_right']:.1f}"))
+    parts.append(say("explain.calibration_spread",
+                     median=localised(f"{100 * calibration['median_top_when_right']:.1f}"),
+                     p99=localised(f"{100 * calibration['p99_top_when_right']:.1f}")))
     if smoothing:
         target = 1 - smoothing + smoothing / 10
-        parts.append(say("explain.calibration_smoothing", smoothing=f"{smoothing:g}", target=f"{100 * target:.1f}"))
-    parts.append(say("explain.calibration_meaning", usual=f"{100 * calibration['median_top_when_right']:.0f}",
-                     unsure_below=f"{100 * calibration['unsure_below']:.0f}"))
+        parts.append(say("explain.calibration_smoothing", smoothing=localised(f"{smoothing:g}"),
+                         target=localised(f"{100 * target:.1f}")))
+    parts.append(say("explain.calibration_meaning",
+                     usual=localised(f"{100 * calibration['median_top_when_right']:.0f}"),
+                     unsure_below=localised(f"{100 * calibration['unsure_below']:.0f}")))
     return "".join(parts)
 
 
 def training_loss_note(label_smoothing: float, floor: float) -> str:
     """Why the curves show training loss above test loss; ``floor`` is the smallest loss label smoothing allows."""
-    return say("explain.training_loss", smoothing=f"{label_smoothing:g}", floor=f"{floor:.2f}")
+    return say("explain.training_loss", smoothing=localised(f"{label_smoothing:g}"), floor=localised(f"{floor:.2f}"))
 
 
 CONFIDENCE_NOTE = Later(lambda: say("explain.confidence"))

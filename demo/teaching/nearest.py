@@ -32,7 +32,7 @@ from torch import nn
 from demo.core.classifier import Classifier
 from demo.core.data import DEFAULT_CACHE, MnistNotFoundError, load_mnist, sha256_file
 from demo.core.model import ACTIVATION, FULLY_CONNECTED, stage_kind
-from demo.texts import plain
+from demo.texts import localised, plain
 
 log = logging.getLogger("convscope")
 
@@ -171,7 +171,7 @@ class NearestDigits:
             try:
                 index = cls.load_or_build(data_dir, clf, cache_dir)
                 place = index.path or plain("teaching.nearest.memory_only")
-                ready = plain("teaching.nearest.ready", count=f"{len(index.labels):,}", place=place)
+                ready = plain("teaching.nearest.ready", count=localised(f"{len(index.labels):,}"), place=place)
                 handle._set("ready", ready, index)
             except MnistNotFoundError as error:
                 handle._set("off", str(error))

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from demo.core.model import ACTIVATION, CONV, FULLY_CONNECTED, POOL, stage_kind
-from demo.texts import plain
+from demo.texts import localised, plain
 
 from .checks import as_batch, check_int, model_dtype
 
@@ -78,8 +78,8 @@ def parse_channels(text: str | None, count: int) -> list[int]:
     if not isinstance(text, str):
         raise ValueError(f"channels must be text like '3, 7-9', got {type(text).__name__}")
     if len(text) > MAX_CHANNELS_TEXT:
-        raise ValueError(plain("lessons.break_it.channels_too_long", length=f"{len(text):,}",
-                               most=f"{MAX_CHANNELS_TEXT:,}"))
+        raise ValueError(plain("lessons.break_it.channels_too_long", length=localised(f"{len(text):,}"),
+                               most=localised(f"{MAX_CHANNELS_TEXT:,}")))
     chosen: set[int] = set()
     for part in re.split(r"[,;]", text):
         # A range may be written with spaces around its dash ("7 - 9"); everything else splits on spaces.
@@ -118,7 +118,8 @@ def validate(model: nn.Sequential, layer: str, channels: Iterable[int], noise: f
         checked.add(int(channel))
     if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
             or not math.isfinite(noise) or not 0 <= noise <= MAX_NOISE:
-        raise ValueError(plain("lessons.break_it.noise_out_of_range", most=f"{MAX_NOISE:g}", noise=repr(noise)))
+        raise ValueError(plain("lessons.break_it.noise_out_of_range", most=localised(f"{MAX_NOISE:g}"),
+                               noise=repr(noise)))
     return layer, sorted(checked), float(noise)
 
 

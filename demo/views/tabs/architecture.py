@@ -12,7 +12,7 @@ from torch import nn
 from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, OTHER, POOL
 from demo.teaching import explanations
 from demo.teaching.lessons.architecture import StageRow, architecture
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 
 from .common import lesson
 
@@ -112,7 +112,7 @@ def stage_detail(row: StageRow) -> str:
     if row.kind == "fc":
         return f"{s['in_features']} → {s['out_features']}"
     if "mean" in s:
-        return plain("tabs.architecture.normalize", mean=f"{s['mean']:g}", std=f"{s['std']:g}")
+        return plain("tabs.architecture.normalize", mean=localised(f"{s['mean']:g}"), std=localised(f"{s['std']:g}"))
     if "p" in s:
-        return plain("tabs.architecture.dropout", p=f"{s['p']:g}")
+        return plain("tabs.architecture.dropout", p=localised(f"{s['p']:g}"))
     return row.module

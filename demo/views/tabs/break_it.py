@@ -16,7 +16,7 @@ from demo.core.paths import WEIGHTS_DIR
 from demo.teaching.explanations import signed
 from demo.teaching.lessons import break_it as lessons_break_it
 from demo.teaching.reports import measured_report
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 from demo.views import render, theme
 from demo.views.panels import legend
 
@@ -65,8 +65,10 @@ def _measured(report: dict[str, Any], inputs: dict[str, int] | None) -> list[str
     first, weakest = next(iter(accuracy)), min(accuracy, key=lambda layer: accuracy[layer][1])
     if inputs and weakest == first and 1.0 in report["noise"]:
         at_one = report["noise"].index(1.0)
-        counts = ", ".join(say("tabs.break_it.fan_in", count=f"{n:,}", layer=layer) for layer, n in inputs.items())
-        parts.append(say("tabs.break_it.explanation_first_conv", share=f"{100 * (1 - accuracy[first][at_one]):.1f}",
+        counts = ", ".join(say("tabs.break_it.fan_in", count=localised(f"{n:,}"), layer=layer)
+                           for layer, n in inputs.items())
+        parts.append(say("tabs.break_it.explanation_first_conv",
+                         share=localised(f"{100 * (1 - accuracy[first][at_one]):.1f}"),
                          inputs=Markup(counts)))
     return parts
 
@@ -113,7 +115,7 @@ def describe(model: nn.Sequential, layer: str, channels: list[int], noise: float
                 ("tabs.break_it.switched_off_channel", "tabs.break_it.switched_off_channels"))[conv]
         parts.append(plain(keys[len(channels) > 1], layer=layer, channels=", ".join(map(str, channels))))
     if noise > 0:
-        parts.append(plain("tabs.break_it.noise", noise=f"{noise:.2f}", layer=layer, seed=seed))
+        parts.append(plain("tabs.break_it.noise", noise=localised(f"{noise:.2f}"), layer=layer, seed=seed))
     if not parts:
         return plain("tabs.break_it.nothing_channels" if conv else "tabs.break_it.nothing_units", layer=layer)
     return " · ".join(parts)
@@ -123,15 +125,17 @@ def verdict(original: int, answer: int, probs: np.ndarray, b_probs: np.ndarray) 
     """Did the answer survive? With the drawing's original class's probability before and after."""
     before, after = 100 * float(probs[original]), 100 * float(b_probs[original])
     if answer != original:
-        return say("tabs.break_it.answer_changed", original=original, answer=answer, before=f"{before:.1f}",
-                   after=f"{after:.1f}")
-    return say("tabs.break_it.answer_kept", answer=answer, before=f"{before:.1f}", after=f"{after:.1f}")
+        return say("tabs.break_it.answer_changed", original=original, answer=answer, before=localised(f"{before:.1f}"),
+                   after=localised(f"{after:.1f}"))
+    return say("tabs.break_it.answer_kept", answer=answer, before=localised(f"{before:.1f}"),
+               after=localised(f"{after:.1f}"))
 
 
 def _side(key: str, digit: int, probs: np.ndarray, colour: str, tone: str) -> str:
     """One network's answer (``key``: whose; ``tone``: the CSS class of its text colour, app.css) and its ten
     probabilities (bars in ``colour``)."""
-    title = say(key, digit=Markup(f'<b class="versus-digit">{digit}</b>'), share=f"{100 * float(probs[digit]):.1f}")
+    title = say(key, digit=Markup(f'<b class="versus-digit">{digit}</b>'),
+                share=localised(f"{100 * float(probs[digit]):.1f}"))
     return (f'<div class="versus-side"><div class="versus-title {tone}">{title}</div>'
             f'{probability_bars([float(p) for p in probs], colour)}</div>')
 
@@ -187,7 +191,7 @@ def _maps(model: nn.Sequential, layer: str, channels: list[int], intact: dict[st
         shape = (say("tabs.break_it.shape_units", count=c) if (h, w) == (1, 1) else
                  say("tabs.break_it.shape_maps", count=c, height=h, width=w))
         low = signed(-first.vmax) if first.scale == "signed" else "0"
-        note = say("tabs.break_it.changed_by", share=f"{100 * change:.1f}")
+        note = say("tabs.break_it.changed_by", share=localised(f"{100 * change:.1f}"))
         intact_img = img(first.data_uri(), plain("tabs.break_it.intact_alt", stage=name), width_px)
         broken_img = img(second.data_uri(), plain("tabs.break_it.broken_alt", stage=name), width_px)
         figures.append(

@@ -15,7 +15,7 @@ from demo.core.classifier import Classifier
 from demo.core.digitness import DEFAULT_PATH
 from demo.teaching import explanations
 from demo.teaching.explanations import signed
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 from demo.views import theme
 
 from .common import lesson, placeholder
@@ -83,7 +83,7 @@ def digit_or_not_html(input28: np.ndarray | None, clf: Classifier) -> str:
     digit_like = clf.digitness.digit_like(score)
     verdict = say("tabs.digit_or_not.looks_like_a_digit" if digit_like else "tabs.digit_or_not.not_like_a_digit",
                   score=signed(score, 1), line=signed(threshold, 1))
-    softmax = say("tabs.digit_or_not.softmax_still", digit=label, share=f"{100 * probs[label]:.1f}")
+    softmax = say("tabs.digit_or_not.softmax_still", digit=label, share=localised(f"{100 * probs[label]:.1f}"))
     body = f'<div class="formula">{verdict}</div><div class="view-note">{softmax}</div>'
     dist = distributions()
     if dist is not None:
@@ -95,8 +95,8 @@ def digit_or_not_html(input28: np.ndarray | None, clf: Classifier) -> str:
         digits_set = say("tabs.digit_or_not.digits_set", count=sum(dist["digits"]))
         non_digits_set = say("tabs.digit_or_not.non_digits_set", count=sum(dist["non_digits"]))
         shares = say("tabs.digit_or_not.shares", digits_set=digits_set,
-                     digits_below=f"{100 * dist['digits_flagged']:.1f}", non_digits_set=non_digits_set,
-                     non_digits_below=f"{100 * dist['non_digits_flagged']:.1f}")
+                     digits_below=localised(f"{100 * dist['digits_flagged']:.1f}"), non_digits_set=non_digits_set,
+                     non_digits_below=localised(f"{100 * dist['non_digits_flagged']:.1f}"))
         body += (f'<div class="charts">{histogram_svg(dist, score, threshold)}'
                  f'<div class="view-note">{key} {shares}</div></div>')
     data = (f' data-state="ready" data-score="{score:.4f}" data-threshold="{threshold:.4f}" '

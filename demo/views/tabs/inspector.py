@@ -13,7 +13,7 @@ from torch import nn
 
 from demo.teaching.explanations import BACKGROUND, MINUS, signed
 from demo.teaching.lessons.inspector import Inspection, WeightedSum, inspect_value, stage_shape
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 from demo.views import render
 from demo.views.panels import legend
 
@@ -153,7 +153,7 @@ def _terms_table(ws: WeightedSum) -> str:
                     f"<td>{signed(t.product, DIGITS, plus=True)}</td></tr>")
     span = 4 if origin else 3
     rows.append(f'<tr class="inspector-rest"><td colspan="{span}">'
-                f'{say("tabs.inspector.other_inputs", count=f"{ws.rest_count:,}")}</td>'
+                f'{say("tabs.inspector.other_inputs", count=localised(f"{ws.rest_count:,}"))}</td>'
                 f"<td>{signed(ws.rest, DIGITS, plus=True)}</td></tr>")
     rows.append(f'<tr class="inspector-rest"><td colspan="{span}">{say("tabs.inspector.bias")}</td>'
                 f"<td>{signed(ws.bias, DIGITS, plus=True)}</td></tr>")
@@ -169,7 +169,7 @@ def _fc_body(ins: Inspection) -> str:
     values = {"layer": ws.layer, "unit": ins.unit, "count": f"{ws.n_inputs:,}", "stage": ws.input_stage,
               "listed": len(ws.terms)}
     if zeros:
-        note = say("tabs.inspector.fc_note_zeros", zeros=f"{zeros:,}", **values)
+        note = say("tabs.inspector.fc_note_zeros", zeros=localised(f"{zeros:,}"), **values)
     else:
         note = say("tabs.inspector.fc_note", **values)
     return f'<div class="view-note">{note}</div>{_terms_table(ws)}'
@@ -199,7 +199,8 @@ def _input_body(ins: Inspection) -> str:
     if ins.kind == "input":
         how = say("tabs.inspector.pixel", row=ins.row, col=ins.col, value=_n(ins.value))
     else:
-        how = say("tabs.inspector.normalize", x=_n(ins.source_value), mean=f"{ins.mean:g}", std=f"{ins.std:g}",
+        how = say("tabs.inspector.normalize", x=_n(ins.source_value), mean=localised(f"{ins.mean:g}"),
+                  std=localised(f"{ins.std:g}"),
                   value=_n(ins.value))
     return f'<div class="conv-row">{pic}</div>{_formula(how)}'
 
@@ -242,7 +243,7 @@ def _flatten_body(ins: Inspection) -> str:
 def _dropout_body(ins: Inspection) -> str:
     passed = say("tabs.inspector.dropout", stage=ins.source, unit=ins.unit, x=_n(ins.source_value),
                  value=_n(ins.value))
-    note = say("tabs.inspector.dropout_note", share=f"{100 * ins.dropout_p:.0f}")
+    note = say("tabs.inspector.dropout_note", share=localised(f"{100 * ins.dropout_p:.0f}"))
     return f'{_formula(passed)}<div class="view-note">{note}</div>'
 
 
@@ -260,9 +261,9 @@ def _result(ins: Inspection) -> str:
     """The value, with its exact repr for the page and the tests, beside the model's own value."""
     agree = abs(ins.value - ins.model_value) <= 1e-4 * max(1.0, abs(ins.model_value))
     show = _tiny if ins.kind == "softmax" else _n
+    difference = localised(f"{abs(ins.value - ins.model_value):.3g}")
     verdict = (f'<span class="check">{say("tabs.inspector.agree")}</span>' if agree else
-               '<span class="inspector-mismatch">'
-               f'{say("tabs.inspector.differ", difference=f"{abs(ins.value - ins.model_value):.3g}")}</span>')
+               f'<span class="inspector-mismatch">{say("tabs.inspector.differ", difference=difference)}</span>')
     value = Markup(f'<span class="inspector-value" data-value="{ins.value!r}" '
                    f'data-model-value="{ins.model_value!r}">{show(ins.value)}</span>')
     model = say("tabs.inspector.model_value", value=show(ins.model_value))

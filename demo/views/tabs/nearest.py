@@ -14,7 +14,7 @@ import numpy as np
 from markupsafe import Markup
 
 from demo.teaching.nearest import Look, NearestHandle
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 from demo.views import render
 
 from .common import img, lesson, placeholder
@@ -30,7 +30,7 @@ OFF_HELP = {"command": Markup("<code>python -m demo --data-dir PATH/TO/MNIST</co
 
 def explanation(count: int = 60_000, hidden: int = 128, layer: str = "relu4") -> str:
     """The text under the view, in the tutorial's words, with the index's own figures."""
-    return say("tabs.nearest.explanation", count=f"{count:,}", layer=layer, hidden=hidden)
+    return say("tabs.nearest.explanation", count=localised(f"{count:,}"), layer=layer, hidden=hidden)
 
 
 def _notice(state: str, text: str, message: str = "") -> str:
@@ -45,7 +45,8 @@ def _embedding_strip(embedding: np.ndarray) -> str:
     columns = 16 if values.size % 16 == 0 else values.size
     indices, vmax = render.to_indices(values.reshape(-1, columns), "activation")
     uri = render.png_data_uri(indices, "activation")
-    note = say("tabs.nearest.strip_note", count=values.size, largest=f"{vmax:.2f}", above=int((values > 0).sum()))
+    note = say("tabs.nearest.strip_note", count=values.size, largest=localised(f"{vmax:.2f}"),
+               above=int((values > 0).sum()))
     return (f'{img(uri, plain("tabs.nearest.strip_alt", count=values.size), columns * 8)}'
             f'<div class="view-note">{note}</div>')
 
@@ -54,7 +55,7 @@ def _neighbour(n_index: int, label: int, similarity: float, image: np.ndarray, r
     uri = render.gray_picture(np.asarray(image, np.float32) / 255).data_uri()
     width = 100 * min(max(similarity, 0.0), 1.0)
     alt = plain("tabs.nearest.neighbour_alt", index=n_index, label=label)
-    caption = say("tabs.nearest.neighbour_caption", label=label, similarity=f"{similarity:.2f}")
+    caption = say("tabs.nearest.neighbour_caption", label=label, similarity=localised(f"{similarity:.2f}"))
     tip = html.escape(plain("tabs.nearest.neighbour_tip", rank=rank), quote=True)
     return (f'<figure class="neighbour" data-index="{n_index}" data-label="{label}" '
             f'data-similarity="{similarity:.3f}">{img(uri, alt, THUMB_PX)}'
@@ -109,7 +110,7 @@ def nearest_html(handle: NearestHandle | None, input28: np.ndarray | None) -> st
                     for rank, n in enumerate(look.neighbours, start=1))
     # Four to a row, each column as wide as its picture (THUMB_PX; a min-content column would let the picture's
     # max-width shrink it to nothing).
-    note = say("tabs.nearest.grid_note", shown=len(look.neighbours), count=f"{len(index.labels):,}")
+    note = say("tabs.nearest.grid_note", shown=len(look.neighbours), count=localised(f"{len(index.labels):,}"))
     grid = (f'<div class="nearest-grid" style="grid-template-columns:repeat(4,{THUMB_PX}px)">'
             f'<div class="view-note">{note}</div>{cells}</div>')
     majority = Counter(n.label for n in look.neighbours).most_common(1)[0][0]

@@ -11,7 +11,7 @@ from demo.core.classifier import Classifier
 from demo.teaching import explanations
 from demo.teaching.explanations import signed
 from demo.teaching.lessons import one_value as lessons_one_value
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 from demo.views import render
 from demo.views.panels import legend
 
@@ -99,7 +99,8 @@ def input_note(ov: lessons_one_value.OneValue) -> str:
     """What the layer receives, in words (for the first layer: the normalised drawing, with its two levels)."""
     if ov.input_scale is not None:
         mean, std = ov.input_scale
-        return plain("tabs.one_value.input_note_normalised", layer=ov.layer, stage=ov.input_stage, mean=f"{mean:g}",
-                     std=f"{std:g}", black=signed((0 - mean) / std), white=signed((1 - mean) / std))
+        return plain("tabs.one_value.input_note_normalised", layer=ov.layer, stage=ov.input_stage,
+                     mean=localised(f"{mean:g}"),
+                     std=localised(f"{std:g}"), black=signed((0 - mean) / std), white=signed((1 - mean) / std))
     c, h, w = ov.layer_input.shape
     return plain("tabs.one_value.input_note", layer=ov.layer, stage=ov.input_stage, maps=c, rows=h, cols=w)

@@ -8,7 +8,7 @@ import numpy as np
 from demo.core.classifier import Classifier
 from demo.teaching import explanations
 from demo.teaching.lessons import pooling
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 from demo.views import render
 from demo.views.panels import legend
 
@@ -36,9 +36,9 @@ def pooling_html(input28: np.ndarray | None, clf: Classifier, stage: str, channe
     if stage == "relu1" and kind == "max" and window == 2 and stride == 2:
         note = say("tabs.pooling.note_own_pool")
     kept_cell = pw.kept_at if kind == "max" else None
-    how = (say("tabs.pooling.how_max", count=window * window, kept=f"{pw.kept:.3f}") if kind == "max"
-           else say("tabs.pooling.how_mean", count=window * window, total=f"{float(pw.values.sum()):.3f}",
-                    kept=f"{pw.kept:.3f}"))
+    how = (say("tabs.pooling.how_max", count=window * window, kept=localised(f"{pw.kept:.3f}")) if kind == "max"
+           else say("tabs.pooling.how_mean", count=window * window, total=localised(f"{float(pw.values.sum()):.3f}"),
+                    kept=localised(f"{pw.kept:.3f}")))
     map_caption = say("tabs.pooling.map_caption", stage=stage, channel=channel, rows=fmap.shape[0],
                       cols=fmap.shape[1])
     pooled_caption = say(_POOLED_CAPTIONS[kind], window=window, stride=stride, rows=pooled.shape[0],
