@@ -14,6 +14,8 @@ Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with 
 * ``insight_<name>.png``: the tabs beyond the tutorial on the same 3: Watch it learn at 200 steps, Nearest digits,
   What filters look for (conv2's channel 5 clicked), Break it (half of conv1's filters switched off), and
   ``handout.png``, the printable handout of that 3 (A4 at 200 dpi);
+* ``screenshot_es.png`` and ``screenshot_de.png``: the first screen at 1280×720 for a browser set to Spanish, then
+  German, after drawing the same 3;
 * ``classroom.png`` and ``classroom_layers.png``: classroom mode at 1280×720 (the teacher's page), first the first
   screen with the network revealed up to pool1, then the Layer by layer tab with the same stages;
 * ``class_room.png``: the teacher's class room at 1280×720 after twelve pupils sent a drawing (the project's
@@ -210,14 +212,33 @@ def class_room_page(browser, out: Path) -> None:
         print("  class_room.png, pupil_phone.png")
 
 
+def language_pages(browser, out: Path, data_dir: str | None) -> None:
+    """The first screen for a browser in each other language (its texts arrive with the page's load event)."""
+    from demo.texts import entries
+
+    with running_app(["--data-dir", data_dir] if data_dir else []) as url:
+        for code, locale in (("es", "es-ES"), ("de", "de-DE")):
+            context = browser.new_context(locale=locale)
+            page = open_page(context, url, width=1280, height=720)
+            page.wait_for_function("t => document.querySelector('.header h1')?.textContent === t",
+                                   arg=entries(code)["page.layout.header_title"], timeout=15_000)
+            page.wait_for_function("w => document.querySelector('#clear')?.textContent === w",
+                                   arg=entries(code)["page.pad.clear"], timeout=15_000)
+            draw_a_three(page)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.screenshot(path=str(out / f"screenshot_{code}.png"))
+            context.close()
+            print(f"  screenshot_{code}.png")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the pictures (default: docs)")
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data" / "mnist"),
                         help="MNIST folder, for the clickable samples (default: ../shared/data/mnist)")
-    parser.add_argument("--parts", default="normal,insights,classroom,class_room",
-                        help="which pages to photograph (default: normal,insights,classroom,class_room)")
+    parser.add_argument("--parts", default="normal,languages,insights,classroom,class_room",
+                        help="which pages to photograph (default: normal,languages,insights,classroom,class_room)")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -225,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     with chromium() as browser:
         if "normal" in parts:
             normal_page(browser, args.out, data_dir)
+        if "languages" in parts:
+            language_pages(browser, args.out, data_dir)
         if "insights" in parts:
             insights_page(browser, args.out, data_dir)
         if "classroom" in parts:

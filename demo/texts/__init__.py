@@ -6,20 +6,21 @@ nothing of the app.
 """
 
 from .catalogue import (
-                        LANGUAGE,
-                        LANGUAGES,
-                        Later,
-                        current_language,
-                        entries,
-                        for_script,
-                        keys,
-                        language_names,
-                        localised,
-                        plain,
-                        say,
-                        use_language,
+    LANGUAGE,
+    LANGUAGES,
+    Later,
+    current_language,
+    decimal,
+    entries,
+    for_script,
+    keys,
+    language_names,
+    localised,
+    plain,
+    say,
+    use_language,
 )
 from .choice import chosen_language
 
-__all__ = ["LANGUAGE", "LANGUAGES", "Later", "chosen_language", "current_language", "entries", "for_script", "keys",
-           "language_names", "localised", "plain", "say", "use_language"]
+__all__ = ["LANGUAGE", "LANGUAGES", "Later", "chosen_language", "current_language", "decimal", "entries",
+           "for_script", "keys", "language_names", "localised", "plain", "say", "use_language"]

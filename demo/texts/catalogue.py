@@ -94,6 +94,11 @@ def localised(number: str, language: str | None = None) -> str:
     return "".join(decimal if c == "." else group if c == "," else c for c in number)
 
 
+def decimal(value: float, digits: int = 1, spec: str = "f") -> str:
+    """``value`` written with ``digits`` decimals (``spec`` "f"; "g" for the shortest form) the language's way."""
+    return localised(format(value, f".{digits}{spec}" if spec == "f" else spec))
+
+
 def _numbers_localised(template: str, values: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """The template and values with every number formatted here, the language's way (spec applied, then
     :func:`localised`), so the filling itself only inserts text. English is left as it is."""

@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Rectangle
 from matplotlib.transforms import Bbox, TransformedBbox
 
-from demo.texts import plain
+from demo.texts import decimal, plain
 
 from . import render
 
@@ -191,7 +191,7 @@ def bars(page: Page, walk: Walk, y: float, h: float) -> None:
         page.rect(cx - 0.3 * slot, base - bar_h, 0.6 * slot, bar_h, linewidth=0,
                   facecolor=ANSWER_BAR if d == walk.answer else OTHER_BAR)
         weight = "bold" if d == walk.answer else "normal"
-        page.text(cx, base - bar_h - 0.8, f"{100 * p:.1f} %", 7, ha="center", va="bottom", fontweight=weight)
+        page.text(cx, base - bar_h - 0.8, decimal(100 * p, 1) + " %", 7, ha="center", va="bottom", fontweight=weight)
         page.text(cx, base + 1.2, str(d), 11, ha="center", fontweight=weight)
     page.fig.add_artist(Line2D([MARGIN / PAGE_W, 1 - MARGIN / PAGE_W], [1 - base / PAGE_H] * 2,
                                transform=page.fig.transFigure, color=INK, linewidth=0.6))

@@ -26,7 +26,7 @@ from demo.core.model import ACTIVATION, CONV, FLATTEN, FULLY_CONNECTED, POOL, st
 from demo.teaching.lessons.architecture import architecture
 from demo.teaching.lessons.inspector import STAGE_INPUT as INPUT
 from demo.teaching.lessons.inspector import STAGE_PROBABILITIES as PROBABILITIES
-from demo.texts import plain, say
+from demo.texts import decimal, plain, say
 
 from . import render, theme
 
@@ -96,7 +96,7 @@ def _vector_picture(stage: str, values: np.ndarray, scale: str) -> Picture:
 def _bars(probs: list[float], top: int | None) -> str:
     rows = "".join(
         f'<span class="ov-bar-row{" top" if d == top else ""}" data-inspect-stage="{PROBABILITIES}" '
-        f'data-inspect-unit="{d}" title="{d}: {100 * p:.1f} %"><span class="ov-bar-digit">{d}</span>'
+        f'data-inspect-unit="{d}" title="{d}: {decimal(100 * p, 1)} %"><span class="ov-bar-digit">{d}</span>'
         f'<span class="ov-bar" style="width:{100 * p:.1f}%"></span></span>' for d, p in enumerate(probs))
     return f'<span class="ov-bars">{rows}</span>'
 

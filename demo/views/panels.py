@@ -20,7 +20,7 @@ from demo.core.classifier import Prediction
 from demo.core.model import ACTIVATION, CONV, POOL, stage_kind
 from demo.teaching import explanations
 from demo.teaching.explanations import signed
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 
 from . import render, theme
 
@@ -117,7 +117,7 @@ def probability_rows(probs: list[float], top: int | None, top_colour: str = them
         rows.append(f'<div class="prob-row{" top" if is_top else ""}" data-digit="{digit}">'
                     f'<span class="prob-digit">{digit}</span>'
                     f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%{paint}">'
-                    f'</span></span><span class="prob-value">{100 * p:.1f} %</span></div>')
+                    f'</span></span><span class="prob-value">{localised(f"{100 * p:.1f}")} %</span></div>')
     return "".join(rows)
 
 

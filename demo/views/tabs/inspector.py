@@ -186,7 +186,7 @@ def _softmax_body(ins: Inspection) -> str:
     note = say("tabs.inspector.softmax_note", stage=ins.source, shift=_n(sm.shift))
     return (f'<div class="view-note">{note}</div>'
             f'{table}<div class="formula">p = {_tiny(sm.exps[ins.unit])} / {_n(sm.exp_sum)} = {_tiny(ins.value)} '
-            f'({100 * ins.value:.1f} %)</div>')
+            f'({localised(f"{100 * ins.value:.1f}")} %)</div>')
 
 
 def _formula(text: str) -> str:

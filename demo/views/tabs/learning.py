@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from demo.core.model import CONV, stage_kind, staged_forward
 from demo.teaching.explanations import signed
 from demo.teaching.snapshots import SnapshotInfo, Snapshots
-from demo.texts import plain, say
+from demo.texts import localised, plain, say
 from demo.views import render, theme
 from demo.views.panels import legend
 
@@ -58,7 +58,7 @@ def curve_svg(snaps: Snapshots, index: int) -> str:
     for acc in (0.1, 0.5, 0.9, 1.0):
         grid.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_y(acc):.1f}" y2="{_y(acc):.1f}" '
                     f'stroke="currentColor" stroke-opacity="0.15"/><text x="{LEFT - 4}" y="{_y(acc) + 4:.1f}" '
-                    f'text-anchor="end" font-size="11">{100 * acc:.0f} %</text>')
+                    f'text-anchor="end" font-size="11">{localised(f"{100 * acc:.0f}")} %</text>')
     ticks = ((10, plain("tabs.learning.tick_steps", steps=10)), (100, "100"),
              (spe, plain("tabs.learning.tick_epoch", epochs=1)), (5 * spe, "5"), (last * spe, f"{last:g}"))
     for steps, text in ticks:
@@ -72,7 +72,7 @@ def curve_svg(snaps: Snapshots, index: int) -> str:
         chosen = i == index
         dots.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{6 if chosen else 3.5}" fill="'
                     f'{theme.ACCENT if chosen else "currentColor"}"><title>{html.escape(info.label)}: '
-                    f'{100 * info.test_accuracy:.2f} %</title></circle>')
+                    f'{localised(f"{100 * info.test_accuracy:.2f}")} %</title></circle>')
     return (f'<svg class="learning-curve" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
             f'role="img" aria-label="{escape(plain("tabs.learning.curve_label"))}">{"".join(grid)}'
             f'<polyline points="{path}" fill="none" stroke="{theme.CNN_COLOUR}" stroke-width="2"/>{"".join(dots)}'

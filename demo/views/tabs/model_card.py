@@ -12,7 +12,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from demo.teaching import explanations
-from demo.texts import plain, say
+from demo.texts import decimal, plain, say
 from demo.views import theme
 
 from .common import lesson
@@ -38,7 +38,7 @@ def model_card_html(report: dict[str, Any], curves_uri: str | None, mlp_report: 
     if report.get("command"):
         facts.append(say("tabs.model_card.made_by", command=Markup(f"<code>{html.escape(report['command'])}</code>")))
     per_class = report.get("per_class_accuracy") or []
-    class_row = "".join(f"<td>{100 * a:.2f} %</td>" for a in per_class)
+    class_row = "".join(f"<td>{decimal(100 * a, 2)} %</td>" for a in per_class)
     confusion = report.get("confusion_matrix") or []
     matrix = ""
     if confusion:
@@ -92,7 +92,7 @@ def reliability_svg(bins: list[dict[str, Any]]) -> str:
         parts.append(f'<line x1="{x + 3:.1f}" x2="{x + step - 3:.1f}" y1="{10 + plot_h - ideal:.1f}" '
                      f'y2="{10 + plot_h - ideal:.1f}" stroke="currentColor" stroke-dasharray="3 2"/>')
         parts.append(f'<text x="{x + step / 2:.1f}" y="{10 + plot_h + 13}" font-size="9" text-anchor="middle">'
-                     f'{100 * b["low"]:g}–{100 * b["high"]:g} %</text>'
+                     f'{decimal(100 * b["low"], spec="g")}–{decimal(100 * b["high"], spec="g")} %</text>'
                      f'<text x="{x + step / 2:.1f}" y="{10 + plot_h + 26}" font-size="9" text-anchor="middle">'
                      f'{b["count"]:,}</text>')
     parts.append(f'<text x="2" y="14" font-size="10">100 %</text>'
