@@ -44,6 +44,8 @@ def test_a_lang_link_answers_in_it_and_remembers_it(app_server):
             return http.get(path, headers=headers)
 
     linked, browser, unknown = get("/?lang=de"), get("/", **{"Accept-Language": "es"}), get("/?lang=../../etc")
+    crowded = get("/?" + "&".join(f"f{i}=1" for i in range(50)) + "&lang=es")  # too many fields: not read, no error
+    assert crowded.status_code == 200 and "convscope_lang" not in crowded.headers.get("set-cookie", "")
     assert linked.status_code == 200 and "convscope_lang=de" in linked.headers.get("set-cookie", "")
     assert "convscope_lang" not in browser.headers.get("set-cookie", "")  # the browser's language is not stored
     assert "convscope_lang" not in unknown.headers.get("set-cookie", "")  # an unknown code is never stored
@@ -68,3 +70,5 @@ def test_the_wrapper_reads_the_request_and_leaves_the_language_as_it_was():
     assert wrapped(5) == (5, "en") and current_language() == "en"
     assert language_of({"cookie": "convscope_lang=es"}, "lang=de") == "de"
     assert language_of({"cookie": 'bad"cookie;;'}, "") == "en"
+    assert language_of({"accept-language": "de"}, "&".join(f"f{i}=1" for i in range(50)) + "&lang=es") == "de"
+    assert language_of({}, "lang=" + "x" * 100_000) == "en"

@@ -23,6 +23,7 @@ from demo.texts import chosen_language, use_language
 from demo.texts.choice import COOKIE, MAX_HEADER, QUERY
 
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a class keeps its language all year
+MAX_FIELDS = 20  # a query with more fields is not read for ?lang= (parse_qs refuses it), never an error
 
 
 def _cookie(header: str | None) -> str | None:
@@ -37,10 +38,18 @@ def _cookie(header: str | None) -> str | None:
     return morsel.value if morsel is not None else None
 
 
+def asked_for(query: str) -> str | None:
+    """The ``?lang=`` of a query string, as sent (None without one, or for a query too long or with too many
+    fields to read)."""
+    try:
+        return parse_qs(query[:MAX_HEADER], max_num_fields=MAX_FIELDS).get(QUERY, [None])[0]
+    except ValueError:
+        return None
+
+
 def language_of(headers: Mapping[str, str], query: str = "") -> str:
     """The language for a request with these headers (lower-case names) and query string."""
-    asked = parse_qs(query[:MAX_HEADER], max_num_fields=20).get(QUERY, [None])[0]
-    return chosen_language(asked, _cookie(headers.get("cookie")), headers.get("accept-language"))
+    return chosen_language(asked_for(query), _cookie(headers.get("cookie")), headers.get("accept-language"))
 
 
 class RequestLanguage:
@@ -57,7 +66,7 @@ class RequestLanguage:
         query = scope.get("query_string", b"").decode("latin-1")
         code = language_of(headers, query)
         # remembered only when ?lang= names a language we have (and then it is the one chosen)
-        asked = parse_qs(query[:MAX_HEADER], max_num_fields=20).get(QUERY, [""])[0].strip().lower() == code
+        asked = (asked_for(query) or "").strip().lower() == code
 
         async def remember(message: Message) -> None:
             if asked and message["type"] == "http.response.start":
