@@ -17,7 +17,7 @@ reference statistics cover them all:
 
 Per stage, each class gets ``--points`` reference points (k-means, seeded, on features whitened by a first shared
 covariance), then one shared covariance of the distances to them. No non-digit drawing is used. On 1 CPU thread it
-takes about 8 minutes (the re-drawing is most of it).
+takes about 6 minutes (the re-drawing is most of it).
 """
 
 from __future__ import annotations
