@@ -25,7 +25,7 @@ from demo.views.overview import overview_html
 from .assets import asset
 from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar, unsure_line
 from .insight_tabs import Insights
-from .language import again, again_html, again_label
+from .language import again_html, again_label
 from .lesson_tabs import add_lesson_tabs
 from .lesson_wiring import LessonTabs
 from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
@@ -93,8 +93,8 @@ def page_head(classroom: bool, room: Room | None) -> str:
 def layers_tab(clf: Classifier, live: dict[str, gr.HTML]) -> Callable[[], None]:
     """Fills the first tab (the feature maps): how the network reads a drawing, the live maps, the kernels."""
     def fill() -> None:
-        how = gr.HTML(panels.how_it_works_html(clf.model))  # static: never re-sent with the live updates
-        again(how, lambda: gr.HTML(panels.how_it_works_html(clf.model)))
+        # static: never re-sent with the live updates (only once, in the visitor's language, when the page loads)
+        again_html(gr.HTML(panels.how_it_works_html(clf.model)), lambda: panels.how_it_works_html(clf.model))
         live["feature_maps"] = again_html(gr.HTML(panels.feature_maps_html(None, clf.model),
                                           elem_id="live-feature-maps"),
                                           lambda: panels.feature_maps_html(None, clf.model))

@@ -149,17 +149,16 @@ def _start_worker(weights: str, server: int) -> None:
     _classifier.model.to(memory_format=torch.channels_last)
 
 
-def _in_worker(work: Callable[..., Any], language: str, *args: Any) -> Any:
-    """Runs ``work(classifier, *args)`` in a worker process, with that worker's own model, in ``language`` (the
-    language of the request it answers: a context variable does not cross into another process by itself)."""
-    with use_language(language):
-        return work(_classifier, *args)
-
-
 def _in_language(language: str, work: Callable[..., Any], *args: Any) -> Any:
-    """``work(*args)`` in ``language``, for a thread of the in-process pool (threads do not inherit it either)."""
+    """``work(*args)`` in ``language``, the language of the request it answers: a context variable crosses neither
+    into a worker process nor into a thread of the in-process pool by itself."""
     with use_language(language):
         return work(*args)
+
+
+def _in_worker(work: Callable[..., Any], language: str, *args: Any) -> Any:
+    """Runs ``work(classifier, *args)`` in a worker process, with that worker's own model, in ``language``."""
+    return _in_language(language, work, _classifier, *args)
 
 
 def _no_work(clf: Any) -> None:
