@@ -126,6 +126,15 @@ def test_three_pupils_sends_arrive_with_the_networks_readings_and_the_tally(room
     teacher.wait_for_function("() => document.querySelector('#overview')?.dataset.state === 'ready'")
     loaded = teacher.evaluate("() => JSON.stringify(window.convscopePad.drawing())")
     assert read_drawing(clf, loaded)["label"] == oracle[1]
+    # The keyboard does the same: Enter on a drawing's picture (a button named for what it does).
+    thumb = teacher.locator(f"{FIGURES}[data-drawing='{by_id[2]['drawing']}'] canvas.thumb")
+    assert thumb.get_attribute("role") == "button" and thumb.get_attribute("aria-label")
+    caption = teacher.locator("#" + thumb.get_attribute("aria-describedby")).inner_text()
+    assert "Zeddo-9" in caption  # its description tells it from the other drawings
+    thumb.focus()
+    teacher.keyboard.press("Enter")
+    teacher.wait_for_function(f"() => document.querySelector('#prediction')?.dataset.label === '{oracle[2]}'",
+                              timeout=15_000)
     # A pupil sees none of it: no other drawing, no teacher control, no projector toolbar.
     for pupil in pupils:
         assert pupil.locator(FIGURES).count() == 0 and pupil.locator("#clear-room, #review-first").count() == 0

@@ -86,7 +86,7 @@ def serve(clf: Any, uploads, monkeypatch) -> Iterator[str]:
     app = demo.page.ui.build_app(clf)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=False,
-               **demo.page.ui.LAUNCH_OPTIONS)
+               **demo.page.ui.launch_options())
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -104,3 +104,40 @@ def test_the_class_room_pages_are_in_each_browser_s_language(browser, classroom_
     finally:
         pupil.close()
         teacher.close()
+
+
+def test_gradio_s_own_words_follow_the_browser_before_any_event(browser, app_server):
+    """The tab titles, labels and Gradio's own words (the upload box) come with the page in every language
+    (gr.I18n): a German browser shows them in German even while no event has run."""
+    context = browser.new_context(locale="de-DE")
+    try:
+        page = context.new_page()
+        page.route("**/queue/join*", lambda route: route.abort())  # no event reaches the server: the first paint
+        page.goto(app_server)
+        de = entries("de")
+        page.wait_for_function("t => [...document.querySelectorAll('button[role=tab]')].some(b => b.textContent"
+                               ".trim() === t)", arg=de["page.lesson_tabs.tab_conv"], timeout=30_000)
+        upload = page.locator("#upload").inner_text()
+        assert upload.strip() and "Drop File Here" not in upload, upload
+    finally:
+        context.close()
+
+
+def test_the_switch_renames_the_controls_of_a_browser_in_another_language(browser, app_server):
+    """A Spanish browser switched to English, and an English one to German: the controls Gradio names follow the
+    switch (sent when the page loads), the menus' choices and the browser tab's title too."""
+    for locale, code in (("es-ES", "en"), ("en-US", "de")):
+        context = browser.new_context(locale=locale)
+        texts = entries(code)
+        try:
+            page = open_page(context, f"{app_server}/?lang={code}")
+            _texts_arrived(page, code)
+            page.locator("#lessons button[role='tab']", has_text=texts["page.lesson_tabs.tab_conv"]).click()
+            page.wait_for_function("w => document.querySelector('#conv-mode')?.innerText.includes(w)",
+                                   arg=texts["tabs.convolution.mode_same"], timeout=10_000)
+            assert texts["page.lesson_tabs.conv_mode"] in page.locator("#conv-mode").inner_text()
+            page.wait_for_function("t => document.title === t", arg=texts["page.ui.title"], timeout=10_000)
+            page.locator("#lessons button[role='tab']", has_text=texts["page.insight_tabs.tab_learning"]).click()
+            assert page.locator("#learning-play").inner_text() == texts["page.insight_tabs.play"]
+        finally:
+            context.close()

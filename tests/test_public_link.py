@@ -106,7 +106,7 @@ def test_gradio_removes_old_uploads_and_keeps_the_page_s_own_files(clf, tmp_path
     app = demo.page.ui.build_app(clf, samples)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-               **demo.page.ui.LAUNCH_OPTIONS)
+               **demo.page.ui.launch_options())
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             cached = sorted(file_paths(http.get("/config").json()))

@@ -37,13 +37,12 @@ from demo.views.tabs.learning import learning_html
 from demo.views.tabs.nearest import nearest_html
 
 from .assets import asset
-from .language import again, again_html, in_request_language, labelled, tab
+from .language import again, again_html, button, in_request_language, labelled, tab, word
 from .lesson_wiring import RECOMPUTED, Lesson, LessonTabs, follow, plain_tab, register
 
 log = logging.getLogger("convscope")
 
 PLAY_SECONDS = 1.2  # Watch it learn: one snapshot per tick while playing, time to read each
-PLAY, PAUSE = plain("page.insight_tabs.play"), plain("page.insight_tabs.pause")
 HANDOUT_FORMATS = ("PDF", "PNG")
 HANDOUT_KEEP_SECONDS = 600  # a made handout waits this long for its download, then the next one sweeps it away
 
@@ -85,23 +84,28 @@ def _learning_tab(tabs: LessonTabs, snaps: Snapshots | None) -> None:
         with gr.Row(equal_height=True):
             step = labelled(gr.Slider, "page.insight_tabs.learning_step", 0, max(last, 1), value=0, step=1,
                             elem_id="learning-step", interactive=snaps is not None, scale=4)
-            play = gr.Button(PLAY, elem_id="learning-play", scale=1, interactive=snaps is not None)
+            play = button("page.insight_tabs.play", elem_id="learning-play", scale=1, interactive=snaps is not None)
         html = gr.HTML(learning_html(snaps, None, 0))
         pick = _pick_request("learning")
         timer = gr.Timer(PLAY_SECONDS, active=False)
+        playing = gr.State(False)  # the button's words are the visitor's language's: the state says which it is
     register(tabs, Lesson("learning", html, {"index": step},
                           lambda current, index: learning_html(snaps, current, int(index or 0))), t)
 
+    def stopped() -> dict[Any, Any]:
+        return {timer: gr.Timer(active=False), play: gr.Button(plain("page.insight_tabs.play")), playing: False}
+
     def toggle(values: dict[Any, Any]) -> dict[Any, Any]:
-        if values[play] == PAUSE:
-            return {timer: gr.Timer(active=False), play: gr.Button(PLAY)}
+        if values[playing]:
+            return stopped()
         at = int(values[step] or 0)
-        return {timer: gr.Timer(active=True), play: gr.Button(PAUSE), step: 0 if at >= last else at}
+        return {timer: gr.Timer(active=True), play: gr.Button(plain("page.insight_tabs.pause")), playing: True,
+                step: 0 if at >= last else at}
 
     def tick(values: dict[Any, Any]) -> dict[Any, Any]:
         at = int(values[step] or 0)
         if at >= last or values[tabs.active] != "learning":  # the end, or the learner left the tab: stop
-            return {timer: gr.Timer(active=False), play: gr.Button(PLAY)}
+            return stopped()
         return {step: at + 1}
 
     def picked(values: dict[Any, Any]) -> dict[Any, Any]:
@@ -111,10 +115,10 @@ def _learning_tab(tabs: LessonTabs, snaps: Snapshots | None) -> None:
         except (KeyError, TypeError, ValueError, OverflowError):
             return {}
 
-    play.click(toggle, inputs={play, step}, outputs=[timer, play, step], show_progress="hidden",
-               api_visibility="private")
-    timer.tick(tick, inputs={step, tabs.active}, outputs=[timer, play, step], show_progress="hidden",
-               api_visibility="private")
+    play.click(in_request_language(toggle), inputs={playing, step}, outputs=[timer, play, playing, step],
+               show_progress="hidden", api_visibility="private")
+    timer.tick(in_request_language(tick), inputs={step, tabs.active}, outputs=[timer, play, playing, step],
+               show_progress="hidden", api_visibility="private")
     pick.change(picked, inputs={pick}, outputs=[step], show_progress="hidden", api_visibility="private")
 
 
@@ -168,8 +172,8 @@ def _break_tab(tabs: LessonTabs, clf: Classifier) -> None:
             controls = {
                 "layer": labelled(gr.Dropdown, "page.insight_tabs.break_layer", break_it.layer_choices(model),
                                   value=layer, elem_id="break-layer"),
-                "channels_text": gr.Textbox(channels, label=plain("page.insight_tabs.break_channels"),
-                                            placeholder=plain("page.insight_tabs.break_channels_placeholder"),
+                "channels_text": gr.Textbox(channels, label=word("page.insight_tabs.break_channels"),
+                                            placeholder=word("page.insight_tabs.break_channels_placeholder"),
                                             elem_id="break-channels", max_length=200),
                 "noise": labelled(gr.Slider, "page.insight_tabs.break_noise", 0, break_it.MAX_NOISE, value=noise,
                                   step=break_it.NOISE_STEP, elem_id="break-noise"),
@@ -178,9 +182,8 @@ def _break_tab(tabs: LessonTabs, clf: Classifier) -> None:
             }
             again(controls["channels_text"], lambda: gr.Textbox(
                 label=plain("page.insight_tabs.break_channels"),
-                placeholder=plain("page.insight_tabs.break_channels_placeholder")))
-            reset = again(gr.Button(plain("page.insight_tabs.break_reset"), elem_id="break-reset", scale=0),
-                          lambda: gr.Button(plain("page.insight_tabs.break_reset")))
+                placeholder=plain("page.insight_tabs.break_channels_placeholder")), words=True)
+            reset = button("page.insight_tabs.break_reset", elem_id="break-reset", scale=0)
         html = gr.HTML(break_it_html(clf, None, layer, channels, noise, seed))
     register(tabs, Lesson("break", html, controls,
                           lambda current, **v: break_it_html(clf, current, **v)), t)
@@ -213,8 +216,7 @@ def _handout_tab(tabs: LessonTabs, clf: Classifier) -> None:
         with gr.Row():
             kind = labelled(gr.Radio, "page.insight_tabs.handout_format", list(HANDOUT_FORMATS), value="PDF",
                             elem_id="handout-format")
-            make = again(gr.Button(plain("page.insight_tabs.handout_make"), elem_id="make-handout", variant="primary"),
-                         lambda: gr.Button(plain("page.insight_tabs.handout_make")))
+            make = button("page.insight_tabs.handout_make", elem_id="make-handout", variant="primary")
             download = gr.DownloadButton(plain("page.insight_tabs.handout_download"), visible=False,
                                          elem_id="handout-download")
         status = gr.HTML(notice_html(), elem_id="handout-status")

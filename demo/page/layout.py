@@ -25,7 +25,7 @@ from demo.views.overview import overview_html
 from .assets import asset
 from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar, unsure_line
 from .insight_tabs import Insights
-from .language import again_html, again_label
+from .language import again_html, again_label, word
 from .lesson_tabs import add_lesson_tabs
 from .lesson_wiring import LessonTabs
 from .pad import PAD_CSS, PAD_HTML, PAD_JS, empty_drawing, pad_props
@@ -47,10 +47,10 @@ def header_html() -> str:
         Markup('<a href="?lang={code}" hreflang="{code}" lang="{code}"{mark}>{name}</a>').format(
             code=code, name=name, mark=Markup(' aria-current="true"') if code == current else "")
         for code, name in language_names().items())
-    return Markup('<div class="header" data-lang="{lang}"><h1>{title}</h1><p>{lead}</p>'
+    return Markup('<div class="header" data-lang="{lang}" data-title="{page_title}"><h1>{title}</h1><p>{lead}</p>'
                   '<nav class="languages" aria-label="{label}">{links}</nav></div>').format(
-        lang=current, title=say("page.layout.header_title"), lead=say("page.layout.header_lead"),
-        label=plain("page.layout.languages_label"), links=links)
+        lang=current, page_title=plain("page.ui.title"), title=say("page.layout.header_title"),
+        lead=say("page.layout.header_lead"), label=plain("page.layout.languages_label"), links=links)
 
 
 @dataclass
@@ -100,7 +100,7 @@ def layers_tab(clf: Classifier, live: dict[str, gr.HTML]) -> Callable[[], None]:
                                           lambda: panels.feature_maps_html(None, clf.model))
         live["pooled_maps"] = again_html(gr.HTML(panels.pooled_maps_html(None, clf.model), elem_id="live-pooled-maps"),
                                          lambda: panels.pooled_maps_html(None, clf.model))
-        with again_label(gr.Accordion(plain("page.layout.kernels_accordion"), open=False),
+        with again_label(gr.Accordion(word("page.layout.kernels_accordion"), open=False),
                          "page.layout.kernels_accordion"):
             again_html(gr.HTML(panels.kernels_html(clf.model)), lambda: panels.kernels_html(clf.model))
     return fill
@@ -114,7 +114,7 @@ def first_screen(clf: Classifier, classroom: bool, room: Room | None,
             pad = gr.HTML(value=empty_drawing(), html_template=PAD_HTML, css_template=PAD_CSS, js_on_load=PAD_JS,
                           elem_id="pad-component", apply_default_css=False, **pad_props())
             # The handler gets the file's bytes: no path a client names is ever opened or deleted by the app.
-            upload = again_label(gr.File(label=plain("page.layout.upload_label"), file_types=["image"], type="binary",
+            upload = again_label(gr.File(label=word("page.layout.upload_label"), file_types=["image"], type="binary",
                                          elem_id="upload", height=56), "page.layout.upload_label")
         with gr.Column(scale=2, min_width=200, elem_id="answer-column"):
             live["prediction"] = again_html(gr.HTML(panels.prediction_html(None), elem_id="live-prediction"),
@@ -138,7 +138,7 @@ def first_screen(clf: Classifier, classroom: bool, room: Room | None,
 def samples_gallery(mnist_samples: list[tuple[np.ndarray, int]] | None) -> gr.Gallery | None:
     if not mnist_samples:
         return None
-    return again_label(gr.Gallery([img for img, _ in mnist_samples], label=plain("page.layout.samples_label"),
+    return again_label(gr.Gallery([img for img, _ in mnist_samples], label=word("page.layout.samples_label"),
                                   columns=len(mnist_samples), height=110, allow_preview=False, elem_id="mnist-samples",
                                   object_fit="contain", buttons=[], interactive=False), "page.layout.samples_label")
 

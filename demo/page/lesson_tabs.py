@@ -25,7 +25,6 @@ from demo.core.classifier import Classifier, Prediction
 from demo.core.model import CONV, stage_kind
 from demo.teaching.calibration import load_report as load_calibration
 from demo.teaching.lessons import architecture as stages
-from demo.teaching.lessons import convolution as conv_lessons
 from demo.teaching.lessons import pooling as pool_lessons
 from demo.texts import plain
 from demo.views.glossary import glossary_html
@@ -44,7 +43,7 @@ from demo.views.tabs import (
 
 from .assets import asset
 from .insight_tabs import Insights, add_insight_tabs
-from .language import again, again_html, labelled, tab
+from .language import again_html, labelled, tab
 from .lesson_wiring import LAYERS, NETWORK, RECOMPUTED, Lesson, LessonTabs, clamp, follow, plain_tab, register
 
 
@@ -109,12 +108,13 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
         with tab("page.lesson_tabs.tab_conv", id="conv", elem_id="tab-conv", elem_classes=RECOMPUTED) as t:
             with gr.Row():
                 controls = {
-                    "kernel": labelled(gr.Dropdown, "page.lesson_tabs.conv_kernel", convolution.kernel_choices(model),
+                    "kernel": labelled(gr.Dropdown, "page.lesson_tabs.conv_kernel",
+                                       choices=lambda: convolution.kernel_choices(model),
                                        value="vertical edges", elem_id="conv-kernel"),
                     "size": labelled(gr.Slider, "page.lesson_tabs.conv_size", 2, 7, value=3, step=1,
                                      elem_id="conv-size"),
-                    "mode": labelled(gr.Radio, "page.lesson_tabs.conv_mode", list(conv_lessons.MODES), value="valid",
-                                     elem_id="conv-mode"),
+                    "mode": labelled(gr.Radio, "page.lesson_tabs.conv_mode", choices=convolution.mode_choices,
+                                     value="valid", elem_id="conv-mode"),
                     "stride": labelled(gr.Slider, "page.lesson_tabs.conv_stride", 1, 3, value=1, step=1,
                                        elem_id="conv-stride"),
                 }
@@ -128,7 +128,7 @@ def add_lesson_tabs(clf: Classifier, mlp: Classifier | None, robustness: dict[st
                                       elem_id="pool-stage"),
                     "channel": labelled(gr.Slider, "page.lesson_tabs.pool_channel", 0, shapes[map_stages[0]][0] - 1,
                                         value=0, step=1, elem_id="pool-channel"),
-                    "kind": labelled(gr.Radio, "page.lesson_tabs.pool_kind", list(pool_lessons.POOL_KINDS), value="max",
+                    "kind": labelled(gr.Radio, "page.lesson_tabs.pool_kind", choices=pooling.kind_choices, value="max",
                                      elem_id="pool-kind"),
                     "window": labelled(gr.Slider, "page.lesson_tabs.pool_window", 1, pool_lessons.MAX_POOL_WINDOW,
                                        value=2, step=1, elem_id="pool-window"),
@@ -211,19 +211,18 @@ def fixed_tabs(tabs: LessonTabs, clf: Classifier, mlp: Classifier | None) -> Non
 
 def saliency_controls() -> dict[str, Any]:
     """Saliency's target and method; (shown name, value) choices: the values name them to the lesson."""
-    def targets() -> list:
-        return [(plain("page.lesson_tabs.saliency_target_predicted"), "predicted"), *(str(d) for d in range(10))]
+    def targets() -> list[tuple[str, str]]:
+        return [(plain("page.lesson_tabs.saliency_target_predicted"), "predicted"),
+                *((str(d), str(d)) for d in range(10))]
 
-    def methods() -> list:
+    def methods() -> list[tuple[str, str]]:
         return [(plain("page.lesson_tabs.saliency_method_gradient"), "gradient × input"),
                 (plain("page.lesson_tabs.saliency_method_grad_cam"), "Grad-CAM")]
 
     controls = {
-        "target": gr.Dropdown(targets(), value="predicted", label=plain("page.lesson_tabs.saliency_target"),
-                              elem_id="saliency-target"),
-        "method": gr.Radio(methods(), value="gradient × input", label=plain("page.lesson_tabs.saliency_method"),
+        "target": labelled(gr.Dropdown, "page.lesson_tabs.saliency_target", choices=targets, value="predicted",
+                           elem_id="saliency-target"),
+        "method": labelled(gr.Radio, "page.lesson_tabs.saliency_method", choices=methods, value="gradient × input",
                            elem_id="saliency-method"),
     }
-    again(controls["target"], lambda: gr.Dropdown(targets(), label=plain("page.lesson_tabs.saliency_target")))
-    again(controls["method"], lambda: gr.Radio(methods(), label=plain("page.lesson_tabs.saliency_method")))
     return controls

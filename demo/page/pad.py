@@ -28,8 +28,8 @@ PAD_HTML = asset("pad.html")
 PAD_CSS = asset("pad.css")
 PAD_JS = with_texts("pad.js")
 # The words of pad.html, filled in as {{labels.<last part of the key>}} (Handlebars escapes them).
-PAD_LABELS = ("page.pad.canvas_label", "page.pad.undo", "page.pad.undo_title", "page.pad.clear", "page.pad.clear_title",
-              "page.pad.pen", "page.pad.pen_label", "page.pad.examples")
+PAD_LABELS = ("page.pad.canvas_label", "page.pad.keyboard_hint", "page.pad.undo", "page.pad.undo_title",
+              "page.pad.clear", "page.pad.clear_title", "page.pad.pen", "page.pad.pen_label", "page.pad.examples")
 # Words pad.js fills itself ({digit}, {style}): the example buttons' titles.
 PAD_SCRIPT_TEMPLATES = ("page.pad.example_title", "page.pad.example_style_title")
 

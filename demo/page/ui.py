@@ -22,7 +22,7 @@ from demo.server.work import WorkPool
 from demo.texts import plain
 
 from .insight_tabs import Insights
-from .language import collect_texts, send_texts_on_load
+from .language import collect_texts, page_i18n, send_texts_on_load
 from .layout import lay_out_page
 from .wiring import PageHandlers, wire_events
 
@@ -43,6 +43,14 @@ GRADIO_SETTINGS = {"GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_ANALYTICS_MAX_EV
 # max_file_size: a digit drawing is kilobytes; refusing big uploads early bounds disk and decode time (the same cap as
 # every upload's body, demo/server/routes.py).
 LAUNCH_OPTIONS = {"run_history": False, "state_session_capacity": 50, "max_file_size": MAX_UPLOAD_BYTES}
+
+
+def launch_options() -> dict[str, Any]:
+    """:data:`LAUNCH_OPTIONS` with the words of the pages built so far in every language (demo/page/language.py):
+    build the page first."""
+    return {**LAUNCH_OPTIONS, "i18n": page_i18n()}
+
+
 # Gradio's queue (uploads, samples, lessons, the API; the pad's live updates bypass it, demo/server/live_route.py): 4
 # events run at once. An upload's event mostly waits for a live worker, so a few more than the 2 cores keeps the
 # workers fed without piling up threads. Beyond QUEUE_SIZE waiting events a new one is refused at once with "busy,
@@ -96,7 +104,7 @@ def launch(demo: gr.Blocks, service: WorkPool | None = None, room: Room | None =
     page is already served. The caller owns ``room`` (and closes it)."""
     kwargs = app_kwargs(service, room)
     try:
-        demo.launch(prevent_thread_lock=True, app_kwargs=kwargs, **{**LAUNCH_OPTIONS, **options})
+        demo.launch(prevent_thread_lock=True, app_kwargs=kwargs, **{**launch_options(), **options})
         check_mounted(demo.server_app, kwargs)
         if on_ready is not None:
             on_ready(demo)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demo.texts import chosen_language, use_language
-from demo.texts.choice import COOKIE, MAX_HEADER, QUERY
+from demo.texts.choice import COOKIE, MAX_HEADER, QUERY, browser_first
 
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a class keeps its language all year
 MAX_FIELDS = 20  # a query with more fields is not read for ?lang= (parse_qs refuses it), never an error
@@ -50,6 +50,11 @@ def asked_for(query: str) -> str | None:
 def language_of(headers: Mapping[str, str], query: str = "") -> str:
     """The language for a request with these headers (lower-case names) and query string."""
     return chosen_language(asked_for(query), _cookie(headers.get("cookie")), headers.get("accept-language"))
+
+
+def browser_language(headers: Mapping[str, str]) -> str:
+    """The language the browser itself shows Gradio's words in (demo/page/language.py), whatever the visitor chose."""
+    return browser_first(headers.get("accept-language"))
 
 
 class RequestLanguage:

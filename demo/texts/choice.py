@@ -40,6 +40,13 @@ def from_accept_language(header: str | None) -> str | None:
     return min(ranked)[2] if ranked else None
 
 
+def browser_first(header: str | None) -> str:
+    """The language a browser's own words (Gradio's, through ``gr.I18n``) are shown in: the first language of its
+    Accept-Language, as ``navigator.language``, when it is one of ours; else English, as Gradio falls back to."""
+    first = (header or "")[:MAX_HEADER].split(",")[0].split(";")[0]
+    return _known(first.split("-")[0]) or LANGUAGE
+
+
 def chosen_language(query: str | None = None, cookie: str | None = None, accept_language: str | None = None) -> str:
     """The language to answer in: ``?lang=``, else the switch's cookie, else the browser's, else English."""
     return _known(query) or _known(cookie) or from_accept_language(accept_language) or LANGUAGE

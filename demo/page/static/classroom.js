@@ -53,7 +53,9 @@ element.querySelector('#step-all').addEventListener('click', all);
 freeze.addEventListener('click', toggleFreeze);
 element.querySelector('#theme-toggle').addEventListener('click', toggleTheme);
 const toRoom = element.querySelector('#to-room');
-function goToRoom() { document.getElementById('class-room')?.scrollIntoView({behavior: 'smooth'}); }
+// smooth, unless the visitor asked for less motion
+const scrollBehavior = () => matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth';
+function goToRoom() { document.getElementById('class-room')?.scrollIntoView({behavior: scrollBehavior()}); }
 toRoom.hidden = !props.room;
 toRoom.addEventListener('click', goToRoom);
 const KEYS = {ArrowRight: forward, n: forward, N: forward, ArrowLeft: back, b: back, B: back, a: all, A: all,

@@ -97,9 +97,13 @@ if (!token) {
     } catch (err) { say(text('unreachable')); }
   }
   function figureFor(d) {
-    const canvas = h('canvas', {width: 84, height: 84, class: 'thumb'});
+    // the picture is the drawing's button: a click, or Enter or Space on it, loads it into the pad; the caption
+    // (what the network read, the digit meant, the nickname) tells one drawing's button from another's
+    const canvas = h('canvas', {width: 84, height: 84, class: 'thumb', role: 'button', tabindex: '0',
+                                'aria-label': text('load_title'), title: text('load_title'),
+                                'aria-describedby': `drawing-caption-${d.id}`});
     paint(canvas, strokes.get(d.id));
-    const caption = h('figcaption', {});
+    const caption = h('figcaption', {id: `drawing-caption-${d.id}`});
     const hide = h('button', {type: 'button', class: 'hide-drawing', title: text('hide_title')}, '✕');
     const block = h('button', {type: 'button', class: 'block-sender', 'data-action': 'block',
                                title: text('block_title')}, text('block'));
@@ -129,12 +133,18 @@ if (!token) {
       act({action: 'block', id: d.id});
     });
     show.addEventListener('click', (e) => { e.stopPropagation(); act({action: 'reveal', id: d.id}); });
+    canvas.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' && e.key !== ' ') return;
+      e.preventDefault();
+      fig.click();
+    });
     fig.addEventListener('click', () => {  // into the main views and the stepper (not while kept for review)
       if (fig.dataset.revealed !== 'true' || !window.convscopePad) return;
       window.convscopePad.load(strokes.get(d.id));
       root.dataset.selected = d.id;
       for (const f of figures.values()) f.classList.toggle('selected', f === fig);
-      document.getElementById('first-screen')?.scrollIntoView({behavior: 'smooth'});
+      const calm = matchMedia('(prefers-reduced-motion: reduce)').matches;  // less motion asked for: jump
+      document.getElementById('first-screen')?.scrollIntoView({behavior: calm ? 'auto' : 'smooth'});
     });
     return fig;
   }
@@ -142,6 +152,7 @@ if (!token) {
     const attrs = {label: d.label, confidence: d.confidence, meant: d.meant ?? '', revealed: d.revealed,
                    digitLike: d.digit_like, wrong: wrong(d), unsure: unsure(d)};
     for (const [k, v] of Object.entries(attrs)) fig.dataset[k] = String(v);
+    fig.querySelector('canvas.thumb').setAttribute('aria-disabled', String(!d.revealed));  // kept back: not loadable
     const caption = fig.querySelector('figcaption');
     if (!d.revealed) { caption.textContent = text('waiting'); return; }
     const read = h('b', {class: 'read'}, d.digit_like ? String(d.label) : `${d.label}?`);

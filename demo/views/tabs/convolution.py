@@ -30,6 +30,8 @@ _INPUT_LEGENDS = {
 _FORMULAS = {"valid": "tabs.convolution.formula_valid", "full": "tabs.convolution.formula_full"}  # stride 1
 _STRIDED_FORMULAS = {"valid": "tabs.convolution.formula_valid_strided",
                      "full": "tabs.convolution.formula_full_strided"}
+_MODE_NAMES = {"valid": "tabs.convolution.mode_valid", "same": "tabs.convolution.mode_same",
+               "full": "tabs.convolution.mode_full"}
 _EVERY_NTH = {2: "tabs.convolution.nth_2", 3: "tabs.convolution.nth_3"}  # stride -> ordinal, up to MAX_STRIDE
 
 
@@ -41,6 +43,11 @@ def kernel_choices(model: nn.Sequential) -> list[tuple[str, str]]:
     learned = [(plain("tabs.convolution.kernel_learned", index=i), f"{LEARNED_PREFIX}{i}")
                for i in range(first.out_channels)]
     return hand_made + learned
+
+
+def mode_choices() -> list[tuple[str, str]]:
+    """The mode menu as (what it shows, the mode the view is given)."""
+    return [(plain(_MODE_NAMES[mode]), mode) for mode in convolution.MODES]
 
 
 def _padded_picture(image: np.ndarray, g: convolution.ConvGeometry) -> np.ndarray:

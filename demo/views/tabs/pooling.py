@@ -15,6 +15,12 @@ from demo.views.panels import legend
 from .common import highlighted, lesson, number_table, placeholder
 
 _POOLED_CAPTIONS = {"max": "tabs.pooling.pooled_caption_max", "mean": "tabs.pooling.pooled_caption_mean"}
+_KIND_NAMES = {"max": "tabs.pooling.kind_max", "mean": "tabs.pooling.kind_mean"}
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The pooling menu as (what it shows, the kind the view is given)."""
+    return [(plain(_KIND_NAMES[kind]), kind) for kind in pooling.POOL_KINDS]
 
 
 def pooling_html(input28: np.ndarray | None, clf: Classifier, stage: str, channel: int, kind: str, window: int,
