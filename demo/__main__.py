@@ -1,8 +1,11 @@
 """python -m demo: start the ConvScope app.
 
     python -m demo [--host 127.0.0.1] [--port 7860] [--weights weights/cnn.safetensors] [--data-dir DIR] [--share]
-                   [--classroom [--room-db PATH] [--teacher-token-file PATH] [--public-url URL]] [--workers N]
-                   [--mlp-weights weights/mlp.safetensors]
+                   [--classroom [--teacher-token-file PATH]] [--room-db PATH] [--room-idle-hours 12] [--no-rooms]
+                   [--public-url URL] [--workers N] [--mlp-weights weights/mlp.safetensors]
+
+A teacher starts a class from the page ("Start a class"): a room with a short code, its pupils' link and QR code,
+and the teacher's link; --no-rooms turns that off (a public demo that wants none).
 
 With --classroom the app prints two addresses: "Students:" for the pupils (their phones draw and send drawings to
 the class room) and "Teacher:" for the projector (the network layer by layer, and the class's drawings). The
@@ -130,16 +133,22 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
                         help="projector mode: large type, high contrast, the network revealed layer by layer, "
                              "freeze and dark/light buttons (default: off)")
     parser.add_argument("--room-db", metavar="PATH",
-                        help="with --classroom: the class room's SQLite file, kept across restarts and shared by "
-                             "every copy of the app on this machine (default: a temporary file removed at exit)")
+                        help="the class rooms' SQLite file (each room's drawings in the folder PATH-rooms beside "
+                             "it), kept across restarts and shared by every copy of the app on this machine "
+                             "(default: a temporary one removed at exit)")
+    parser.add_argument("--room-idle-hours", type=float, default=12.0, metavar="HOURS",
+                        help="a class room nobody has used for this long closes by itself, and its drawings are "
+                             "deleted (default: 12)")
+    parser.add_argument("--no-rooms", action="store_true",
+                        help="no class rooms can be started from the page (default: teachers can start them)")
     parser.add_argument("--teacher-token-file", metavar="PATH",
                         help="with --classroom: a file holding the secret in the teacher's address (8-128 letters, "
                              f"digits, '-' or '_'), made with a new one{private}, when missing (default: "
                              f"${TOKEN_ENV}, else a new random one at each start)")
     parser.add_argument("--teacher-token", help=argparse.SUPPRESS)  # refused: see below
     parser.add_argument("--public-url", metavar="URL",
-                        help="with --classroom: the address pupils open when it is not this server's own, e.g. a "
-                             "load balancer's (default: this server's address, or the share link)")
+                        help="the address pupils open when it is not this server's own, e.g. a load balancer's "
+                             "(default: this server's address, or the share link)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes that compute the live pad's updates, each with its own copy of the model; "
                              "0 computes them in this process (default: one per CPU core)")
@@ -150,8 +159,12 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
         parser.error(f"--teacher-token is not accepted: a token on the command line is visible to every user of "
                      f"this machine (ps) and stays in the shell's history. Set ${TOKEN_ENV} or use "
                      "--teacher-token-file PATH, with a new token.")
-    if (args.room_db or args.teacher_token_file or args.public_url) and not args.classroom:
-        parser.error("--room-db, --teacher-token-file and --public-url belong to the class room: add --classroom")
+    if args.teacher_token_file and not args.classroom:
+        parser.error("--teacher-token-file belongs to --classroom's room: add --classroom")
+    if args.no_rooms and args.room_db:
+        parser.error("--room-db holds class rooms, which --no-rooms turns off: drop one of them")
+    if not 0 < args.room_idle_hours <= 24 * 365:
+        parser.error("--room-idle-hours must be more than 0 (and at most a year)")
     if args.public_url is not None and not re.fullmatch(r"https?://[^\s?#]+", args.public_url):
         parser.error("--public-url must be an address such as http://192.168.1.5:8080/")
     try:
@@ -159,6 +172,20 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
     except (OSError, ValueError) as error:
         parser.error(str(error))
     return args, token
+
+
+def open_rooms(args: argparse.Namespace, token: str | None) -> tuple[Any, Any, str | None]:
+    """The class rooms' register (None with --no-rooms), --classroom's room, and that room's code."""
+    from .server.room import Room
+    from .server.rooms import Rooms
+
+    if args.no_rooms:
+        return (Room(None, token) if args.classroom else None), None, None
+    rooms = Rooms(args.room_db, idle_s=args.room_idle_hours * 3600)
+    if not args.classroom:
+        return None, rooms, None
+    code, room = rooms.open_main(token)
+    return room, rooms, code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,7 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     from .core.classifier import load_classifier
     from .page.extras import load_insights, load_lesson_extras, load_mnist_samples
     from .page.ui import build_app, configure_gradio, launch
-    from .server.room import Room
     from .server.room_addresses import room_urls
     from .server.work import WorkPool, default_workers
 
@@ -189,13 +215,11 @@ def main(argv: list[str] | None = None) -> int:
         share = False
     # SIGTERM (a service manager, a test) ends the app as Ctrl-C does: the workers stop, a temporary room goes.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    room = None
-    if args.classroom:
-        try:
-            room = Room(args.room_db, token)
-        except (OSError, sqlite3.Error) as error:
-            print(f"error: the class room's database {args.room_db} cannot be used: {error}", file=sys.stderr)
-            return 2
+    try:
+        room, rooms, main_code = open_rooms(args, token)
+    except (OSError, sqlite3.Error) as error:
+        print(f"error: the class rooms' database {args.room_db} cannot be used: {error}", file=sys.stderr)
+        return 2
     try:
         import torch
 
@@ -205,20 +229,25 @@ def main(argv: list[str] | None = None) -> int:
         workers = WorkPool(args.weights, default_workers() if args.workers is None else max(0, args.workers), clf)
         insights = load_insights(clf, args.data_dir)  # the nearest digits' index builds in the background
         demo = build_app(clf, load_mnist_samples(args.data_dir), mlp=mlp, robustness=robustness, workers=workers,
-                         classroom=args.classroom, room=room, insights=insights)  # queue settings: demo/page/ui.py
+                         classroom=args.classroom, room=room, insights=insights,
+                         rooms_on=rooms is not None)  # queue settings: demo/page/ui.py
 
         def on_ready(served: Any) -> None:
+            students, teacher = room_urls(args.host, served.server_port, args.public_url or served.share_url,
+                                          room.token if room is not None else "")
+            if rooms is not None:
+                rooms.base_url = students.rstrip("/")
             if room is not None:
-                students, teacher = room_urls(args.host, served.server_port, args.public_url or served.share_url,
-                                              room.token)
                 room.join_url = students
                 announce(students, teacher)
 
-        launch(demo, workers, room, on_ready, server_name=args.host, server_port=args.port, share=share,
-               show_error=False)
+        launch(demo, workers, room, on_ready, rooms=rooms, main_code=main_code, server_name=args.host,
+               server_port=args.port, share=share, show_error=False)
     finally:
         if room is not None:
             room.close()
+        if rooms is not None:
+            rooms.shut()
     return 0
 
 

@@ -34,7 +34,9 @@ DEVELOPER_CALLS = {"print", "add_argument", "ArgumentParser", "warn", "info", "w
 FOR_OPERATORS = {("demo/core/checkpoint.py", "Rebuild it with: "), ("demo/core/digitness.py", "Rebuild it with: "),
                  ("demo/teaching/atlas.py", "Rebuild it with: "),
                  ("demo/core/digitness.py", "sum of standardised Mahalanobis distances"),
-                 ("demo/server/room.py", "CREATE TABLE"), ("demo/server/room.py", "INSERT INTO")}
+                 ("demo/server/room.py", "CREATE TABLE"), ("demo/server/room.py", "INSERT INTO"),
+                 ("demo/server/rooms.py", "CREATE TABLE"), ("demo/server/rooms.py", "INSERT INTO"),
+                 ("demo/server/rooms.py", "SELECT ")}
 COMMAND_LINES = {"demo/__main__.py", "demo/evaluate.py", "demo/predict.py"}
 SCRIPT_STRING = re.compile(r"""(['"`])((?:\\.|(?!\1).)*)\1""")
 SCRIPT_COMMENT = re.compile(r"^\s*(//|/\*|\*)")

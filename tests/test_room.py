@@ -338,12 +338,18 @@ def test_the_addresses_printed_for_pupils_and_the_teacher(monkeypatch):
     assert room_urls("::1", 80, None, "t")[0] == "http://[::1]:80/"
 
 
-def test_the_command_line_refuses_room_flags_without_the_classroom_and_tokens_in_sight(capsys, monkeypatch):
+def test_the_command_line_refuses_room_flags_that_do_not_fit_and_tokens_in_sight(capsys, monkeypatch):
     from demo.__main__ import main as cli
 
     with pytest.raises(SystemExit):
-        cli(["--room-db", "x.db"])
+        cli(["--teacher-token-file", "token.txt"])
     assert "add --classroom" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(["--no-rooms", "--room-db", "x.db"])
+    assert "--no-rooms" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(["--room-idle-hours", "0"])
+    assert "--room-idle-hours must be" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # every user of the machine can read a command line
         cli(["--classroom", "--teacher-token", "long-enough-token"])
     assert "--teacher-token is not accepted" in capsys.readouterr().err
@@ -579,8 +585,8 @@ def test_the_app_prints_both_addresses_and_removes_its_temporary_room_when_stopp
         assert students == f"http://127.0.0.1:{port}/"
         token = teacher.removeprefix(students + "#teacher=")
         assert teacher.startswith(students + "#teacher=") and len(token) >= 16
-        assert len(list(tmp_path.glob("convscope-room-*.db"))) == 1
+        assert len(list(tmp_path.glob("convscope-rooms-*/rooms.db"))) == 1
     finally:
         stop_process(proc, timeout=30)
     assert proc.returncode == 0
-    assert not list(tmp_path.glob("convscope-room-*")), list(tmp_path.iterdir())
+    assert not list(tmp_path.glob("convscope-room*")), list(tmp_path.iterdir())

@@ -21,3 +21,8 @@ def asset(name: str) -> str:
 def with_texts(script: str) -> str:
     """The script ``demo/page/static/<script>`` with the shared words helper (``texts.js``) in front of it."""
     return asset("texts.js") + "\n" + asset(script)
+
+
+def with_room(script: str) -> str:
+    """The script with the words helper and the class room's address helper (``room_address.js``) in front."""
+    return asset("texts.js") + "\n" + asset("room_address.js") + "\n" + asset(script)

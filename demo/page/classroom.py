@@ -21,18 +21,22 @@ Their words come from the text catalogue (demo/texts): each template's as ``prop
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import gradio as gr
 
-from demo.server.room import Room
-from demo.server.routes import ROOM_ROUTE
+from demo.server.room import RoomLimits
+from demo.server.rooms import CODE_ALPHABET, CODE_LENGTH
 from demo.teaching.calibration import load_report as load_calibration
 from demo.views import theme
 
-from .assets import asset, with_texts
+from .assets import asset, with_room
 from .pad import script_texts, script_words, template_labels
 
 CONTROLS_HTML = asset("classroom.html")
-CONTROLS_JS = with_texts("classroom.js")
+CONTROLS_JS = with_room("classroom.js")
+CLASS_START_JS = with_room("class_start.js")  # run by the header, which holds the controls
 CLASSROOM_CSS = asset("classroom.css")
 ROOM_CSS = asset("room.css")
 # The words of classroom.html and send.html, filled in as {{labels.<last part of the key>}} (Handlebars escapes them).
@@ -49,22 +53,48 @@ SEND_LABELS = ("page.classroom.send_bar.meant_label", "page.classroom.send_bar.m
                "page.classroom.send_bar.send")
 
 
-def toolbar(room: Room | None) -> gr.HTML:
-    """The projector's toolbar (hidden on pupils' pages when there is a room)."""
+@dataclass(frozen=True)
+class RoomsOnPage:
+    """The class rooms a page serves: rooms teachers start from the page (``started``, off with --no-rooms) and
+    --classroom's room (``main``)."""
+
+    started: bool = False
+    main: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.started or self.main
+
+    def props(self) -> dict[str, Any]:
+        """What room_address.js reads: a code's pattern (demo/server/rooms.py) and whether the app has --classroom's
+        room."""
+        return {"code_pattern": f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$", "main_room": self.main}
+
+
+def toolbar(rooms: RoomsOnPage) -> gr.HTML:
+    """The projector's toolbar (hidden on pupils' pages when there are rooms)."""
     # The freeze button's word is the script's (it changes it when the drawing is frozen): {{texts.freeze}}.
     return gr.HTML("", html_template=CONTROLS_HTML, js_on_load=CONTROLS_JS, apply_default_css=False,
-                   elem_id="classroom-bar", room=room is not None, labels=template_labels(TOOLBAR_LABELS),
-                   texts=script_texts("classroom.js"), words=script_words("classroom.js", TOOLBAR_LABELS))
+                   elem_id="classroom-bar", room=rooms.any, labels=template_labels(TOOLBAR_LABELS),
+                   texts=script_texts("classroom.js"), words=script_words("classroom.js", TOOLBAR_LABELS),
+                   **rooms.props())
 
 
-def send_bar(room: Room) -> gr.HTML:
-    """A pupil's send bar: the digit they meant (optional), a nickname (optional) and ``#send-to-class``."""
+def send_bar(rooms: RoomsOnPage) -> gr.HTML:
+    """A pupil's send bar: the digit they meant (optional), a nickname (optional) and ``#send-to-class`` (hidden on
+    a page in no room)."""
     buttons = "".join(f'<button type="button" class="meant-button" data-digit="{d}" aria-pressed="false">{d}</button>'
                       for d in range(10))
-    return gr.HTML("", html_template=asset("send.html"), js_on_load=with_texts("send.js"), apply_default_css=False,
-                   elem_id="class-send", digit_buttons=buttons, nickname_chars=room.limits.nickname_chars,
-                   send_url=f"{ROOM_ROUTE.lstrip('/')}/send",  # relative to the page, like the live route
-                   labels=template_labels(SEND_LABELS), words=script_words("send.js", SEND_LABELS))
+    return gr.HTML("", html_template=asset("send.html"), js_on_load=with_room("send.js"), apply_default_css=False,
+                   elem_id="class-send", digit_buttons=buttons, nickname_chars=RoomLimits().nickname_chars,
+                   labels=template_labels(SEND_LABELS), words=script_words("send.js", SEND_LABELS), **rooms.props())
+
+
+def class_start_props(rooms: RoomsOnPage) -> dict[str, Any]:
+    """The header's props for class_start.js (the controls themselves are the header's: demo/page/layout.py)."""
+    if not rooms.any:
+        return {}
+    return {"started": rooms.started, "words": script_words("class_start.js"), **rooms.props()}
 
 
 def unsure_line(weights: str) -> float:
@@ -74,9 +104,9 @@ def unsure_line(weights: str) -> float:
     return float(report["unsure_below"]) if report else theme.ROOM_UNSURE_BELOW
 
 
-def room_panel(unsure: float = theme.ROOM_UNSURE_BELOW) -> gr.HTML:
+def room_panel(rooms: RoomsOnPage, unsure: float = theme.ROOM_UNSURE_BELOW) -> gr.HTML:
     """The teacher's class room (empty on a pupil's page); ``unsure``: :func:`unsure_line`."""
     return gr.HTML("", html_template='<section id="class-room" class="class-room"></section>',
-                   js_on_load=with_texts("room.js"), apply_default_css=False, elem_id="class-room-box",
-                   route=ROOM_ROUTE.lstrip("/"), poll_ms=theme.ROOM_POLL_MS, unsure=unsure,
-                   paper=theme.PAD_PAPER, ink=theme.PAD_INK, words=script_words("room.js"))
+                   js_on_load=with_room("room.js"), apply_default_css=False, elem_id="class-room-box",
+                   poll_ms=theme.ROOM_POLL_MS, unsure=unsure, paper=theme.PAD_PAPER, ink=theme.PAD_INK,
+                   words=script_words("room.js"), **rooms.props())

@@ -16,14 +16,23 @@ import numpy as np
 from markupsafe import Markup
 
 from demo.core.classifier import Classifier
-from demo.server.room import Room
 from demo.texts import current_language, language_names, plain, say
 from demo.views import panels, theme
 from demo.views.live import LIVE_VIEWS
 from demo.views.overview import overview_html
 
 from .assets import asset
-from .classroom import CLASSROOM_CSS, ROOM_CSS, room_panel, send_bar, toolbar, unsure_line
+from .classroom import (
+    CLASS_START_JS,
+    CLASSROOM_CSS,
+    ROOM_CSS,
+    RoomsOnPage,
+    class_start_props,
+    room_panel,
+    send_bar,
+    toolbar,
+    unsure_line,
+)
 from .insight_tabs import Insights
 from .language import again_html, again_label, word
 from .lesson_tabs import add_lesson_tabs
@@ -39,18 +48,44 @@ ANNOUNCER_HTML = ('<div id="answer-announcement" class="visually-hidden" role="s
 INSPECTOR_CLOSED = '<div id="inspector" class="inspector" data-state="closed" hidden></div>'
 
 
-def header_html() -> str:
-    """The title, the lead, and the language switch: one link per language (?lang= also remembers the choice,
-    demo/server/language.py), the page's own marked as the current one."""
+def class_controls_html(rooms: RoomsOnPage) -> Markup:
+    """Start a class, or join one by its code: a disclosure in the header (one word wide until opened), wired by
+    class_start.js. Empty when the app serves no rooms."""
+    if not rooms.started:  # --classroom's room alone: the page is that room's
+        return Markup("")
+    start = Markup('<button type="button" id="start-class" class="pad-button" title="{title}">{text}</button>'
+                   '<p class="kept-note">{note}</p>').format(
+        title=plain("page.classroom.start.start_title"), text=plain("page.classroom.start.start"),
+        note=plain("page.classroom.start.kept_note"))
+    return Markup(
+        '<details class="class-start" id="class-start-bar"><summary>{summary}</summary><div class="class-out">{start}'
+        '<form id="join-class" class="join-class"><label for="class-code">{join_label}</label>'
+        '<input id="class-code" class="class-code" type="text" maxlength="12" autocomplete="off" '
+        'autocapitalize="characters" spellcheck="false" placeholder="{placeholder}">'
+        '<button type="submit" class="pad-button">{join}</button></form></div>'
+        '<p id="class-start-status" class="class-start-status" role="status"></p></details>'
+        '<span class="class-in" hidden><span id="class-name" class="class-name"></span> '
+        '<a id="leave-class" href="./">{leave}</a></span>').format(
+        summary=plain("page.classroom.start.summary"), start=start,
+        join_label=plain("page.classroom.start.join_label"), placeholder=plain("page.classroom.start.code_placeholder"),
+        join=plain("page.classroom.start.join"), leave=plain("js.class_start.leave"))
+
+
+def header_html(rooms: RoomsOnPage | None = None) -> str:
+    """The title, the lead, the class controls (:func:`class_controls_html`) and the language switch: one link per
+    language (?lang= also remembers the choice, demo/server/language.py), the page's own marked as the current
+    one."""
     current = current_language()
     links = Markup("").join(
         Markup('<a href="?lang={code}" hreflang="{code}" lang="{code}"{mark}>{name}</a>').format(
             code=code, name=name, mark=Markup(' aria-current="true"') if code == current else "")
         for code, name in language_names().items())
     return Markup('<div class="header" data-lang="{lang}" data-title="{page_title}"><h1>{title}</h1><p>{lead}</p>'
-                  '<nav class="languages" aria-label="{label}">{links}</nav></div>').format(
+                  '<div class="header-end">{classes}<nav class="languages" aria-label="{label}">{links}</nav></div>'
+                  '</div>').format(
         lang=current, page_title=plain("page.ui.title"), title=say("page.layout.header_title"),
-        lead=say("page.layout.header_lead"), label=plain("page.layout.languages_label"), links=links)
+        lead=say("page.layout.header_lead"), classes=class_controls_html(rooms or RoomsOnPage()),
+        label=plain("page.layout.languages_label"), links=links)
 
 
 @dataclass
@@ -80,12 +115,12 @@ class PageLayout:
         return [*self.live_views, *self.tabs.outputs]
 
 
-def page_head(classroom: bool, room: Room | None) -> str:
-    """The page's styles: the colours, the page's own CSS, and classroom mode's and the class room's."""
+def page_head(classroom: bool, rooms: RoomsOnPage) -> str:
+    """The page's styles: the colours, the page's own CSS, and classroom mode's and the class rooms'."""
     head = f"<style>{theme.css_variables()}\n{PAGE_CSS}</style>"
-    if classroom:
+    if classroom or rooms.any:  # a teacher's page of a room is the projector's
         head += f"<style>{CLASSROOM_CSS}</style>"
-    if room is not None:
+    if rooms.any:
         head += f"<style>{ROOM_CSS}</style>"
     return head
 
@@ -106,7 +141,7 @@ def layers_tab(clf: Classifier, live: dict[str, gr.HTML]) -> Callable[[], None]:
     return fill
 
 
-def first_screen(clf: Classifier, classroom: bool, room: Room | None,
+def first_screen(clf: Classifier, classroom: bool, rooms: RoomsOnPage,
                  live: dict[str, gr.HTML]) -> tuple[gr.HTML, gr.File]:
     """The pad and the upload, the answer, and the network at a glance; returns the pad and the upload."""
     with gr.Row(equal_height=False, elem_id="first-screen"):
@@ -122,14 +157,14 @@ def first_screen(clf: Classifier, classroom: bool, room: Room | None,
             # A polite live region, never re-rendered, that says the settled answer once (announce.js)
             gr.HTML("", html_template=ANNOUNCER_HTML, js_on_load=ANNOUNCE_JS, elem_id="answer-announcer",
                     apply_default_css=False)
-            if room is not None:  # a pupil sends the drawing the answer is about
-                send_bar(room)
+            if rooms.any:  # a pupil in a class room sends the drawing the answer is about
+                send_bar(rooms)
             live["probabilities"] = again_html(gr.HTML(panels.probabilities_html(None), elem_id="live-probabilities"),
                                                lambda: panels.probabilities_html(None))
             live["notice"] = gr.HTML(panels.notice_html(), elem_id="live-notice")
         with gr.Column(scale=8, min_width=300, elem_id="overview-column"):
-            if classroom:  # the layer-by-layer stepper works on the overview (and the Layer by layer tab)
-                toolbar(room)
+            if classroom or rooms.any:  # the stepper works on the overview (and the Layer by layer tab)
+                toolbar(rooms)
             live["overview"] = again_html(gr.HTML(overview_html(None, clf.model), elem_id="live-overview"),
                                           lambda: overview_html(None, clf.model))
     return pad, upload
@@ -144,15 +179,17 @@ def samples_gallery(mnist_samples: list[tuple[np.ndarray, int]] | None) -> gr.Ga
 
 
 def lay_out_page(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | None, *, mlp: Classifier | None,
-                 robustness: dict[str, Any] | None, classroom: bool, room: Room | None,
+                 robustness: dict[str, Any] | None, classroom: bool, rooms: RoomsOnPage,
                  insights: Insights | None) -> PageLayout:
     """Creates the page's components inside the current ``gr.Blocks`` (the arguments are build_app's)."""
-    again_html(gr.HTML(header_html(), head=page_head(classroom, room), js_on_load=PAGE_LANGUAGE_JS,
-                       elem_classes=["classroom"] if classroom else None), header_html)
+    header_script = PAGE_LANGUAGE_JS + ("\n" + CLASS_START_JS if rooms.any else "")
+    again_html(gr.HTML(header_html(rooms), head=page_head(classroom, rooms), js_on_load=header_script,
+                       elem_classes=["classroom"] if classroom else None, **class_start_props(rooms)),
+               lambda: header_html(rooms))
     live: dict[str, gr.HTML] = {}
-    pad, upload = first_screen(clf, classroom, room, live)
-    if room is not None:
-        room_panel(unsure_line(str(clf.path)))
+    pad, upload = first_screen(clf, classroom, rooms, live)
+    if rooms.any:
+        room_panel(rooms, unsure_line(str(clf.path)))
     inspect_request = gr.HTML("", html_template="<span hidden></span>", js_on_load=INSPECTOR_JS,
                               elem_id="inspect-request", apply_default_css=False)
     inspector = gr.HTML(INSPECTOR_CLOSED, elem_id="live-inspector")

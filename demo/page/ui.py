@@ -17,10 +17,13 @@ import numpy as np
 
 from demo.core.classifier import Classifier
 from demo.server.room import Room
+from demo.server.rooms import Rooms
+from demo.server.rooms_routes import start_sweeping
 from demo.server.routes import MAX_UPLOAD_BYTES, app_kwargs, check_mounted
 from demo.server.work import WorkPool
 from demo.texts import plain
 
+from .classroom import RoomsOnPage
 from .insight_tabs import Insights
 from .language import collect_texts, page_i18n, send_texts_on_load
 from .layout import lay_out_page
@@ -67,7 +70,7 @@ DELETE_CACHE = (30, 120)
 def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | None = None, *,
               mlp: Classifier | None = None, robustness: dict[str, Any] | None = None,
               classroom: bool = False, workers: WorkPool | None = None, room: Room | None = None,
-              insights: Insights | None = None) -> gr.Blocks:
+              insights: Insights | None = None, rooms_on: bool = False) -> gr.Blocks:
     """The page for a loaded classifier.
 
     ``mnist_samples`` (uint8 image, label) adds clickable MNIST examples; ``mlp`` (a plain fully connected network)
@@ -75,14 +78,15 @@ def build_app(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | Non
     high contrast and the layer-by-layer stepper; ``workers`` (the live route's pool,
     demo/server/live_route.py) computes the uploads' work in its processes, so this process stays free for the class's
     requests; ``room`` (classroom mode's class room, demo/server/room.py) adds the pupils' send bar and the teacher's
-    gallery (served by :func:`launch`); ``insights`` (demo/page/insight_tabs.py) feed Watch it learn, Nearest digits
-    and What filters look for. Call :func:`configure_gradio` first, once per process.
+    gallery (served by :func:`launch`); ``rooms_on``: teachers can start class rooms from the page ("Start a class";
+    a room's pupils get the send bar, its teacher the projector's page); ``insights`` (demo/page/insight_tabs.py) feed
+    Watch it learn, Nearest digits and What filters look for. Call :func:`configure_gradio` first, once per process.
     """
     room = room if classroom else None
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, analytics_enabled=False) as demo:
         fixed_texts = collect_texts()
-        page = lay_out_page(clf, mnist_samples, mlp=mlp, robustness=robustness, classroom=classroom, room=room,
-                            insights=insights)
+        page = lay_out_page(clf, mnist_samples, mlp=mlp, robustness=robustness, classroom=classroom,
+                            rooms=RoomsOnPage(started=rooms_on, main=room is not None), insights=insights)
         wire_events(page, PageHandlers(clf, page, workers, mnist_samples))
         send_texts_on_load(demo, fixed_texts)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
@@ -97,12 +101,14 @@ def configure_gradio() -> None:
 
 
 def launch(demo: gr.Blocks, service: WorkPool | None = None, room: Room | None = None,
-           on_ready: Any = None, **options: Any) -> None:
+           on_ready: Any = None, rooms: Rooms | None = None, main_code: str | None = None, **options: Any) -> None:
     """Serves the page until stopped, with ConvScope's own routes (demo/server/routes.py: the live pad, health,
-    REST predict, and the class room's when ``room`` is given) and every request's body capped; ``on_ready(demo)``
-    runs once the server listens (the caller prints the addresses). The workers start in the background while the
-    page is already served. The caller owns ``room`` (and closes it)."""
-    kwargs = app_kwargs(service, room)
+    REST predict, the class rooms of ``rooms`` (idle ones closed in the background), and --classroom's ``room``
+    (its code ``main_code``)) and every request's body capped; ``on_ready(demo)`` runs once the server listens (the
+    caller prints the addresses). The workers start in the background while the page is already served. The caller
+    owns ``room`` and ``rooms`` (and closes them)."""
+    kwargs = app_kwargs(service, room, rooms, main_code)
+    sweeping = start_sweeping(rooms) if rooms is not None else None
     try:
         demo.launch(prevent_thread_lock=True, app_kwargs=kwargs, **{**launch_options(), **options})
         check_mounted(demo.server_app, kwargs)
@@ -112,5 +118,7 @@ def launch(demo: gr.Blocks, service: WorkPool | None = None, room: Room | None =
             service.warm_up_in_background()
         demo.block_thread()
     finally:
+        if sweeping is not None:
+            sweeping.set()
         if service is not None:
             service.close()

@@ -86,6 +86,19 @@ class SendRefused(Exception):
         self.retry_after = retry_after
 
 
+@contextlib.contextmanager
+def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``db`` (opened with ``isolation_level=None``): one writer at a time, in every
+    process sharing the file; rolled back on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 def clean_nickname(text: object, limit: int) -> str | None:
     """A nickname as shown on the projector: printable characters only, spaces collapsed, at most ``limit``."""
     if not isinstance(text, str):
@@ -143,16 +156,8 @@ class Room:
             self._local.db = db
         return db
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")  # one writer at a time, in every process
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db())
 
     @staticmethod
     def _bump(db: sqlite3.Connection) -> int:

@@ -1,18 +1,21 @@
-"""The class room's HTTP handlers (demo/server/room.py holds the room; demo/server/routes.py the paths).
+"""The class rooms' HTTP handlers (demo/server/room.py holds a room, demo/server/rooms.py the register of rooms;
+demo/server/routes.py the paths). Each route exists twice: ``/convscope/rooms/{code}/...`` for the room with that
+code, and ``/convscope/room/...`` for ``--classroom``'s room.
 
-- ``POST /convscope/room/hello`` (a pupil's page, once): sets the pupil's identity cookie (demo/server/identity.py)
-  -> ``{"ok": true}``; 429 with ``Retry-After`` when this address asked for too many.
-- ``POST /convscope/room/send`` (a pupil): ``{"drawing": <the pad's JSON>, "meant": 0-9 or null, "nickname": str}``
-  with the identity cookie -> ``{"id", "label", "confidence", "digit_like"}``. The network's reading is computed by
-  the workers. Refusals say why: 401 ``{"identity": "missing"}`` without a valid identity (the page asks for one
-  and sends again), 400 for a drawing that cannot be used, 403 for a sender the teacher blocked, 429 with
+- ``POST .../hello`` (a pupil's page, once): sets the pupil's identity cookie for that room
+  (demo/server/identity.py) -> ``{"ok": true}``; 429 with ``Retry-After`` when this address asked for too many.
+- ``POST .../send`` (a pupil): ``{"drawing": <the pad's JSON>, "meant": 0-9 or null, "nickname": str}`` with the
+  identity cookie -> ``{"id", "label", "confidence", "digit_like"}``. The network's reading is computed by the
+  workers. Refusals say why: 401 ``{"identity": "missing"}`` without a valid identity (the page asks for one and
+  sends again), 400 for a drawing that cannot be used, 403 for a sender the teacher blocked, 429 with
   ``Retry-After`` over a limit (demo/server/room.py: RoomLimits), 503 when the workers are full.
-- ``GET /convscope/room/state?version=N&have=ID`` (the teacher): the room as :meth:`Room.state` gives it.
-- ``GET /convscope/room/join`` (the teacher): the address pupils open, and its QR code as SVG.
-- ``POST /convscope/room/teacher`` (the teacher): ``{"action": "hide" | "block" | "reveal" | "reveal_all" | "clear"
+- ``GET .../state?version=N&have=ID`` (the teacher): the room as :meth:`Room.state` gives it.
+- ``GET .../join`` (the teacher): the address pupils open, its QR code as SVG, and the room's code.
+- ``POST .../teacher`` (the teacher): ``{"action": "hide" | "block" | "reveal" | "reveal_all" | "clear"
   | "review_first", "id": n, "on": bool}``.
 
-Every teacher route checks the ``X-Teacher-Token`` header on the server; a wrong token gets 403 and nothing else.
+Every teacher route checks the ``X-Teacher-Token`` header on the server: a room that is not open (never made,
+closed, idle too long) gets 404, a wrong token (another room's included) 403, and nothing else.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import math
 import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -35,15 +39,32 @@ from . import identity
 from .jobs import class_room_send, encoded, json_object
 from .live_route import accepts_gzip, busy_response
 from .room import Room, SendRefused, clean_meant, clean_nickname
+from .rooms import Rooms, normal_code
 from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
 
 log = logging.getLogger("convscope")
 
 TOKEN_HEADER = "X-Teacher-Token"
+ROOMS_ROUTE = "/convscope/rooms"
 
 
 def not_teacher() -> dict[str, str]:
     return {"error": plain("server.room_routes.not_teacher")}
+
+
+def no_room() -> dict[str, str]:
+    return {"error": plain("server.room_routes.no_room")}
+
+
+def public_base(rooms: Rooms, request: Request) -> str:
+    """The address pupils reach: the one the app was started with (a balancer's, a share link), else the one this
+    request came to."""
+    return rooms.base_url or str(request.base_url)
+
+
+def students_url(base: str, code: str) -> str:
+    """The address pupils open to join the room ``code``: the page, with the code in it."""
+    return f"{base.rstrip('/')}/?room={code}"
 
 
 def no_identity() -> dict[str, str]:
@@ -95,24 +116,51 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+@dataclass
+class Where:
+    """The room a request is about: the room (None when it is not open), its code (None for the single room of
+    an app built without a register), and the check of the teacher's token for it."""
+
+    room: Room | None
+    code: str | None
+    is_teacher: Callable[[str | None], bool]
+
+
 class RoomRoutes:
-    """The class room's handlers over one :class:`Room`, its drawings read by the workers (``pool``)."""
+    """The class rooms' handlers, read by the workers (``pool``): ``/convscope/rooms/{code}/...`` over the
+    register ``rooms``, and ``/convscope/room/...`` over the single ``room`` (``--classroom``'s, in the register or
+    not)."""
 
-    def __init__(self, room: Room, pool: WorkPool, issuer: identity.IssueLimiter | None = None) -> None:
-        self.room = room
+    def __init__(self, pool: WorkPool, room: Room | None = None, rooms: Rooms | None = None,
+                 main_code: str | None = None, issuer: identity.IssueLimiter | None = None) -> None:
         self.pool = pool
+        self.room = room
+        self.rooms = rooms
+        self.main_code = main_code
         self.issuer = issuer or identity.IssueLimiter()
-        self.secret = room.secret()
-        self.actions: dict[str, Callable[[dict[str, Any]], bool]] = {
-            "hide": lambda m: room.hide(m["id"]), "block": lambda m: room.block(m["id"]),
-            "reveal": lambda m: room.reveal(m["id"]), "reveal_all": lambda m: room.reveal(None),
-            "clear": lambda m: room.clear(), "review_first": lambda m: room.set_review_first(m["on"] is True)}
+        self.actions: dict[str, Callable[[Room, dict[str, Any]], bool]] = {
+            "hide": lambda r, m: r.hide(m["id"]), "block": lambda r, m: r.block(m["id"]),
+            "reveal": lambda r, m: r.reveal(m["id"]), "reveal_all": lambda r, m: r.reveal(None),
+            "clear": lambda r, m: r.clear(), "review_first": lambda r, m: r.set_review_first(m["on"] is True)}
 
-    def is_teacher(self, request: Request) -> bool:
-        return self.room.is_teacher(request.headers.get(TOKEN_HEADER))
+    def where(self, request: Request) -> Where:
+        """The room of a request: by the code in its path, else the single room."""
+        code = request.path_params.get("code", self.main_code)
+        if self.rooms is not None and code is not None:
+            rooms = self.rooms
+            return Where(rooms.get(code), normal_code(code), lambda token: rooms.is_teacher(code, token))
+        room = self.room
+        return Where(room, None, lambda token: room is not None and room.is_teacher(token))
+
+    def _cookie_path(self, where: Where) -> str:
+        return f"{ROOMS_ROUTE}/{where.code}" if where.code and where.code != self.main_code else identity.COOKIE_PATH
 
     async def hello(self, request: Request) -> Response:
-        current = identity.verify(self.secret, request.cookies.get(identity.COOKIE))
+        where = await run_in_threadpool(self.where, request)
+        if where.room is None:
+            return JSONResponse(no_room(), status_code=404)
+        secret = await run_in_threadpool(where.room.secret)
+        current = identity.verify(secret, request.cookies.get(identity.COOKIE))
         if current is not None:  # a page reloaded: it keeps its identity (and its limits)
             return JSONResponse({"ok": True})
         wait = self.issuer.take(client_address(request))
@@ -120,9 +168,9 @@ class RoomRoutes:
             return JSONResponse({"error": plain("server.room_routes.joining_too_fast", seconds=math.ceil(wait))},
                                 status_code=429,
                                 headers={"Retry-After": str(math.ceil(wait))})
-        _, cookie = identity.issue(self.secret)
+        _, cookie = identity.issue(secret)
         response = JSONResponse({"ok": True})
-        response.set_cookie(identity.COOKIE, cookie, max_age=identity.LIFETIME_S, path=identity.COOKIE_PATH,
+        response.set_cookie(identity.COOKIE, cookie, max_age=identity.LIFETIME_S, path=self._cookie_path(where),
                             httponly=True, samesite="strict", secure=request.url.scheme == "https")
         return response
 
@@ -130,7 +178,11 @@ class RoomRoutes:
         # The body first: its size is capped while it streams (demo/server/routes.py), so an oversized one is
         # answered 413 whoever sends it.
         raw = await request.body()
-        sender = identity.verify(self.secret, request.cookies.get(identity.COOKIE))
+        where = await run_in_threadpool(self.where, request)
+        room = where.room
+        if room is None:
+            return JSONResponse(no_room(), status_code=404)
+        sender = identity.verify(await run_in_threadpool(room.secret), request.cookies.get(identity.COOKIE))
         if sender is None:
             return JSONResponse(no_identity(), status_code=401)
         if sender.age() < identity.FIRST_SEND_AFTER_S:
@@ -139,13 +191,13 @@ class RoomRoutes:
             return _refused(SendRefused(message, "pupil", wait))
         try:
             # Before the network's work, which a full room or a blocked sender would waste.
-            await run_in_threadpool(self.room.check_room, sender=sender.id)
+            await run_in_threadpool(room.check_room, sender=sender.id)
             reading = await self.pool.run(class_room_send, raw)
             if "error" in reading:
                 return _bad_request(reading["error"])
             drawing_id = await run_in_threadpool(
-                self.room.add, reading["drawing"], reading["label"], reading["confidence"], reading["digit_like"],
-                clean_meant(reading["meant"]), clean_nickname(reading["nickname"], self.room.limits.nickname_chars),
+                room.add, reading["drawing"], reading["label"], reading["confidence"], reading["digit_like"],
+                clean_meant(reading["meant"]), clean_nickname(reading["nickname"], room.limits.nickname_chars),
                 sender=sender.id)
         except SendRefused as error:
             return _refused(error)
@@ -153,34 +205,55 @@ class RoomRoutes:
             return busy_response(error)
         except JobFailed as error:  # not "busy" (see live_route.pooled)
             return JSONResponse({"error": error.message}, status_code=500)
+        self._touch(where)
         return JSONResponse({"id": drawing_id, "label": reading["label"],
                              "confidence": round(reading["confidence"], 4), "digit_like": reading["digit_like"]})
 
-    async def state(self, request: Request) -> Response:
-        if not self.is_teacher(request):
+    def _touch(self, where: Where) -> None:
+        if self.rooms is not None and where.code is not None:
+            self.rooms.touch(where.code)
+
+    def teacher_of(self, request: Request) -> Where | Response:
+        """The request's room when it carries that room's teacher's token; else the answer: 404 for no such open
+        room, 403 for another token (another room's included)."""
+        where = self.where(request)
+        if where.room is None:
+            return JSONResponse(no_room(), status_code=404)
+        if not where.is_teacher(request.headers.get(TOKEN_HEADER)):
             return JSONResponse(not_teacher(), status_code=403)
+        return where
+
+    async def state(self, request: Request) -> Response:
+        where = await run_in_threadpool(self.teacher_of, request)
+        if isinstance(where, Response):
+            return where
         try:
             version = int(request.query_params["version"]) if "version" in request.query_params else None
             have = int(request.query_params.get("have", 0))
         except ValueError:
             return _bad_request(plain("server.room_routes.bad_version"))
         compress = accepts_gzip(request)
+        self._touch(where)  # the teacher's page is open: the room is in use
         # The room's state is bounded (demo/server/room.py: pages of strokes), and made off the event loop.
-        body = await run_in_threadpool(lambda: encoded(self.room.state(version, have), compress))
+        body = await run_in_threadpool(lambda: encoded(where.room.state(version, have), compress))
         headers = {"Cache-Control": "no-store"}
         if body[:2] == b"\x1f\x8b":
             headers["Content-Encoding"] = "gzip"
         return Response(body, media_type="application/json", headers=headers)
 
     async def join(self, request: Request) -> Response:
-        if not self.is_teacher(request):
-            return JSONResponse(not_teacher(), status_code=403)
-        join_url = self.room.join_url
-        return JSONResponse({"join_url": join_url, "qr_svg": qr_svg(join_url) if join_url else ""})
+        where = await run_in_threadpool(self.teacher_of, request)
+        if isinstance(where, Response):
+            return where
+        join_url = where.room.join_url or (students_url(public_base(self.rooms, request), where.code)
+                                           if self.rooms is not None and where.code else "")
+        return JSONResponse({"join_url": join_url, "qr_svg": qr_svg(join_url) if join_url else "",
+                             "code": where.code or ""})
 
     async def teacher(self, request: Request) -> Response:
-        if not self.is_teacher(request):
-            return JSONResponse(not_teacher(), status_code=403)
+        where = await run_in_threadpool(self.teacher_of, request)
+        if isinstance(where, Response):
+            return where
         message = await run_in_threadpool(json_object, await request.body())
         name = message.get("action")
         action = self.actions.get(name) if isinstance(name, str) else None
@@ -190,8 +263,7 @@ class RoomRoutes:
         if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < 2**63:
             return _bad_request(plain("server.room_routes.bad_id"))
         try:
-            changed = await run_in_threadpool(action, message)
+            changed = await run_in_threadpool(action, where.room, message)
         except KeyError as missing:
             return _bad_request(plain("server.room_routes.action_needs", missing=missing))
-        return JSONResponse({"changed": changed, "version": await run_in_threadpool(self.room.version)})
-
+        return JSONResponse({"changed": changed, "version": await run_in_threadpool(where.room.version)})

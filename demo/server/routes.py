@@ -7,7 +7,9 @@ before every route Gradio adds, including its catch-alls) and :class:`BodyLimit`
 :func:`check_mounted` fails loudly at start-up if a Gradio version ever stops passing them on.
 
 - ``POST /convscope/live``, ``POST /convscope/predict``, ``GET /convscope/health``: demo/server/live_route.py.
-- ``/convscope/room/{hello,send,state,join,teacher}`` (with a class room): demo/server/room_routes.py.
+- ``POST /convscope/rooms``, ``DELETE /convscope/rooms/{code}`` (unless ``--no-rooms``): demo/server/rooms_routes.py.
+- ``/convscope/rooms/{code}/{hello,send,state,join,teacher}``, and ``/convscope/room/...`` for ``--classroom``'s
+  room: demo/server/room_routes.py.
 
 **Bodies are capped while they stream**, on every route (Gradio's too): a body larger than its route's cap is
 answered 413 as soon as its ``Content-Length`` says so, or, for a body sent without one (chunked), as soon as that
@@ -30,7 +32,9 @@ from demo.texts import plain
 from .language import RequestLanguage
 from .live_route import LiveRoutes
 from .room import Room
-from .room_routes import RoomRoutes, guarded
+from .room_routes import ROOMS_ROUTE, RoomRoutes, guarded
+from .rooms import Rooms
+from .rooms_routes import RoomsRoutes
 from .work import WorkPool
 
 LIVE_ROUTE = "/convscope/live"
@@ -47,12 +51,18 @@ BODY_LIMITS: tuple[tuple[str, int], ...] = (
     (PREDICT_ROUTE, MAX_UPLOAD_BYTES),
     (f"{ROOM_ROUTE}/send", 2 * MAX_JSON_CHARS),
     (f"{ROOM_ROUTE}/", 4096),  # the teacher's actions and a pupil's hello
+    (f"{ROOMS_ROUTE}/", 4096),  # the same for a room by its code; its sends: ROOM_SEND_LIMIT
     (UPLOAD_ROUTE, MAX_UPLOAD_BYTES + 64 * 1024),  # Gradio's uploads, with the multipart form around the file
 )
 DEFAULT_BODY_LIMIT = 4 * MAX_JSON_CHARS  # Gradio's own routes: /draw's drawing inside its JSON event
 
 
+ROOM_SEND_LIMIT = 2 * MAX_JSON_CHARS  # POST /convscope/rooms/{code}/send
+
+
 def body_limit(path: str) -> int:
+    if path.startswith(f"{ROOMS_ROUTE}/") and path.endswith("/send"):
+        return ROOM_SEND_LIMIT
     for prefix, limit in BODY_LIMITS:
         if path.startswith(prefix):
             return limit
@@ -133,27 +143,36 @@ async def _refuse(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def convscope_routes(pool: WorkPool, room: Room | None = None) -> list[BaseRoute]:
-    """The app's own routes, over its workers and (classroom mode) its class room."""
+def convscope_routes(pool: WorkPool, room: Room | None = None, rooms: Rooms | None = None,
+                     main_code: str | None = None) -> list[BaseRoute]:
+    """The app's own routes, over its workers, the register of class rooms (``rooms``: starting rooms from the
+    page; None with --no-rooms) and the single class room of --classroom (``room``, its code ``main_code`` in
+    ``rooms``)."""
     live = LiveRoutes(pool)
     routes: list[BaseRoute] = [Route(LIVE_ROUTE, live.live, methods=["POST"]),
                                Route(PREDICT_ROUTE, live.predict, methods=["POST"]),
                                Route(HEALTH_ROUTE, live.health, methods=["GET"])]
+    handlers = RoomRoutes(pool, room, rooms, main_code)
+    per_room = [("hello", handlers.hello, "POST"), ("send", handlers.send, "POST"), ("state", handlers.state, "GET"),
+                ("join", handlers.join, "GET"), ("teacher", handlers.teacher, "POST")]
     if room is not None:
-        handlers = RoomRoutes(room, pool)
-        routes += [Route(f"{ROOM_ROUTE}/hello", guarded(handlers.hello), methods=["POST"]),
-                   Route(f"{ROOM_ROUTE}/send", guarded(handlers.send), methods=["POST"]),
-                   Route(f"{ROOM_ROUTE}/state", guarded(handlers.state), methods=["GET"]),
-                   Route(f"{ROOM_ROUTE}/join", guarded(handlers.join), methods=["GET"]),
-                   Route(f"{ROOM_ROUTE}/teacher", guarded(handlers.teacher), methods=["POST"])]
+        routes += [Route(f"{ROOM_ROUTE}/{name}", guarded(handler), methods=[method])
+                   for name, handler, method in per_room]
+    if rooms is not None:
+        starting = RoomsRoutes(rooms)
+        routes += [Route(ROOMS_ROUTE, guarded(starting.create), methods=["POST"]),
+                   Route(f"{ROOMS_ROUTE}/{{code}}", guarded(starting.close), methods=["DELETE"])]
+        routes += [Route(f"{ROOMS_ROUTE}/{{code}}/{name}", guarded(handler), methods=[method])
+                   for name, handler, method in per_room]
     return routes
 
 
-def app_kwargs(pool: WorkPool | None, room: Room | None = None) -> dict[str, Any]:
+def app_kwargs(pool: WorkPool | None, room: Room | None = None, rooms: Rooms | None = None,
+               main_code: str | None = None) -> dict[str, Any]:
     """What ``gr.Blocks.launch(app_kwargs=...)`` needs to serve ConvScope's routes and cap every body."""
     kwargs: dict[str, Any] = {"middleware": [Middleware(BodyLimit), Middleware(RequestLanguage)]}
     if pool is not None:
-        kwargs["routes"] = convscope_routes(pool, room)
+        kwargs["routes"] = convscope_routes(pool, room, rooms, main_code)
     return kwargs
 
 

@@ -4,14 +4,11 @@
 // same stages of the Layer by layer tab (#network). Later stages are hidden by one global style rule, which
 // survives each re-render of those views. Keys: → or N next, ← or B back, A show all, F freeze, D dark/light.
 //
-// With a class room (props.room, demo/server/room.py) only the teacher's page is the projector's: pupils get the plain
-// page and none of this. The teacher's page is opened with #teacher=TOKEN, which room.js moves into sessionStorage and
-// out of the address bar; whichever of the two scripts runs first, one of the two places holds it, and sessionStorage
-// keeps it through a reload of the tab.
+// With class rooms (props.room, demo/server/rooms.py) only a teacher's page is the projector's: pupils get the plain
+// page and none of this. A teacher's page is opened with #teacher=TOKEN, which room_address.js keeps for the tab.
 //
 // Its words (texts.js: props.words, in the page's language) are the catalogue's [js.classroom] (demo/texts); the toolbar's own are in classroom.html.
-const teacherPage = !props.room || /(?:^#|&)teacher=/.test(location.hash)
-  || sessionStorage.getItem('convscope-teacher') !== null;
+const teacherPage = !props.room || TEACHER_TOKEN !== null;
 if (teacherPage) document.body.classList.add('projector');
 let step = 1;
 const style = document.createElement('style');

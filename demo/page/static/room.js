@@ -1,9 +1,7 @@
 // The class room on the teacher's projector page (demo/page/classroom.py), run by Gradio's gr.HTML as js_on_load.
-// The teacher's page is the app opened with #teacher=TOKEN: in the fragment, which the browser never sends, so no
-// proxy or server log sees it. The token moves into this tab's sessionStorage (a reload keeps the teacher's page)
-// and out of the address bar (pupils can read a projected address bar). Every request carries it in a header and
-// the server checks it (demo/server/room_routes.py): a wrong one gets nothing. On a pupil's page this element stays
-// empty.
+// The teacher's page is the app opened with #teacher=TOKEN (room_address.js keeps it for this tab and this room).
+// Every request carries it in a header and the server checks it (demo/server/room_routes.py): a wrong one gets
+// nothing. On a pupil's page this element stays empty.
 //
 // Once a second the page asks the server whether the room changed (one short answer when not) and then redraws:
 // the join link and its QR code, the class's drawings (#class-gallery: one figure per drawing, data-drawing = its
@@ -12,17 +10,8 @@
 // asks again at once, so a page opened on a full room fills in a few quick answers.
 //
 // Its words (texts.js: props.words, in the page's language) are the catalogue's [js.room] (demo/texts): text('reveal_all') is one, its {name}s filled in.
-{
-  const parts = location.hash.replace(/^#/, '').split('&').filter((p) => p !== '');
-  const given = parts.find((p) => p.startsWith('teacher='));
-  if (given !== undefined) {
-    sessionStorage.setItem('convscope-teacher', decodeURIComponent(given.slice('teacher='.length)));
-    const rest = parts.filter((p) => !p.startsWith('teacher=')).join('&');
-    history.replaceState(history.state, '', location.pathname + location.search + (rest ? '#' + rest : ''));
-  }
-}
-const token = sessionStorage.getItem('convscope-teacher');
-const ROUTE = props.route;
+const token = TEACHER_TOKEN;
+const ROUTE = ROOM_ROUTE;
 const UNSURE = props.unsure;  // below this confidence (or not digit-like) a reading counts as unsure
 let version = null;           // the room's version the gallery shows
 let have = 0;                 // the highest drawing number whose strokes the page holds
@@ -74,18 +63,26 @@ if (!token) {
   const review = h('input', {type: 'checkbox', id: 'review-first'});
   const revealAll = h('button', {type: 'button', id: 'reveal-all', class: 'pad-button'}, text('reveal_all'));
   const clear = h('button', {type: 'button', id: 'clear-room', class: 'pad-button'}, text('clear_room'));
+  // A room with a code (started from the page) shows the code, and can be closed: its drawings are deleted.
+  const code = h('div', {id: 'room-code', class: 'room-code', title: text('code_title'),
+                         'aria-label': `${text('code_title')}: ${(ROOM_CODE || '').split('').join(' ')}`},
+                 ROOM_CODE || '');
+  const close = h('button', {type: 'button', id: 'close-class', class: 'pad-button'}, text('close_class'));
+  const kept = h('p', {class: 'kept-note'}, text('kept_note'));
+  code.hidden = close.hidden = kept.hidden = !ROOM_CODE;
   const gallery = h('div', {id: 'class-gallery', class: 'class-gallery'});
   const tally = h('div', {id: 'class-tally', class: 'class-tally'});
   const message = h('div', {id: 'room-message', class: 'room-message', role: 'status'});
   root.replaceChildren(
     h('div', {class: 'room-side'},
-      h('div', {class: 'room-join'}, qr, h('div', {}, h('div', {class: 'join-title'}, text('join_title')), joinUrl)),
+      h('div', {class: 'room-join'}, qr, h('div', {}, h('div', {class: 'join-title'}, text('join_title')), joinUrl,
+                                          code, kept)),
       tally),
     h('div', {class: 'room-main'},
       h('div', {class: 'room-bar', role: 'toolbar', 'aria-label': text('controls_label')}, count, order,
         h('label', {class: 'review-label', title: text('review_first_title')}, review,
           ' ' + text('review_first')),
-        revealAll, clear),
+        revealAll, clear, close),
       message, gallery));
 
   function say(line) { message.textContent = line; }
@@ -210,7 +207,7 @@ if (!token) {
     let more = false;
     try {
       const r = await ask(`state?${new URLSearchParams(version === null ? {have} : {version, have})}`);
-      if (r.status === 403) { deny((await r.json()).error); return; }
+      if (r.status === 403 || r.status === 404) { deny((await r.json()).error); return; }
       if (!r.ok) throw new Error(String(r.status));
       const state = await r.json();
       say('');
@@ -254,9 +251,23 @@ if (!token) {
   clear.addEventListener('click', () => {
     if (confirm(text('confirm_clear'))) act({action: 'clear'});
   });
+  close.addEventListener('click', async () => {
+    if (!confirm(text('confirm_close'))) return;
+    try {
+      const r = await fetch(ROOM_ROUTE, {method: 'DELETE', headers: {'X-Teacher-Token': token}});
+      if (!r.ok && r.status !== 404) {  // 404: closed already (by itself, or on another screen)
+        say((await r.json().catch(() => ({}))).error || text('refused', {status: r.status}));
+        return;
+      }
+      clearInterval(timer);
+      sessionStorage.removeItem(TEACHER_KEY);
+      root.dataset.state = 'closed';
+      root.replaceChildren(h('p', {class: 'room-closed'}, text('closed')));
+    } catch (err) { say(text('unreachable')); }
+  });
   root.dataset.state = 'teacher';
   ask('join').then(async (r) => {
-    if (r.status === 403) { deny((await r.json()).error); return; }
+    if (r.status === 403 || r.status === 404) { deny((await r.json()).error); return; }
     const join = await r.json();
     // What pupils type, large (the scheme and the final / are implied); the QR code holds the whole link.
     joinUrl.textContent = join.join_url.replace(/^https?:\/\//, '').replace(/\/$/, '');

@@ -4,7 +4,7 @@
 // room.js; on it this bar is hidden (classroom.css).
 //
 // The server limits sends per sender and the teacher can block one, so who sends is an identity the server issues:
-// `POST convscope/room/hello` sets it as an HttpOnly cookie (the page never sees or makes it). The page asks for it
+// `POST <the room's route>/hello` (room_address.js) sets it as an HttpOnly cookie (the page never sees or makes it). The page asks for it
 // when it opens, so it is there by the first send; a send answered 401 {"identity": "missing"} (the cookie expired
 // or was never set) asks once more and sends again once.
 //
@@ -13,7 +13,8 @@ const status = element.querySelector('#send-status');
 const button = element.querySelector('#send-to-class');
 const nickname = element.querySelector('#nickname');
 const digits = [...element.querySelectorAll('.meant-button')];
-const HELLO_URL = props.send_url.replace(/[^/]*$/, 'hello');  // beside the send route, relative to the page too
+const SEND_URL = `${ROOM_ROUTE}/send`;  // relative to the page, like the live route
+const HELLO_URL = `${ROOM_ROUTE}/hello`;
 class Refused extends Error {}  // the server's answer, said as it is (not "could not be reached")
 let identity = null;  // the hello in flight or done, so the page asks once
 let stored = false;   // has a send from this page been stored yet
@@ -26,8 +27,9 @@ function hello() {
   identity.catch(() => { identity = null; });  // a failed hello is asked again at the next send
   return identity;
 }
-const teacherPage = /(?:^#|&)teacher=/.test(location.hash) || sessionStorage.getItem('convscope-teacher') !== null;
-if (!teacherPage) hello().catch(() => {});  // its error, if any, is said at the send
+const teacherPage = TEACHER_TOKEN !== null;
+if (!IN_ROOM) document.getElementById('class-send').style.display = 'none';  // no class room, no send bar
+if (!teacherPage && IN_ROOM) hello().catch(() => {});  // its error, if any, is said at the send
 nickname.value = localStorage.getItem('convscope-nickname') || '';
 nickname.addEventListener('change', () => localStorage.setItem('convscope-nickname', nickname.value.trim()));
 let meant = null;
@@ -43,7 +45,7 @@ function say(line, kind) {
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function post(body) {
-  const r = await fetch(props.send_url, {method: 'POST', credentials: 'same-origin',
+  const r = await fetch(SEND_URL, {method: 'POST', credentials: 'same-origin',
                                          headers: {'Content-Type': 'application/json'}, body});
   return [r, await r.json().catch(() => ({}))];
 }

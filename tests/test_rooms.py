@@ -1,0 +1,182 @@
+"""Many class rooms on one server (demo/server/rooms.py, rooms_routes.py, room_routes.py), without a browser: the
+codes' alphabet, rooms started over HTTP and isolated from each other (a room's token opens that room only), a
+closed room's drawings deleted and its routes answering 404, idle rooms closing by themselves, starting rooms
+limited per address, and --classroom's room found again after a restart."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from demo.server.room_routes import TOKEN_HEADER
+from demo.server.rooms import CODE_ALPHABET, CODE_LENGTH, Rooms, new_code, normal_code
+from tests.test_room import example
+
+LOOK_ALIKES = set("0O1IL")
+
+
+@pytest.fixture
+def rooms(tmp_path):
+    register = Rooms(tmp_path / "rooms.db")
+    yield register
+    register.shut()
+
+
+@pytest.fixture
+def http(rooms, clf, monkeypatch):
+    """The app's own routes over ``rooms``, in a test client (pupils join and send at once)."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from demo.server import identity
+    from demo.server.routes import app_kwargs
+    from demo.server.work import WorkPool
+
+    monkeypatch.setattr(identity, "FIRST_SEND_AFTER_S", 0.0, raising=False)
+    pool = WorkPool(clf.path, 0, clf)
+    with TestClient(Starlette(**app_kwargs(pool, rooms=rooms)), base_url="http://school.example") as client:
+        yield client
+    pool.close()
+
+
+def start(http) -> dict:
+    answer = http.post("/convscope/rooms")
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def send_to(http, code: str, index: int = 0, **extra):
+    http.cookies.clear()  # a new pupil's phone
+    assert http.post(f"/convscope/rooms/{code}/hello").status_code == 200
+    return http.post(f"/convscope/rooms/{code}/send", json={"drawing": example(index), **extra})
+
+
+def state(http, code: str, token: str):
+    return http.get(f"/convscope/rooms/{code}/state", headers={TOKEN_HEADER: token})
+
+
+def test_codes_use_only_letters_and_digits_that_cannot_be_confused():
+    assert not LOOK_ALIKES & set(CODE_ALPHABET) and len(set(CODE_ALPHABET)) == len(CODE_ALPHABET)
+    codes = {new_code() for _ in range(2000)}
+    assert len(codes) == 2000  # no repeats among a couple of thousand
+    assert all(len(c) == CODE_LENGTH and set(c) <= set(CODE_ALPHABET) for c in codes)
+    assert set("".join(codes)) == set(CODE_ALPHABET)  # every character is used
+    code = next(iter(codes))
+    typed = f" {code[:3].lower()}-{code[3:]} "
+    assert normal_code(typed) == code  # as a pupil may type it
+    for bad in ("ABC1EF", "ABCDE", "ABCDEFG", "ÄBCDEF", None, 123456, "A" * 100):
+        assert normal_code(bad) is None, bad
+
+
+def test_a_room_started_over_http_gives_the_pupils_and_the_teacher_s_links(http):
+    made = start(http)
+    code, token = made["code"], made["token"]
+    assert normal_code(code) == code and len(token) >= 16
+    assert made["students"] == f"http://school.example/?room={code}"
+    assert made["teacher"] == f"{made['students']}#teacher={token}"
+    joined = http.get(f"/convscope/rooms/{code}/join", headers={TOKEN_HEADER: token}).json()
+    assert joined["code"] == code and joined["join_url"] == made["students"] and "<svg" in joined["qr_svg"]
+    assert state(http, code, token).json()["drawings"] == []
+
+
+def test_rooms_are_isolated_and_a_token_opens_its_own_room_only(http, clf):
+    from demo.views.live import read_drawing
+
+    first, second = start(http), start(http)
+    assert first["code"] != second["code"]
+    answer = send_to(http, first["code"], 5, meant=3, nickname="Ana")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["label"] == read_drawing(clf, json.dumps(example(5)))["label"]
+    shown = state(http, first["code"], first["token"]).json()["drawings"]
+    assert [(d["meant"], d["nickname"], d["revealed"]) for d in shown] == [(3, "Ana", False)]  # review first
+    assert state(http, second["code"], second["token"]).json()["drawings"] == []
+    # Another room's token, no token, a made-up one: 403, and nothing of the room in the answer.
+    for token in (second["token"], "", "made-up-token-123"):
+        refused = state(http, first["code"], token)
+        assert refused.status_code == 403 and "drawings" not in refused.json()
+        act = http.post(f"/convscope/rooms/{first['code']}/teacher", json={"action": "clear"},
+                        headers={TOKEN_HEADER: token})
+        assert act.status_code == 403
+    assert len(state(http, first["code"], first["token"]).json()["drawings"]) == 1
+    # A pupil's identity is the room's own: the first room's cookie does not let them send to the second room.
+    assert http.post(f"/convscope/rooms/{second['code']}/send", json={"drawing": example(0)}).status_code == 401
+
+
+def test_closing_a_room_deletes_its_drawings_and_its_routes_answer_404(http, rooms):
+    made, other = start(http), start(http)
+    assert send_to(http, made["code"], 1).status_code == 200
+    assert send_to(http, other["code"], 2).status_code == 200
+    files = sorted(rooms.folder.glob(f"{made['code']}.db*"))
+    assert files, list(rooms.folder.iterdir())
+    # A wrong token cannot close it.
+    assert http.delete(f"/convscope/rooms/{made['code']}", headers={TOKEN_HEADER: other["token"]}).status_code == 403
+    closed = http.delete(f"/convscope/rooms/{made['code']}", headers={TOKEN_HEADER: made["token"]})
+    assert closed.status_code == 200 and closed.json() == {"closed": True}
+    assert not any(path.exists() for path in files)  # the drawings are gone with the room's file
+    assert state(http, made["code"], made["token"]).status_code == 404
+    http.cookies.clear()
+    assert http.post(f"/convscope/rooms/{made['code']}/hello").status_code == 404
+    assert http.post(f"/convscope/rooms/{made['code']}/send", json={"drawing": example(0)}).status_code == 404
+    assert http.delete(f"/convscope/rooms/{made['code']}", headers={TOKEN_HEADER: made["token"]}).status_code == 404
+    assert len(state(http, other["code"], other["token"]).json()["drawings"]) == 1  # the other room carries on
+    assert made["code"] not in rooms.open_codes() and other["code"] in rooms.open_codes()
+
+
+def test_a_room_nobody_uses_closes_by_itself(tmp_path):
+    rooms = Rooms(tmp_path / "rooms.db", idle_s=3600)
+    try:
+        idle, busy = rooms.create(now=1000.0), rooms.create(now=1000.0)
+        main_code, main = rooms.open_main("the-classroom-token", now=1000.0)
+        rooms.get(idle[0], now=1000.0).add(example(0), 0, 0.9, True)
+        rooms.touch(busy[0], now=3000.0)  # a send or the teacher's page, half an hour later
+        assert rooms.get(idle[0], now=4000.0) is not None  # under an hour idle: still open
+        assert rooms.sweep(now=4700.0) == [idle[0]]
+        assert rooms.get(idle[0], now=4700.0) is None and not list(rooms.folder.glob(f"{idle[0]}.db*"))
+        assert rooms.get(busy[0], now=6700.0) is None  # idle past the hour when next asked for: closed then
+        assert rooms.get(main_code, now=10**6) is main  # --classroom's room stays while the app runs
+        assert rooms.create(now=10**6)[0] not in {idle[0], busy[0]}
+    finally:
+        rooms.shut()
+
+
+def test_starting_rooms_is_limited_per_address(http):
+    made = [http.post("/convscope/rooms") for _ in range(6)]
+    assert [m.status_code for m in made[:5]] == [201] * 5
+    assert made[5].status_code == 429 and int(made[5].headers["Retry-After"]) > 0
+    assert re.search(r"\d+ s", made[5].json()["error"])
+
+
+def test_no_rooms_means_no_room_can_be_started(clf):
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from demo.server.routes import app_kwargs
+    from demo.server.work import WorkPool
+
+    pool = WorkPool(clf.path, 0, clf)
+    try:
+        with TestClient(Starlette(**app_kwargs(pool))) as client:
+            assert client.post("/convscope/rooms").status_code in (404, 405)
+            assert client.get("/convscope/rooms/ABCDEF/state").status_code == 404
+    finally:
+        pool.close()
+
+
+def test_the_classroom_room_is_found_again_after_a_restart_and_by_its_code(tmp_path):
+    path = tmp_path / "kept.db"
+    first = Rooms(path)
+    code, room = first.open_main("teacher-token-one")
+    kept = room.add(example(0), 0, 0.9, True)
+    first.shut()
+    again = Rooms(path)
+    try:
+        same, room = again.open_main("teacher-token-one")
+        assert same == code and [d["id"] for d in room.state()["drawings"]] == [kept]
+        assert again.is_teacher(code, "teacher-token-one") and not again.is_teacher(code, "teacher-token-two")
+        other, _ = again.open_main("teacher-token-two")  # a new token: a new room; the old one closed, emptied
+        assert other != code and again.get(code) is None
+        assert again.get(other).state()["drawings"] == []
+    finally:
+        again.shut()
