@@ -10,10 +10,11 @@ connections, a copy that stops answering its health check gets no new pupils. Th
 for copies already running on other machines (``python -m demo --host 0.0.0.0`` on each). Flags after ``--`` go to
 every copy (``--classroom``, ``--data-dir DIR``, ...).
 
-With ``--classroom`` the copies share one class room: one SQLite file (``--room-db``, default: one in a temporary
-folder, removed at exit) and one teacher token ($CONVSCOPE_TEACHER_TOKEN, default: a new random one), passed to
-each copy in its environment, never on its command line, and they give the balancer's address to pupils
-(``--public-url``); the pupils' and the teacher's addresses are printed. With ``--servers``, the class room's
+The copies share the class rooms: one register of rooms (``--room-db``, default: one in a temporary folder,
+removed at exit), so a class started through one copy is served by all, and they give the balancer's address to
+pupils (``--public-url``). With ``--classroom`` they share its room too, with one teacher token
+($CONVSCOPE_TEACHER_TOKEN, default: a new random one) passed to each copy in its environment, never on its command
+line; the pupils' and the teacher's addresses are printed. With ``--servers``, the class room's
 requests all go to the first server, the machine holding the file (the others should be started with the same
 $CONVSCOPE_TEACHER_TOKEN and ``--public-url``).
 
@@ -50,9 +51,10 @@ def haproxy_config(bind: str, servers: list[str], room_servers: int | None = Non
                                                         room_servers="\n".join(lines[:room_servers]))
 
 
-def class_room_flags(demo_flags: list[str], temp: Path, public_url: str) -> tuple[list[str], str]:
-    """The flags that make every copy share one class room, and the teacher's token (for the copies'
-    environment: a command line is readable by every user of the machine)."""
+def class_room_flags(demo_flags: list[str], temp: Path, public_url: str) -> tuple[list[str], str | None]:
+    """The flags that make every copy share the class rooms (one register: a room started through one copy is
+    served by all), and --classroom's teacher's token (for the copies' environment: a command line is readable by
+    every user of the machine; None without --classroom)."""
     def given(flag: str) -> str | None:
         for i, arg in enumerate(demo_flags):
             if arg == flag and i + 1 < len(demo_flags):
@@ -61,10 +63,13 @@ def class_room_flags(demo_flags: list[str], temp: Path, public_url: str) -> tupl
                 return arg.split("=", 1)[1]
         return None
 
-    token_file = given("--teacher-token-file")
-    token = (Path(token_file).read_text().strip() if token_file and Path(token_file).exists()
-             else os.environ.get("CONVSCOPE_TEACHER_TOKEN") or secrets.token_urlsafe(12))
-    extra = [] if given("--room-db") else ["--room-db", str(temp / "room.db")]
+    token = None
+    if "--classroom" in demo_flags:
+        token_file = given("--teacher-token-file")
+        token = (Path(token_file).read_text().strip() if token_file and Path(token_file).exists()
+                 else os.environ.get("CONVSCOPE_TEACHER_TOKEN") or secrets.token_urlsafe(12))
+    rooms_off = "--no-rooms" in demo_flags
+    extra = [] if given("--room-db") or rooms_off else ["--room-db", str(temp / "room.db")]
     extra += [] if given("--public-url") else ["--public-url", public_url]
     return [*demo_flags, *extra], token
 
@@ -148,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     temp = Path(tempfile.mkdtemp(prefix="convscope-cluster-"))
     public = room_urls(args.host, args.port, None, "")[0]
     token = None
-    if "--classroom" in demo_flags and not args.servers:
+    if not args.servers:
         demo_flags, token = class_room_flags(demo_flags, temp, public)
 
     def stop(*_: object) -> None:

@@ -1,7 +1,8 @@
 """Class rooms started from the page, in Chromium, on the plain ``python -m demo`` (no flag): a teacher presses
 "Start a class" and gets the projector's page of a new room with its code and QR code; pupils join by typing the
 code (in any case) and send; two classes at once see only their own pupils' drawings; closing a class deletes its
-drawings and a pupil's next send is told the class is gone."""
+drawings and a pupil's next send is told the class is gone. axe-core checks the class controls and a started
+class's page in both themes (the other pages: tests/test_accessibility.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ import pytest
 
 from demo.server.rooms import CODE_ALPHABET, CODE_LENGTH
 from tests.harness import open_page
+from tests.test_accessibility import in_both_themes
 from tests.test_class_room import FIGURES, PHONE, draw_and_send, wait_for_figures
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+
+def axe():
+    """axe-core for playwright (imported when a browser test runs)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
 
 
 def start_class(browser, url: str):
@@ -55,6 +64,7 @@ def test_two_classes_started_from_the_page_each_see_their_own_pupils(browser, ap
         assert "teacher=" not in first.url and f"room={first_code}" in first.url
         assert first.locator("#join-url").get_attribute("data-url").endswith(f"/?room={first_code}")
         assert first.locator(".room-qr svg").count() == 1
+        assert in_both_themes(axe(), first, "#class-room") == {}  # its code and Close button: WCAG 2.1 AA (axe)
 
         pupil_ctx, pupil = join(browser, app_server, f"{first_code[:3].lower()} {first_code[3:].lower()}")
         other_ctx, other = join(browser, app_server, second_code)
@@ -90,30 +100,10 @@ def test_a_mistyped_code_is_said_on_the_page(browser, app_server):
         page.fill("#class-code", "AB0O1")
         page.press("#class-code", "Enter")
         page.wait_for_function("() => document.querySelector('#class-start-status').textContent !== ''")
-        assert "6 letters and digits" in page.locator("#class-start-status").inner_text()
+        assert "6 characters" in page.locator("#class-start-status").inner_text()
         assert "room=" not in page.url
         assert not page.locator("#class-send").is_visible()  # in no class: no send bar
+        assert in_both_themes(axe(), page, "#class-start-bar") == {}  # the open controls: WCAG 2.1 AA (axe)
     finally:
         context.close()
 
-
-def test_the_class_controls_and_a_started_class_s_page_pass_wcag_21_aa(browser, app_server):
-    """axe-core on what the other accessibility tests do not open: the header's class controls (open), and the
-    teacher's page of a class started from the page (its code, its Close button), each in both themes."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    from tests.test_accessibility import in_both_themes
-
-    axe = Axe()
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        page = open_page(context, app_server)
-        page.click("#class-start-bar summary")
-        assert in_both_themes(axe, page, "#class-start-bar") == {}
-    finally:
-        context.close()
-    context, teacher, _ = start_class(browser, app_server)
-    try:
-        assert in_both_themes(axe, teacher, "#class-room") == {}
-    finally:
-        context.close()
