@@ -12,6 +12,7 @@ import pytest
 
 from demo.server.room_routes import TOKEN_HEADER
 from demo.server.rooms import CODE_ALPHABET, CODE_LENGTH, Rooms, new_code, normal_code
+from tests.harness import run_async
 from tests.test_room import example
 
 LOOK_ALIKES = set("0O1IL")
@@ -180,3 +181,68 @@ def test_the_classroom_room_is_found_again_after_a_restart_and_by_its_code(tmp_p
         assert again.get(other).state()["drawings"] == []
     finally:
         again.shut()
+
+
+def test_a_room_s_changes_are_pushed_to_the_teacher_as_they_happen(tmp_path):
+    """The event stream (demo/server/room_events.py) says the room's version at once, then each new one as a send is
+    stored, without the page asking; it ends when the room is closed."""
+    import asyncio
+
+    from demo.server.room_events import RoomWatch
+
+    rooms = Rooms(tmp_path / "rooms.db")
+    code, _ = rooms.create()
+    room = rooms.get(code)
+
+    async def listen() -> list[str]:
+        watch = RoomWatch(every_s=0.01)
+        stream = watch.versions(code, room, lambda: rooms.get(code) is not None, heartbeat_s=0.2)
+        seen = [await anext(stream), await anext(stream)]  # the retry hint, then where the page starts from
+        await asyncio.to_thread(room.add, example(0), 0, 0.9, True)  # a pupil's send, stored elsewhere
+        seen.append(await asyncio.wait_for(anext(stream), timeout=5))
+        await asyncio.to_thread(rooms.close, code)
+        seen += [message async for message in stream]  # the next heartbeat finds the room closed: the end
+        assert watch.streams == 0 and not watch._listeners
+        return seen
+
+    try:
+        seen = run_async(listen())  # (a thread of its own: the session's Chromium holds this one's loop)
+    finally:
+        rooms.shut()
+    versions = [json.loads(m.split("data: ")[1])["version"] for m in seen if m.startswith("event: version")]
+    assert seen[0].startswith("retry:") and len(versions) == 2 and versions[1] > versions[0], seen
+
+
+def test_the_event_stream_is_the_teacher_s_only(http):
+    made, other = start(http), start(http)
+    route = f"/convscope/rooms/{made['code']}/events"
+    assert http.get(route, headers={TOKEN_HEADER: other["token"]}).status_code == 403
+    assert http.get(route).status_code == 403
+    http.delete(f"/convscope/rooms/{made['code']}", headers={TOKEN_HEADER: made["token"]})
+    assert http.get(route, headers={TOKEN_HEADER: made["token"]}).status_code == 404
+
+
+def test_the_classroom_room_takes_sends_by_its_code_and_by_its_own_routes(rooms, clf, monkeypatch):
+    """--classroom's room is a room like the others too: a pupil who typed its code sends to it (the identity
+    cookie goes with the room's coded routes), and one who opened the plain link sends to /convscope/room/."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from demo.server import identity
+    from demo.server.routes import app_kwargs
+    from demo.server.work import WorkPool
+
+    monkeypatch.setattr(identity, "FIRST_SEND_AFTER_S", 0.0, raising=False)
+    code, room = rooms.open_main("the-classroom-token")
+    pool = WorkPool(clf.path, 0, clf)
+    try:
+        with TestClient(Starlette(**app_kwargs(pool, room, rooms, code))) as client:
+            assert send_to(client, code, 0).status_code == 200
+            client.cookies.clear()
+            assert client.post("/convscope/room/hello").status_code == 200
+            assert client.post("/convscope/room/send", json={"drawing": example(1)}).status_code == 200
+            by_code = state(client, code, "the-classroom-token").json()["drawings"]
+            own = client.get("/convscope/room/state", headers={TOKEN_HEADER: "the-classroom-token"}).json()
+            assert len(by_code) == 2 and [d["id"] for d in own["drawings"]] == [d["id"] for d in by_code]
+    finally:
+        pool.close()

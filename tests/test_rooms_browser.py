@@ -76,6 +76,9 @@ def test_two_classes_started_from_the_page_each_see_their_own_pupils(browser, ap
         assert draw_and_send(other, 7, 7, "Ben")["kind"] == "sent"
         assert [f["meant"] for f in wait_for_figures(first, 1)] == ["4"]
         assert [f["meant"] for f in wait_for_figures(second, 1)] == ["7"]
+        # The drawings were pushed to the projectors (server-sent events), not found by polling.
+        for teacher in (first, second):
+            assert teacher.locator("#class-room").get_attribute("data-pushed") == "true"
 
         # Closing the first class: its drawings are deleted, its pupil is told, the second class carries on.
         first.once("dialog", lambda dialog: dialog.accept())

@@ -10,6 +10,8 @@ code, and ``/convscope/room/...`` for ``--classroom``'s room.
   sends again), 400 for a drawing that cannot be used, 403 for a sender the teacher blocked, 429 with
   ``Retry-After`` over a limit (demo/server/room.py: RoomLimits), 503 when the workers are full.
 - ``GET .../state?version=N&have=ID`` (the teacher): the room as :meth:`Room.state` gives it.
+- ``GET .../events`` (the teacher): the room's version pushed as it changes, as server-sent events
+  (demo/server/room_events.py).
 - ``GET .../join`` (the teacher): the address pupils open, its QR code as SVG, and the room's code.
 - ``POST .../teacher`` (the teacher): ``{"action": "hide" | "block" | "reveal" | "reveal_all" | "clear"
   | "review_first", "id": n, "on": bool}``.
@@ -30,7 +32,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from demo.texts import plain
 from demo.views import theme
@@ -39,6 +41,7 @@ from . import identity
 from .jobs import class_room_send, encoded, json_object
 from .live_route import accepts_gzip, busy_response
 from .room import Room, SendRefused, clean_meant, clean_nickname
+from .room_events import MAX_STREAMS, RoomWatch
 from .rooms import Rooms, normal_code
 from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
 
@@ -138,6 +141,7 @@ class RoomRoutes:
         self.rooms = rooms
         self.main_code = main_code
         self.issuer = issuer or identity.IssueLimiter()
+        self.watch = RoomWatch()
         self.actions: dict[str, Callable[[Room, dict[str, Any]], bool]] = {
             "hide": lambda r, m: r.hide(m["id"]), "block": lambda r, m: r.block(m["id"]),
             "reveal": lambda r, m: r.reveal(m["id"]), "reveal_all": lambda r, m: r.reveal(None),
@@ -152,8 +156,11 @@ class RoomRoutes:
         room = self.room
         return Where(room, None, lambda token: room is not None and room.is_teacher(token))
 
-    def _cookie_path(self, where: Where) -> str:
-        return f"{ROOMS_ROUTE}/{where.code}" if where.code and where.code != self.main_code else identity.COOKIE_PATH
+    @staticmethod
+    def _cookie_path(request: Request, where: Where) -> str:
+        """The pupil's identity is sent to the room's own routes only: by its code, or --classroom's."""
+        by_code = request.url.path.startswith(f"{ROOMS_ROUTE}/") and where.code
+        return f"{ROOMS_ROUTE}/{where.code}" if by_code else identity.COOKIE_PATH
 
     async def hello(self, request: Request) -> Response:
         where = await run_in_threadpool(self.where, request)
@@ -170,8 +177,9 @@ class RoomRoutes:
                                 headers={"Retry-After": str(math.ceil(wait))})
         _, cookie = identity.issue(secret)
         response = JSONResponse({"ok": True})
-        response.set_cookie(identity.COOKIE, cookie, max_age=identity.LIFETIME_S, path=self._cookie_path(where),
-                            httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        response.set_cookie(identity.COOKIE, cookie, max_age=identity.LIFETIME_S,
+                            path=self._cookie_path(request, where), httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
         return response
 
     async def send(self, request: Request) -> Response:
@@ -240,6 +248,27 @@ class RoomRoutes:
         if body[:2] == b"\x1f\x8b":
             headers["Content-Encoding"] = "gzip"
         return Response(body, media_type="application/json", headers=headers)
+
+    async def events(self, request: Request) -> Response:
+        where = await run_in_threadpool(self.teacher_of, request)
+        if isinstance(where, Response):
+            return where
+        if self.watch.streams >= MAX_STREAMS:  # the page polls instead
+            return JSONResponse({"error": plain("server.room_routes.busy")}, status_code=503,
+                                headers={"Retry-After": "5"})
+        rooms, code = self.rooms, where.code
+
+        def still_open() -> bool:  # and in use: a projector page listening keeps its room from closing as idle
+            if rooms is None or code is None:
+                return True
+            if rooms.get(code) is None:
+                return False
+            rooms.touch(code)
+            return True
+
+        stream = self.watch.versions(code or "", where.room, still_open)
+        return StreamingResponse(stream, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     async def join(self, request: Request) -> Response:
         where = await run_in_threadpool(self.teacher_of, request)

@@ -64,6 +64,14 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def _unused_code(db: sqlite3.Connection) -> str:
+    """A code never given out before in this register, closed rooms' included."""
+    while True:
+        code = new_code()
+        if db.execute("SELECT 1 FROM rooms WHERE code = ?", (code,)).fetchone() is None:
+            return code
+
+
 class Rooms:
     """The register of rooms in one SQLite file, and their :class:`Room` objects (opened once per process)."""
 
@@ -100,10 +108,7 @@ class Rooms:
         now = time.time() if now is None else now
         token = secrets.token_urlsafe(12)
         with self._transaction() as db:
-            while True:  # a code never given out before, closed rooms' included
-                code = new_code()
-                if db.execute("SELECT 1 FROM rooms WHERE code = ?", (code,)).fetchone() is None:
-                    break
+            code = _unused_code(db)
             db.execute("INSERT INTO rooms (code, token_hash, file, created, last_active) VALUES (?, ?, ?, ?, ?)",
                        (code, _hash(token), f"{code}.db", now, now))
         return code, token
@@ -121,10 +126,7 @@ class Rooms:
                 code = row[0]
                 db.execute("UPDATE rooms SET last_active = ?, pinned = 1 WHERE code = ?", (now, code))
             else:
-                while True:
-                    code = new_code()
-                    if db.execute("SELECT 1 FROM rooms WHERE code = ?", (code,)).fetchone() is None:
-                        break
+                code = _unused_code(db)
                 db.execute("INSERT INTO rooms (code, token_hash, file, created, last_active, pinned) "
                            "VALUES (?, ?, ?, ?, ?, 1)", (code, _hash(token), MAIN_FILE, now, now))
         self.main = Room(self.path, token, self.limits)
@@ -144,6 +146,9 @@ class Rooms:
         code = normal_code(code)
         row = self._row(code) if code is not None else None
         if row is None:
+            if code is not None:  # closed by another process: this one lets go of it too
+                with self._lock:
+                    self._open.pop(code, None)
             return None
         now = time.time() if now is None else now
         if not row[2] and now - row[1] > self.idle_s:
@@ -182,6 +187,7 @@ class Rooms:
             db.execute("UPDATE rooms SET closed = ? WHERE code = ?", (now, code))
         with self._lock:
             room = self._open.pop(code, None)
+            self._touched.pop(code, None)
         if row[0] == MAIN_FILE:
             (room or Room(self.path, None, self.limits)).clear()
         else:

@@ -8,7 +8,7 @@ before every route Gradio adds, including its catch-alls) and :class:`BodyLimit`
 
 - ``POST /convscope/live``, ``POST /convscope/predict``, ``GET /convscope/health``: demo/server/live_route.py.
 - ``POST /convscope/rooms``, ``DELETE /convscope/rooms/{code}`` (unless ``--no-rooms``): demo/server/rooms_routes.py.
-- ``/convscope/rooms/{code}/{hello,send,state,join,teacher}``, and ``/convscope/room/...`` for ``--classroom``'s
+- ``/convscope/rooms/{code}/{hello,send,state,events,join,teacher}``, and ``/convscope/room/...`` for ``--classroom``'s
   room: demo/server/room_routes.py.
 
 **Bodies are capped while they stream**, on every route (Gradio's too): a body larger than its route's cap is
@@ -154,7 +154,8 @@ def convscope_routes(pool: WorkPool, room: Room | None = None, rooms: Rooms | No
                                Route(HEALTH_ROUTE, live.health, methods=["GET"])]
     handlers = RoomRoutes(pool, room, rooms, main_code)
     per_room = [("hello", handlers.hello, "POST"), ("send", handlers.send, "POST"), ("state", handlers.state, "GET"),
-                ("join", handlers.join, "GET"), ("teacher", handlers.teacher, "POST")]
+                ("events", handlers.events, "GET"), ("join", handlers.join, "GET"),
+                ("teacher", handlers.teacher, "POST")]
     if room is not None:
         routes += [Route(f"{ROOM_ROUTE}/{name}", guarded(handler), methods=[method])
                    for name, handler, method in per_room]

@@ -113,7 +113,7 @@ QR_DARK, QR_LIGHT = "#000000", "#ffffff"
 # A pupil's drawing whose reading is below this confidence counts as unsure in the teacher's gallery, when the
 # weights have no measured line of their own (weights/calibration.json: demo/teaching/calibration.py).
 ROOM_UNSURE_BELOW = 0.7
-ROOM_POLL_MS = 1000  # the teacher's page asks for new drawings once a second
+ROOM_POLL_MS = 1000  # without the pushed events, the teacher's page asks for new drawings once a second
 
 
 # On the dark page (Gradio's dark theme, the projector's default) text in the accent's, the MLP's and Break it's

@@ -3,7 +3,8 @@
 // Every request carries it in a header and the server checks it (demo/server/room_routes.py): a wrong one gets
 // nothing. On a pupil's page this element stays empty.
 //
-// Once a second the page asks the server whether the room changed (one short answer when not) and then redraws:
+// The server pushes each change of the room (server-sent events; without them the page asks once a second, one short
+// answer when nothing changed), and the page then asks what changed and redraws:
 // the join link and its QR code, the class's drawings (#class-gallery: one figure per drawing, data-drawing = its
 // number, data-label = the network's reading), and the tally of what pupils meant against what the network read.
 // The server sends the strokes of a few dozen drawings per answer, saying "more" when others wait; the page then
@@ -201,8 +202,9 @@ if (!token) {
       table);
   }
   let polling = false;
+  let again = false;  // a change was announced while the page was asking: ask once more after
   async function refresh() {
-    if (polling) return;
+    if (polling) { again = true; return; }
     polling = true;
     let more = false;
     try {
@@ -233,7 +235,7 @@ if (!token) {
     } finally {
       polling = false;
     }
-    if (more) refresh();  // the next strokes, without waiting for the next poll
+    if (more || again) { again = false; refresh(); }  // the next strokes, or the change announced meanwhile
   }
   let timer = null;
   function deny(text) {  // a wrong token: nothing of the room, and no more asking
@@ -274,6 +276,39 @@ if (!token) {
     joinUrl.dataset.url = join.join_url;
     qr.innerHTML = join.qr_svg;  // made by the server (segno) from the join link: no page input in it
   }).catch(() => say(text('unreachable_retrying')));
+  // Pushed: the server says when the room changed (server-sent events: demo/server/room_events.py, read here with
+  // fetch so that the token stays in a header), and the page asks what changed. While there is no stream (refused,
+  // cut, or a proxy that holds it back) the page asks once a second, and tries the stream again.
+  let pushed = false;
+  async function listen() {
+    let wait = 5000;
+    try {
+      const r = await fetch(`${ROUTE}/events`, {headers: {'X-Teacher-Token': token}});
+      if (r.status === 403 || r.status === 404) { deny((await r.json()).error); return; }
+      if (!r.ok || !r.body) throw new Error(String(r.status));
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        buffer += value;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (/^event: version$/m.test(message)) {
+            pushed = true;
+            root.dataset.pushed = 'true';  // (for tests and the curious: the page is told, not asking)
+            refresh();
+          }
+        }
+      }
+      wait = 0;  // the stream ended by itself (the server's limit on its length): the next one at once
+    } catch (err) { /* polled meanwhile */ }
+    pushed = false;
+    root.dataset.pushed = 'false';
+    if (root.dataset.state === 'teacher') setTimeout(listen, wait);
+  }
   refresh();
-  timer = setInterval(refresh, props.poll_ms);
+  listen();
+  timer = setInterval(() => { if (!pushed) refresh(); }, props.poll_ms);
 }
