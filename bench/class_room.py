@@ -1,7 +1,7 @@
 """Every pupil of a class drawing on the live pad sends one drawing to the class room; the teacher's page watches.
 
     python -m bench.class_room [--pupils 60] [--window 10] [--drawings 6] [--rounds 3] [--baseline-rounds 1]
-                               [--seed 0] [--workers N] [--url URL --token TOKEN] [--timeout 30] [--json]
+                               [--seed 0] [--workers N] [--url URL --token TOKEN] [--timeout 30] [--poll] [--json]
 
 Starts ``python -m demo --classroom`` (its teacher token in its environment; or measures ``--url`` with its
 ``--token``), waits
@@ -12,9 +12,11 @@ each pupil presses "Send to class" once at a uniformly random moment in the firs
 demo/page/static/send.js does (an example digit of the project with that digit as "meant", a nickname, the identity
 cookie its page got from ``/convscope/room/hello`` when it opened, before the round; after a 503, or a 429 with
 limit "room", it waits max(1, retry_after) × 0.5-1.5 s and tries again, 6 attempts in
-all; any other refusal ends it). A teacher's page polls ``/convscope/room/state`` once a second as
-demo/page/static/room.js does (version and have; a tick is skipped while a poll is in flight; the page stays open across
-rounds) and notes when each drawing first shows in its gallery.
+all; any other refusal ends it). A teacher's page asks ``/convscope/room/state`` as demo/page/static/room.js does
+(version and have; one request in flight at a time; the page stays open across
+rounds) and notes when each drawing first shows in its gallery. By default the teacher's page is told of each change
+by the room's event stream (``/convscope/room/events``) and asks then, as room.js does; ``--poll`` measures the page
+without the stream.
 
 Reported (medians of the rounds; counts summed, maxima the largest): sends accepted of sent, retries and refusals by
 reason, send latency (the answered request -> 200; press -> 200, retries included), the gallery's delay (the send's
@@ -39,8 +41,9 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from bench.live_classroom import Stats, classroom, local_app_pids
 from demo.page.pad import pad_examples
@@ -127,10 +130,39 @@ async def send(url: str, s: Send, start: float, timeout: float, rng: random.Rand
         await http.close()
 
 
-class Teacher:
-    """The teacher's projector page (room.js); it stays open across rounds, as in a lesson."""
+async def events(url: str, headers: dict[str, str], timeout: float) -> AsyncIterator[None]:
+    """One per ``event: version`` on the room's event stream (demo/server/room_events.py), as room.js reads it;
+    ends with the stream. A plain HTTP/1.1 reader of its chunked body, bounded by ``timeout`` per read."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port), timeout)
+    try:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k != "Accept-Encoding")
+        writer.write(f"GET {ROOM}/events HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}\r\n".encode())
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), timeout)
+        if b" 200 " not in status:
+            raise HttpError(f"the event stream was answered {status!r}")
+        while (await asyncio.wait_for(reader.readline(), timeout)).strip():
+            pass  # the headers
+        text = ""
+        while size := int((await asyncio.wait_for(reader.readline(), timeout)).strip() or b"0", 16):
+            text += (await asyncio.wait_for(reader.readexactly(size + 2), timeout))[:-2].decode()
+            while "\n\n" in text:
+                message, text = text.split("\n\n", 1)
+                if "event: version" in message.splitlines():
+                    yield None
+    finally:
+        writer.close()
 
-    def __init__(self, token: str) -> None:
+
+class Teacher:
+    """The teacher's projector page (room.js); it stays open across rounds, as in a lesson. ``push``: told of each
+    change by the event stream, asking only then (room.js); else polling every ROOM_POLL_MS (room.js without the
+    stream)."""
+
+    def __init__(self, token: str, push: bool = True) -> None:
+        self.push = push
+        self.again = False
         self.headers = {"X-Teacher-Token": token, "Accept-Encoding": "gzip"}
         self.version: int | None = None
         self.have = 0
@@ -175,8 +207,37 @@ class Teacher:
         if state.get("more"):  # room.js asks for the next page of strokes at once
             await self.refresh(http, timeout)
 
-    async def watch(self, http: KeepAliveConnection, stop: asyncio.Event, timeout: float) -> None:
-        """refresh() now and then every ROOM_POLL_MS (setInterval), skipped while the previous one is in flight."""
+    async def listen(self, url: str, http: KeepAliveConnection, stop: asyncio.Event, timeout: float) -> None:
+        """room.js's listen(): each announced change refresh()es at once, or once more after the one in flight."""
+        tasks: list[asyncio.Task[None]] = []
+
+        async def refreshing() -> None:
+            while True:
+                self.again = False
+                await self.refresh(http, timeout)
+                if not self.again:
+                    return
+                self.polling = True
+
+        async def follow() -> None:
+            async for _ in events(url, self.headers, timeout):
+                if self.polling:
+                    self.again = True
+                else:
+                    self.polling = True
+                    tasks.append(asyncio.create_task(refreshing()))
+
+        stream = asyncio.create_task(follow())
+        await stop.wait()
+        stream.cancel()
+        await asyncio.gather(stream, *tasks, return_exceptions=True)
+
+    async def watch(self, http: KeepAliveConnection, stop: asyncio.Event, timeout: float, url: str = "") -> None:
+        """refresh() now and then every ROOM_POLL_MS (setInterval), skipped while the previous one is in flight; with
+        ``push``, :meth:`listen` instead."""
+        if self.push:
+            await self.listen(url, http, stop, timeout)
+            return
         task, tick = None, time.perf_counter()
         while not stop.is_set():
             if self.polling:
@@ -242,7 +303,7 @@ async def one_round(url: str, args: argparse.Namespace, r: int, teacher: Teacher
     teacher.new_round()
     stop = asyncio.Event()
     start = time.perf_counter()
-    watching = asyncio.create_task(teacher.watch(http, stop, args.timeout))
+    watching = asyncio.create_task(teacher.watch(http, stop, args.timeout, url))
     live = asyncio.create_task(classroom(url, live_args))
     await asyncio.gather(*(send(url, s, start, args.timeout, random.Random(rng.random())) for s in sends))
     sends_done = time.perf_counter() - start
@@ -332,7 +393,8 @@ def report(r: dict, b: dict, args: argparse.Namespace) -> str:
         f"refused for good {r['refused_by_reason'] or 'none'}",
         f"  send latency             request -> 200 {show(r, 'send')}; press -> 200 (retries included) "
         f"{show(r, 'press_to_answer')}",
-        f"  teacher's gallery        send's 200 -> shown {show(r, 'gallery_delay')} (polled every {ROOM_POLL_MS} ms)",
+        f"  teacher's gallery        send's 200 -> shown {show(r, 'gallery_delay')} "
+        f"({f'polled every {ROOM_POLL_MS} ms' if args.poll else 'pushed: server-sent events'})",
         f"                           press -> shown {show(r, 'press_to_shown')}; not shown within {SHOWN_WAIT_S:g} s "
         f"after the last send: {r['not_shown']}",
         f"  the room                 label as the send answered {r['label_as_answered']}/{r['accepted']}; meant, "
@@ -358,7 +420,7 @@ def run(url: str, pids_of, args: argparse.Namespace) -> dict:
     asyncio.run(classroom(url, argparse.Namespace(**{**vars(args), "pupils": 1, "drawings": 2, "views": "screen"})))
     baseline = combine([measured(url, pids_of, args, r, None) for r in range(args.baseline_rounds)])
     baseline["rounds"] = args.baseline_rounds
-    teacher = Teacher(args.token)
+    teacher = Teacher(args.token, push=not args.poll)
     rounds = [measured(url, pids_of, args, r, teacher) for r in range(args.rounds)]
     result = {**combine(rounds), "rounds": args.rounds, "per_round": rounds, "baseline": baseline}
     result["ok"] = (result["accepted"] == result["sent"] and not result["not_shown"] and not result["live_errors"]
@@ -382,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     add("--timeout", type=float, default=30.0, help="seconds before a request counts as failed (default: 30)")
     add("--seed", type=int, default=0, help="random seed of the first round (default: 0)")
     add("--json", action="store_true", help="also print the figures as JSON (default: off)")
+    add("--poll", action="store_true", help="the teacher's page polls once a second, as room.js does without the "
+                                            "event stream (default: off, the stream as room.js uses it)")
     args = p.parse_args(argv)
     if args.url and not args.token:
         p.error("--url needs --token, the teacher token of that app")

@@ -9,6 +9,9 @@ function follow() {
 }
 follow();
 new MutationObserver(follow).observe(element, {childList: true, subtree: true, attributes: true});
+// Gradio sets <html lang> to its own locale (the browser's language) when its translations load, which may be after
+// this script ran: the page's language is put back.
+new MutationObserver(follow).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
 
 // Gradio's upload box names itself in English ("Click to upload or drop files") and writes its words in the
 // browser's language; it shows and says its own label instead, which is the page's (demo/page/layout.py).
