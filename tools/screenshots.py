@@ -21,7 +21,9 @@ Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with 
 * ``class_room.png``: the teacher's class room at 1280×720 after twelve pupils sent a drawing (the project's
   example digits in their several styles, one with a mistaken "meant", one star), as a teacher sees it: served on
   every interface, so the join link shows this machine's network address, and *Review first* on (its default), nine
-  drawings revealed and three still waiting; and ``pupil_phone.png``: a pupil's 390×844 phone after sending one.
+  drawings revealed and three still waiting; and ``pupil_phone.png``: a pupil's 390×844 phone after sending one;
+* ``start_a_class.png``: the plain page's header with *Start or join a class* open; ``class_room_started.png``: the
+  projector page of a class started from there, after six pupils joined by its code and sent (all revealed).
 """
 
 from __future__ import annotations
@@ -212,6 +214,40 @@ def class_room_page(browser, out: Path) -> None:
         print("  class_room.png, pupil_phone.png")
 
 
+def rooms_pages(browser, out: Path) -> None:
+    """A class started from the plain page: the header's controls open, then the new class's projector page after
+    six pupils joined by its code and sent (all revealed)."""
+    with running_app(["--host", "0.0.0.0"]) as url:
+        wait_for_live_workers(url)
+        page = open_page(browser, url, width=1280, height=720)
+        page.click("#class-start-bar summary")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / "start_a_class.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 360})
+        page.click("#start-class")
+        page.wait_for_selector("#class-room[data-state='teacher']", timeout=30_000)
+        code = page.locator("#room-code").inner_text().strip()
+        pupils = [httpx.Client(base_url=url, timeout=60) for _ in SENDS[:6]]
+        for pupil in pupils:
+            pupil.post(f"/convscope/rooms/{code}/hello").raise_for_status()
+        time.sleep(FIRST_SEND_AFTER_S)
+        for pupil, (digit, style, meant, nickname) in zip(pupils, SENDS[:6], strict=True):
+            unit = STAR if digit is None else example_strokes_unit(digit, style)
+            drawing = {"w": 280, "h": 280, "pen": 20, "strokes": [[[x * 280, y * 280] for x, y in s] for s in unit]}
+            pupil.post(f"/convscope/rooms/{code}/send", json={"drawing": drawing, "meant": meant,
+                                                              "nickname": nickname}).raise_for_status()
+            pupil.close()
+        page.wait_for_function("() => document.querySelectorAll('#class-gallery [data-drawing]').length === 6",
+                               timeout=30_000)
+        page.click("#reveal-all")
+        page.wait_for_function("() => !document.querySelector('#class-gallery [data-revealed=\"false\"]')",
+                               timeout=30_000)
+        page.evaluate("() => window.scrollBy(0, document.querySelector('#class-room').getBoundingClientRect().top"
+                      " - 8)")
+        page.screenshot(path=str(out / "class_room_started.png"))
+        page.context.close()
+        print("  start_a_class.png, class_room_started.png")
+
+
 def language_pages(browser, out: Path, data_dir: str | None) -> None:
     """The first screen for a browser in each other language (its texts arrive with the page's load event)."""
     from demo.texts import entries
@@ -237,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the pictures (default: docs)")
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data" / "mnist"),
                         help="MNIST folder, for the clickable samples (default: ../shared/data/mnist)")
-    parser.add_argument("--parts", default="normal,languages,insights,classroom,class_room",
-                        help="which pages to photograph (default: normal,languages,insights,classroom,class_room)")
+    parser.add_argument("--parts", default="normal,languages,insights,classroom,class_room,rooms",
+                        help="which pages to photograph (default: normal,languages,insights,classroom,class_room,"
+                             "rooms)")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -254,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             classroom_page(browser, args.out)
         if "class_room" in parts:
             class_room_page(browser, args.out)
+        if "rooms" in parts:
+            rooms_pages(browser, args.out)
     print(f"screenshots written to {args.out}")
     return 0
 
