@@ -246,3 +246,32 @@ def test_the_classroom_room_takes_sends_by_its_code_and_by_its_own_routes(rooms,
             assert len(by_code) == 2 and [d["id"] for d in own["drawings"]] == [d["id"] for d in by_code]
     finally:
         pool.close()
+
+
+def test_what_a_stranger_names_in_a_room_s_routes_is_refused_without_harm(http):
+    """Oversized bodies on the rooms' routes are answered 413 unread; codes that are not codes (look-alikes, a path,
+    a huge one) name no room; past the cap on event streams a page is told to poll."""
+    made = start(http)
+    code, token = made["code"], made["token"]
+    http.cookies.clear()
+    assert http.post(f"/convscope/rooms/{code}/hello").status_code == 200
+    huge = http.post(f"/convscope/rooms/{code}/send", content=b"[" * 900_000,
+                     headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413 and "too large" in huge.json()["error"]
+    assert http.post("/convscope/rooms", content=b"x" * 10_000).status_code == 413
+    assert http.post(f"/convscope/rooms/{code}/teacher", content=b"{" * 10_000,
+                     headers={TOKEN_HEADER: token}).status_code == 413
+    for bad in ("0OI1L0", "..%2F..%2Fetc", "A" * 5000, "%00", code.lower() + "X"):
+        assert http.get(f"/convscope/rooms/{bad}/state", headers={TOKEN_HEADER: token}).status_code == 404, bad
+        assert http.delete(f"/convscope/rooms/{bad}", headers={TOKEN_HEADER: token}).status_code in (404, 405), bad
+    assert state(http, code, token).json()["drawings"] == []  # nothing of it reached the room
+
+
+def test_past_the_cap_on_event_streams_a_teacher_s_page_is_told_to_poll(http, monkeypatch):
+    from demo.server import room_events, room_routes
+
+    made = start(http)
+    monkeypatch.setattr(room_routes, "MAX_STREAMS", 0)  # as if every stream this copy serves were taken
+    busy = http.get(f"/convscope/rooms/{made['code']}/events", headers={TOKEN_HEADER: made["token"]})
+    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+    assert room_events.MAX_STREAMS > 0

@@ -51,7 +51,7 @@ BODY_LIMITS: tuple[tuple[str, int], ...] = (
     (PREDICT_ROUTE, MAX_UPLOAD_BYTES),
     (f"{ROOM_ROUTE}/send", 2 * MAX_JSON_CHARS),
     (f"{ROOM_ROUTE}/", 4096),  # the teacher's actions and a pupil's hello
-    (f"{ROOMS_ROUTE}/", 4096),  # the same for a room by its code; its sends: ROOM_SEND_LIMIT
+    (ROOMS_ROUTE, 4096),  # starting a room (no body), and a room's routes by its code; its sends: ROOM_SEND_LIMIT
     (UPLOAD_ROUTE, MAX_UPLOAD_BYTES + 64 * 1024),  # Gradio's uploads, with the multipart form around the file
 )
 DEFAULT_BODY_LIMIT = 4 * MAX_JSON_CHARS  # Gradio's own routes: /draw's drawing inside its JSON event
