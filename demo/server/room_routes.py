@@ -256,19 +256,22 @@ class RoomRoutes:
         if self.watch.streams >= MAX_STREAMS:  # the page polls instead
             return JSONResponse({"error": plain("server.room_routes.busy")}, status_code=503,
                                 headers={"Retry-After": "5"})
-        rooms, code = self.rooms, where.code
-
         def still_open() -> bool:  # and in use: a projector page listening keeps its room from closing as idle
-            if rooms is None or code is None:
-                return True
-            if rooms.get(code) is None:
+            if self.rooms is not None and where.code is not None and self.rooms.get(where.code) is None:
                 return False
-            rooms.touch(code)
+            self._touch(where)
             return True
 
-        stream = self.watch.versions(code or "", where.room, still_open)
+        stream = self.watch.versions(where.code or "", where.room, still_open)
         return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    async def close(self, request: Request) -> Response:
+        """``DELETE /convscope/rooms/{code}`` (demo/server/rooms_routes.py says what it answers)."""
+        where = await run_in_threadpool(self.teacher_of, request)
+        if isinstance(where, Response):
+            return where
+        return JSONResponse({"closed": await run_in_threadpool(self.rooms.close, where.code)})
 
     async def join(self, request: Request) -> Response:
         where = await run_in_threadpool(self.teacher_of, request)

@@ -88,7 +88,6 @@ class Rooms:
         self._lock = threading.Lock()
         self._open: dict[str, Room] = {}
         self._touched: dict[str, float] = {}
-        self.main: Room | None = None  # --classroom's room, in the register's own file
         self._db().executescript(SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
@@ -129,12 +128,12 @@ class Rooms:
                 code = _unused_code(db)
                 db.execute("INSERT INTO rooms (code, token_hash, file, created, last_active, pinned) "
                            "VALUES (?, ?, ?, ?, ?, 1)", (code, _hash(token), MAIN_FILE, now, now))
-        self.main = Room(self.path, token, self.limits)
+        room = Room(self.path, token, self.limits)  # in the register's own file
         if replaced:  # the earlier room closed: its drawings go, as closing deletes them
-            self.main.clear()
+            room.clear()
         with self._lock:
-            self._open[code] = self.main
-        return code, self.main
+            self._open[code] = room
+        return code, room
 
     def _row(self, code: str) -> tuple | None:
         return self._db().execute("SELECT file, last_active, pinned, token_hash FROM rooms "

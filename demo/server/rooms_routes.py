@@ -22,8 +22,8 @@ from starlette.responses import JSONResponse, Response
 from demo.texts import plain
 
 from . import identity
-from .room_routes import TOKEN_HEADER, client_address, no_room, not_teacher, public_base, students_url
-from .rooms import Rooms, normal_code
+from .room_routes import client_address, public_base, students_url
+from .rooms import Rooms
 
 SWEEP_EVERY_S = 300.0  # idle rooms are closed (their drawings deleted) within 5 minutes of their limit
 
@@ -34,8 +34,9 @@ def room_links(base: str, code: str, token: str) -> dict[str, str]:
 
 
 class RoomsRoutes:
-    """Starting (:meth:`create`) and closing (:meth:`close`) rooms of ``rooms``; ``starts`` limits how many rooms
-    one client address starts (a few at once, then one every two minutes)."""
+    """Starting rooms of ``rooms`` (:meth:`create`; closing one is a room's own route,
+    demo/server/room_routes.py: ``RoomRoutes.close``); ``starts`` limits how many rooms one client address starts
+    (a few at once, then one every two minutes)."""
 
     def __init__(self, rooms: Rooms, starts: identity.IssueLimiter | None = None) -> None:
         self.rooms = rooms
@@ -49,15 +50,6 @@ class RoomsRoutes:
         code, token = await run_in_threadpool(self.rooms.create)
         return JSONResponse(room_links(public_base(self.rooms, request), code, token), status_code=201,
                             headers={"Cache-Control": "no-store"})
-
-    async def close(self, request: Request) -> Response:
-        code = normal_code(request.path_params.get("code"))
-        token = request.headers.get(TOKEN_HEADER)
-        if code is None or await run_in_threadpool(self.rooms.get, code) is None:
-            return JSONResponse(no_room(), status_code=404)
-        if not await run_in_threadpool(self.rooms.is_teacher, code, token):
-            return JSONResponse(not_teacher(), status_code=403)
-        return JSONResponse({"closed": await run_in_threadpool(self.rooms.close, code)})
 
 
 def start_sweeping(rooms: Rooms, every_s: float = SWEEP_EVERY_S) -> threading.Event:

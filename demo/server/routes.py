@@ -162,7 +162,7 @@ def convscope_routes(pool: WorkPool, room: Room | None = None, rooms: Rooms | No
     if rooms is not None:
         starting = RoomsRoutes(rooms)
         routes += [Route(ROOMS_ROUTE, guarded(starting.create), methods=["POST"]),
-                   Route(f"{ROOMS_ROUTE}/{{code}}", guarded(starting.close), methods=["DELETE"])]
+                   Route(f"{ROOMS_ROUTE}/{{code}}", guarded(handlers.close), methods=["DELETE"])]
         routes += [Route(f"{ROOMS_ROUTE}/{{code}}/{name}", guarded(handler), methods=[method])
                    for name, handler, method in per_room]
     return routes
