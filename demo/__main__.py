@@ -2,7 +2,7 @@
 
     python -m demo [--host 127.0.0.1] [--port 7860] [--weights weights/cnn.safetensors] [--data-dir DIR] [--share]
                    [--classroom [--teacher-token-file PATH]] [--room-db PATH] [--room-idle-hours 12] [--no-rooms]
-                   [--public-url URL] [--workers N] [--mlp-weights weights/mlp.safetensors]
+                   [--public-url URL] [--balancer-url URL] [--workers N] [--mlp-weights weights/mlp.safetensors]
 
 A teacher starts a class from the page ("Start a class"): a room with a short code, its pupils' link and QR code,
 and the teacher's link; --no-rooms turns that off (a public demo that wants none).
@@ -108,7 +108,12 @@ def announce(students: str, teacher: str) -> None:
 
 
 def port_free(host: str, port: int) -> bool:
+    """Whether the server can listen on ``port``: nothing else listens there. Connections of a server that just
+    stopped (TIME_WAIT, for a minute after a crash) do not count: the server itself binds with SO_REUSEADDR, as
+    uvicorn does, and so does this check (on POSIX; on Windows that option would let two servers share a port)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        if os.name == "posix":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as error:
@@ -149,6 +154,10 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
     parser.add_argument("--public-url", metavar="URL",
                         help="the address pupils open when it is not this server's own, e.g. a load balancer's "
                              "(default: this server's address, or the share link)")
+    parser.add_argument("--balancer-url", metavar="URL",
+                        help="several machines behind one load balancer (deploy/cluster.py --servers), each with its "
+                             "own --room-db: the balancer's address as this machine reaches it; a class started here "
+                             "gets a code the balancer routes to this machine (default: none, one machine)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes that compute the live pad's updates, each with its own copy of the model; "
                              "0 computes them in this process (default: one per CPU core)")
@@ -165,8 +174,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
         parser.error("--room-db holds class rooms, which --no-rooms turns off: drop one of them")
     if not 0 < args.room_idle_hours <= 24 * 365:
         parser.error("--room-idle-hours must be more than 0 (and at most a year)")
-    if args.public_url is not None and not re.fullmatch(r"https?://[^\s?#]+", args.public_url):
-        parser.error("--public-url must be an address such as http://192.168.1.5:8080/")
+    for flag, url in (("--public-url", args.public_url), ("--balancer-url", args.balancer_url)):
+        if url is not None and not re.fullmatch(r"https?://[^\s?#]+", url):
+            parser.error(f"{flag} must be an address such as http://192.168.1.5:8080/")
+    if args.no_rooms and args.balancer_url:
+        parser.error("--balancer-url places class rooms, which --no-rooms turns off: drop one of them")
     try:
         token = teacher_token(args.teacher_token_file) if args.classroom else None
     except (OSError, ValueError) as error:
@@ -182,6 +194,7 @@ def open_rooms(args: argparse.Namespace, token: str | None) -> tuple[Any, Any, s
     if args.no_rooms:
         return (Room(None, token) if args.classroom else None), None, None
     rooms = Rooms(args.room_db, idle_s=args.room_idle_hours * 3600)
+    rooms.balancer_url = args.balancer_url or ""
     if not args.classroom:
         return None, rooms, None
     code, room = rooms.open_main(token)

@@ -7,16 +7,20 @@ The first form starts ``--copies`` copies of ``python -m demo`` on the ports aft
 each with an equal share of the machine's cores for its live workers, then HAProxy on ``--port`` with
 deploy/haproxy.cfg.in: each browser stays on one copy (a cookie), new ones go to the copy with the fewest
 connections, a copy that stops answering its health check gets no new pupils. The second form starts only HAProxy,
-for copies already running on other machines (``python -m demo --host 0.0.0.0`` on each). Flags after ``--`` go to
-every copy (``--classroom``, ``--data-dir DIR``, ...).
+for copies already running on other machines (``python -m demo --host 0.0.0.0`` on each, with the class rooms'
+flags below). Flags after ``--`` go to every copy (``--classroom``, ``--data-dir DIR``, ...).
 
 The copies share the class rooms: one register of rooms (``--room-db``, default: one in a temporary folder,
 removed at exit), so a class started through one copy is served by all, and they give the balancer's address to
 pupils (``--public-url``). With ``--classroom`` they share its room too, with one teacher token
 ($CONVSCOPE_TEACHER_TOKEN, default: a new random one) passed to each copy in its environment, never on its command
-line; the pupils' and the teacher's addresses are printed. With ``--servers``, the class room's
-requests all go to the first server, the machine holding the file (the others should be started with the same
-$CONVSCOPE_TEACHER_TOKEN and ``--public-url``).
+line; the pupils' and the teacher's addresses are printed.
+
+With ``--servers``, each machine keeps its own rooms (its own ``--room-db``; start each with ``--balancer-url`` and
+``--public-url`` set to this balancer's address): the balancer sends each room's requests to one machine by hashing
+the room's code, and a machine that is down keeps its codes, answered "not answering" by the balancer
+(docs/deploying.md, "Class rooms on several machines"). ``--classroom``'s room's requests go to the first server,
+the machine holding its file (start the others with the same $CONVSCOPE_TEACHER_TOKEN and ``--public-url``).
 
 HAProxy adds each client's address as ``X-Forwarded-For``; the copies trust that header only from the balancer's
 address (uvicorn's ``FORWARDED_ALLOW_IPS``, default 127.0.0.1: set it on copies on other machines to the
@@ -43,12 +47,28 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def haproxy_config(bind: str, servers: list[str], room_servers: int | None = None) -> str:
-    """The configuration for ``servers``; the class room's requests go to the first ``room_servers`` of them (all
-    by default: copies on one machine share the room's file)."""
+# Copies on one machine share the rooms' files: a room's requests may go to any of them, so a copy that stops
+# answering its health check hands its share of the codes to the others. Separate machines each hold their own
+# rooms: a machine that is down keeps its codes (the balancer answers for them "the server that holds this class is
+# not answering", without retries, within a second even for a machine switched off, whose address stays silent)
+# rather than sending them to a machine that has no such room.
+ROOMS_ON_ONE_MACHINE = """    option httpchk GET /convscope/health
+    http-check expect status 200
+    option redispatch
+    default-server check inter 2s fall 2 rise 1 maxconn 256 weight 100"""
+ROOMS_ON_MACHINES = """    retries 0
+    timeout connect 1s
+    default-server maxconn 256 weight 100"""
+
+
+def haproxy_config(bind: str, servers: list[str], machines: bool = False) -> str:
+    """The configuration for ``servers``: copies on this machine sharing one register of rooms, or (``machines``)
+    separate machines each holding their own rooms, --classroom's on the first."""
     lines = [f"    server copy{i} {address} cookie copy{i}" for i, address in enumerate(servers, start=1)]
-    return (HERE / "haproxy.cfg.in").read_text().format(bind=bind, servers="\n".join(lines),
-                                                        room_servers="\n".join(lines[:room_servers]))
+    by_code = [f"    server copy{i} {address}" for i, address in enumerate(servers, start=1)]
+    return (HERE / "haproxy.cfg.in").read_text().format(
+        bind=bind, servers="\n".join(lines), room_servers="\n".join(lines[:1] if machines else lines),
+        code_servers="\n".join(by_code), rooms_machines=ROOMS_ON_MACHINES if machines else ROOMS_ON_ONE_MACHINE)
 
 
 def class_room_flags(demo_flags: list[str], temp: Path, public_url: str) -> tuple[list[str], str | None]:
@@ -166,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         elif not (servers := start_copies(args, demo_flags, processes, token)):
             return 2
         config = temp / "haproxy.cfg"
-        config.write_text(haproxy_config(f"{args.host}:{args.port}", servers, 1 if args.servers else None))
+        config.write_text(haproxy_config(f"{args.host}:{args.port}", servers, machines=bool(args.servers)))
         processes.append(subprocess.Popen([args.haproxy, "-f", str(config), "-db"]))
         print(f"ConvScope: http://{args.host}:{args.port}  ({len(servers)} copies: {', '.join(servers)})",
               flush=True)

@@ -161,3 +161,14 @@ def test_both_copies_share_one_class_room(cluster):
     rooms = [httpx.get(base + "/convscope/room/state", headers=headers, timeout=30).json() for base in copies]
     assert rooms[0] == rooms[1] and len(rooms[0]["drawings"]) == 6
     assert httpx.get(copies[1] + "/convscope/room/state", headers={"X-Teacher-Token": "x" * 16}).status_code == 403
+
+
+def test_a_class_started_through_the_balancer_is_served_by_both_copies(cluster):
+    """Copies on one machine share the register of rooms: a class started through one copy answers on either."""
+    url, copies = cluster
+    made = httpx.post(url + "/convscope/rooms", timeout=60).json()
+    assert made["students"] == f"{url}/?room={made['code']}"
+    headers = {"X-Teacher-Token": made["token"]}
+    for base in (url, *copies):
+        assert httpx.get(f"{base}/convscope/rooms/{made['code']}/state", headers=headers, timeout=30).json() == {
+            "version": 0, "review_first": True, "drawings": [], "strokes": {}, "more": False}

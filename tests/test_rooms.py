@@ -67,7 +67,8 @@ def test_codes_use_only_letters_and_digits_that_cannot_be_confused():
     code = next(iter(codes))
     typed = f" {code[:3].lower()}-{code[3:]} "
     assert normal_code(typed) == code  # as a pupil may type it
-    for bad in ("ABC1EF", "ABCDE", "ABCDEFG", "ÄBCDEF", None, 123456, "A" * 100):
+    # "abcdß" would be "ABCDSS" in Python's capitals but not in the balancer's ASCII ones: it is no code.
+    for bad in ("ABC1EF", "ABCDE", "ABCDEFG", "ÄBCDEF", "abcdß", None, 123456, "A" * 100):
         assert normal_code(bad) is None, bad
 
 
@@ -183,6 +184,22 @@ def test_the_classroom_room_is_found_again_after_a_restart_and_by_its_code(tmp_p
         again.shut()
 
 
+def test_rooms_started_from_the_page_outlive_a_restart_with_the_same_register(tmp_path):
+    path = tmp_path / "school.db"
+    first = Rooms(path)
+    code, token = first.create()
+    kept = first.get(code).add(example(1), 1, 0.9, True)
+    closed, _ = first.create()
+    first.close(closed)
+    first.shut()
+    again = Rooms(path)
+    try:
+        assert again.open_codes() == [code] and again.is_teacher(code, token)
+        assert [d["id"] for d in again.get(code).state()["drawings"]] == [kept]
+        assert again.get(closed) is None
+    finally:
+        again.shut()
+
 def test_a_room_s_changes_are_pushed_to_the_teacher_as_they_happen(tmp_path):
     """The event stream (demo/server/room_events.py) says the room's version at once, then each new one as a send is
     stored, without the page asking; it ends when the room is closed."""
@@ -275,3 +292,47 @@ def test_past_the_cap_on_event_streams_a_teacher_s_page_is_told_to_poll(http, mo
     busy = http.get(f"/convscope/rooms/{made['code']}/events", headers={TOKEN_HEADER: made["token"]})
     assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
     assert room_events.MAX_STREAMS > 0
+
+
+def registered(rooms) -> list[str]:
+    return [code for (code,) in rooms._db().execute("SELECT code FROM rooms")]
+
+
+def test_on_several_machines_a_new_room_gets_a_code_the_balancer_routes_here(http, rooms, monkeypatch):
+    """The balancer's answer decides: codes it routes to another machine are forgotten (never given out, nothing of
+    them kept), and the first one it routes here is the room's."""
+    from demo.server import room_placing
+
+    asked = []
+
+    def balancer(url: str, code: str, token: str, timeout: float) -> bool:
+        asked.append((url, code, token))
+        assert rooms.get(code) is not None and rooms.is_teacher(code, token)  # registered before it is asked
+        return len(asked) == 3  # the third code hashes to this machine
+
+    monkeypatch.setattr(room_placing, "lands_here", balancer)
+    rooms.balancer_url = "http://balancer.school.example:8080"
+    made = start(http)
+    assert [a[0] for a in asked] == [rooms.balancer_url] * 3
+    assert made["code"] == asked[2][1] and made["token"] == asked[2][2]
+    assert registered(rooms) == [made["code"]]  # the two other codes are gone from the register
+    assert {p.name.split(".")[0] for p in rooms.folder.iterdir()} == {made["code"]}  # and left no file
+    assert state(http, made["code"], made["token"]).status_code == 200
+
+
+@pytest.mark.parametrize("balancer", ["unreachable", "never here"])
+def test_a_room_that_cannot_be_placed_is_refused_with_a_reason(http, rooms, monkeypatch, balancer):
+    from demo.server import room_placing
+
+    def lands_here(url: str, code: str, token: str, timeout: float) -> bool:
+        if balancer == "unreachable":
+            raise ConnectionRefusedError(111, "Connection refused")
+        return False
+
+    monkeypatch.setattr(room_placing, "lands_here", lands_here)
+    rooms.balancer_url = "http://127.0.0.1:9"
+    answer = http.post("/convscope/rooms")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
+    assert "could not get a class code from the load balancer" in answer.json()["error"]
+    assert registered(rooms) == []  # no code kept, no file
+    assert list(rooms.folder.iterdir()) == []

@@ -54,7 +54,9 @@ def _hash(token: str) -> bytes:
 def normal_code(text: object) -> str | None:
     """A code as a pupil may type it ("abc 234", "ABC-234") in its one spelling, or None for anything that cannot
     be a code."""
-    if not isinstance(text, str) or len(text) > 4 * CODE_LENGTH:
+    # ASCII only: the balancer reads the code out of the path with ASCII rules too (deploy/haproxy.cfg.in), so both
+    # find the same room for every spelling.
+    if not isinstance(text, str) or len(text) > 4 * CODE_LENGTH or not text.isascii():
         return None
     code = "".join(c for c in text.upper() if c not in " -")
     return code if len(code) == CODE_LENGTH and all(c in CODE_ALPHABET for c in code) else None
@@ -84,6 +86,7 @@ class Rooms:
         self.idle_s = idle_s
         self.limits = limits or RoomLimits()
         self.base_url = ""  # the address pupils reach, set once the app knows it (demo/page/ui.py: launch)
+        self.balancer_url = ""  # several machines behind one balancer: its address (demo/server/room_placing.py)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: dict[str, Room] = {}
@@ -195,6 +198,13 @@ class Rooms:
             for suffix in ("", "-wal", "-shm"):
                 (self.folder / (row[0] + suffix)).unlink(missing_ok=True)
         return True
+
+    def discard(self, code: str) -> None:
+        """Forgets a code that was never given out (demo/server/room_placing.py: it belongs to another machine), so
+        that nothing of it is kept; a code that was given out is closed instead."""
+        self.close(code)
+        with self._transaction() as db:
+            db.execute("DELETE FROM rooms WHERE code = ? AND file != ?", (code, MAIN_FILE))
 
     def sweep(self, now: float | None = None) -> list[str]:
         """Closes every room idle for longer than the limit; returns their codes."""

@@ -4,7 +4,8 @@ demo/server/room_routes.py).
 - ``POST /convscope/rooms`` (anyone; limited per client address): a new room -> ``{"code", "students", "teacher",
   "token"}``: the address pupils open (with the code in it), the teacher's (the token in its fragment, which the
   browser never sends), and the token for scripts (``X-Teacher-Token``). 429 with ``Retry-After`` when this
-  address started too many.
+  address started too many; 503 when the room could not be placed on this machine (several machines behind one
+  balancer: demo/server/room_placing.py).
 - ``DELETE /convscope/rooms/{code}`` with ``X-Teacher-Token``: closes the room and deletes its drawings ->
   ``{"closed": true}``; 404 when no such room is open, 403 for another token. Its routes answer 404 from then on.
 """
@@ -22,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from demo.texts import plain
 
 from . import identity
+from .room_placing import NotPlaced, place
 from .room_routes import client_address, public_base, students_url
 from .rooms import Rooms
 
@@ -47,7 +49,12 @@ class RoomsRoutes:
         if wait:
             return JSONResponse({"error": plain("server.room_routes.starting_too_fast", seconds=math.ceil(wait))},
                                 status_code=429, headers={"Retry-After": str(math.ceil(wait))})
-        code, token = await run_in_threadpool(self.rooms.create)
+        try:
+            # Several machines: a code the balancer routes here (it asks the balancer, off the event loop).
+            code, token = await run_in_threadpool(place if self.rooms.balancer_url else Rooms.create, self.rooms)
+        except NotPlaced:
+            return JSONResponse({"error": plain("server.room_routes.not_placed")}, status_code=503,
+                                headers={"Retry-After": "10"})
         return JSONResponse(room_links(public_base(self.rooms, request), code, token), status_code=201,
                             headers={"Cache-Control": "no-store"})
 

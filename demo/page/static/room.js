@@ -49,6 +49,14 @@ function paint(canvas, d) {  // white ink on black, as on the pad, scaled to the
     ctx.stroke();
   }
 }
+// Why a request was refused, in the page's language: with several machines, the balancer answers for a room whose
+// machine is down with {"room_server": "down"} (deploy/haproxy.cfg.in); otherwise the server's own words. `down`:
+// what to say then (the page asking again by itself, or a teacher's action that was not done).
+class Refused extends Error {}  // the server's (or the balancer's) answer, said as it is
+async function refusal(r, down = 'room_down') {
+  const answer = await r.json().catch(() => ({}));
+  return answer.room_server === 'down' ? text(down) : answer.error || text('refused', {status: r.status});
+}
 const wrong = (d) => d.meant !== null && d.meant !== d.label;
 const unsure = (d) => d.confidence < UNSURE || !d.digit_like;
 
@@ -86,13 +94,18 @@ if (!token) {
         revealAll, clear, close),
       message, gallery));
 
-  function say(line) { message.textContent = line; }
+  // A teacher's action that was refused stays said (kind 'action') until the room answers again: the page's own
+  // asking, which says that the server is not answering, does not cover it.
+  function say(line, kind = 'status') {
+    message.textContent = line;
+    message.dataset.kind = kind;
+  }
   async function act(body) {
     try {
       const r = await ask('teacher', body);
-      if (!r.ok) say((await r.json().catch(() => ({}))).error || text('refused', {status: r.status}));
+      if (!r.ok) { say(await refusal(r, 'room_down_action'), 'action'); return; }
       await refresh();
-    } catch (err) { say(text('unreachable')); }
+    } catch (err) { say(text('unreachable'), 'action'); }
   }
   function figureFor(d) {
     // the picture is the drawing's button: a click, or Enter or Space on it, loads it into the pad; the caption
@@ -210,6 +223,11 @@ if (!token) {
     try {
       const r = await ask(`state?${new URLSearchParams(version === null ? {have} : {version, have})}`);
       if (r.status === 403 || r.status === 404) { deny((await r.json()).error); return; }
+      if (r.status >= 502 && r.status <= 504) {  // asked again meanwhile
+        const why = await refusal(r);
+        if (message.dataset.kind !== 'action') say(why);
+        return;
+      }
       if (!r.ok) throw new Error(String(r.status));
       const state = await r.json();
       say('');
@@ -231,7 +249,7 @@ if (!token) {
       drawGallery();
       drawTally();
     } catch (err) {
-      say(text('lost_contact'));
+      if (message.dataset.kind !== 'action') say(text('lost_contact'));
     } finally {
       polling = false;
     }
@@ -258,24 +276,32 @@ if (!token) {
     try {
       const r = await fetch(ROOM_ROUTE, {method: 'DELETE', headers: {'X-Teacher-Token': token}});
       if (!r.ok && r.status !== 404) {  // 404: closed already (by itself, or on another screen)
-        say((await r.json().catch(() => ({}))).error || text('refused', {status: r.status}));
+        say(await refusal(r, 'room_down_action'), 'action');
         return;
       }
       clearInterval(timer);
       sessionStorage.removeItem(TEACHER_KEY);
       root.dataset.state = 'closed';
       root.replaceChildren(h('p', {class: 'room-closed'}, text('closed')));
-    } catch (err) { say(text('unreachable')); }
+    } catch (err) { say(text('unreachable'), 'action'); }
   });
   root.dataset.state = 'teacher';
-  ask('join').then(async (r) => {
-    if (r.status === 403 || r.status === 404) { deny((await r.json()).error); return; }
-    const join = await r.json();
-    // What pupils type, large (the scheme and the final / are implied); the QR code holds the whole link.
-    joinUrl.textContent = join.join_url.replace(/^https?:\/\//, '').replace(/\/$/, '');
-    joinUrl.dataset.url = join.join_url;
-    qr.innerHTML = join.qr_svg;  // made by the server (segno) from the join link: no page input in it
-  }).catch(() => say(text('unreachable_retrying')));
+  async function showJoin() {  // asked again every few seconds until the room's server answers
+    try {
+      const r = await ask('join');
+      if (r.status === 403 || r.status === 404) { deny((await r.json()).error); return; }
+      if (!r.ok) throw new Refused(await refusal(r));
+      const join = await r.json();
+      // What pupils type, large (the scheme and the final / are implied); the QR code holds the whole link.
+      joinUrl.textContent = join.join_url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+      joinUrl.dataset.url = join.join_url;
+      qr.innerHTML = join.qr_svg;  // made by the server (segno) from the join link: no page input in it
+    } catch (err) {
+      say(err instanceof Refused ? err.message : text('unreachable_retrying'));
+      if (root.dataset.state === 'teacher') setTimeout(showJoin, 5000);
+    }
+  }
+  showJoin();
   // Pushed: the server says when the room changed (server-sent events: demo/server/room_events.py, read here with
   // fetch so that the token stays in a header), and the page asks what changed. While there is no stream (refused,
   // cut, or a proxy that holds it back) the page asks once a second, and tries the stream again.

@@ -16,13 +16,15 @@ const digits = [...element.querySelectorAll('.meant-button')];
 const SEND_URL = `${ROOM_ROUTE}/send`;  // relative to the page, like the live route
 const HELLO_URL = `${ROOM_ROUTE}/hello`;
 class Refused extends Error {}  // the server's answer, said as it is (not "could not be reached")
+// With several machines, the balancer answers for a room whose machine is down (deploy/haproxy.cfg.in).
+const roomDown = (answer) => answer.room_server === 'down';
 let identity = null;  // the hello in flight or done, so the page asks once
 let stored = false;   // has a send from this page been stored yet
 function hello() {
   identity = identity || fetch(HELLO_URL, {method: 'POST', credentials: 'same-origin'}).then(async (r) => {
     if (r.ok) return true;
     const answer = await r.json().catch(() => ({}));
-    throw new Refused(answer.error || text('join_error', {status: r.status}));
+    throw new Refused(roomDown(answer) ? text('room_down') : answer.error || text('join_error', {status: r.status}));
   });
   identity.catch(() => { identity = null; });  // a failed hello is asked again at the next send
   return identity;
@@ -79,6 +81,7 @@ async function send() {
       // A busy room or busy workers: wait and try again. The pupil's own limit is waited out only before this
       // page's first stored send (a new identity may send a moment after it was issued); later it is said, so a
       // double tap is not sent twice. A full room or a blocked device is said at once.
+      if (roomDown(answer)) { say(text('room_down'), 'error'); return; }  // not retried: it is said at once
       const joining = answer.limit === 'pupil' && !stored && (answer.retry_after || 0) <= 5;
       const busy = r.status === 503 || answer.limit === 'room' || joining;
       if (!busy || attempt === 5) {
