@@ -20,7 +20,8 @@ With ``--servers``, each machine keeps its own rooms (its own ``--room-db``; sta
 ``--public-url`` set to this balancer's address): the balancer sends each room's requests to one machine by hashing
 the room's code, and a machine that is down keeps its codes, answered "not answering" by the balancer
 (docs/deploying.md, "Class rooms on several machines"). ``--classroom``'s room's requests go to the first server,
-the machine holding its file (start the others with the same $CONVSCOPE_TEACHER_TOKEN and ``--public-url``).
+the machine holding its file (start the others with ``--classroom``, the same $CONVSCOPE_TEACHER_TOKEN and
+``--public-url``). ``--print-config`` prints that configuration for an HAProxy of your own.
 
 HAProxy adds each client's address as ``X-Forwarded-For``; the copies trust that header only from the balancer's
 address (uvicorn's ``FORWARDED_ALLOW_IPS``, default 127.0.0.1: set it on copies on other machines to the
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -41,6 +43,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -61,14 +64,41 @@ ROOMS_ON_MACHINES = """    retries 0
     default-server maxconn 256 weight 100"""
 
 
+def ring_id(address: str) -> int:
+    """A server's id in the rooms' hash ring, from its address alone. HAProxy places each server on the ring by its
+    id, which it numbers in the order of the server lines unless given: with ids from the addresses, the order of
+    --servers does not matter, and adding or removing a machine moves only that machine's share of the codes."""
+    return zlib.crc32(address.encode()) % 1_000_000_000 + 1
+
+
 def haproxy_config(bind: str, servers: list[str], machines: bool = False) -> str:
     """The configuration for ``servers``: copies on this machine sharing one register of rooms, or (``machines``)
     separate machines each holding their own rooms, --classroom's on the first."""
+    ids = [ring_id(address) for address in servers]
+    if len(set(ids)) < len(ids):
+        raise ValueError(f"two of the servers {servers} are the same")
     lines = [f"    server copy{i} {address} cookie copy{i}" for i, address in enumerate(servers, start=1)]
-    by_code = [f"    server copy{i} {address}" for i, address in enumerate(servers, start=1)]
+    by_code = [f"    server copy{i} {address} id {ring_id(address)}" for i, address in enumerate(servers, start=1)]
+    # With several machines only the first serves --classroom's room: no cookie there, or a pupil whose page came
+    # from another machine would be sent to the first for everything.
+    main_room = [f"    server copy1 {servers[0]}"] if machines else lines
     return (HERE / "haproxy.cfg.in").read_text().format(
-        bind=bind, servers="\n".join(lines), room_servers="\n".join(lines[:1] if machines else lines),
+        bind=bind, servers="\n".join(lines), room_servers="\n".join(main_room),
+        main_room_cookie="" if machines else "    cookie CONVSCOPE insert indirect nocache httponly\n",
         code_servers="\n".join(by_code), rooms_machines=ROOMS_ON_MACHINES if machines else ROOMS_ON_ONE_MACHINE)
+
+
+HAPROXY_AT_LEAST = (2, 6)  # the rooms' backend hashes a part of the path (balance hash <expression>)
+
+
+def haproxy_version(program: str) -> tuple[int, int] | None:
+    """The installed HAProxy's version (major, minor), or None when it does not say."""
+    try:
+        said = subprocess.run([program, "-v"], capture_output=True, text=True, timeout=30).stdout
+    except OSError:
+        return None
+    found = re.search(r"version (\d+)\.(\d+)", said)
+    return (int(found.group(1)), int(found.group(2))) if found else None
 
 
 def class_room_flags(demo_flags: list[str], temp: Path, public_url: str) -> tuple[list[str], str | None]:
@@ -122,6 +152,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     p.add_argument("--workers", type=int, help="live workers per copy (default: the cores shared out evenly)")
     p.add_argument("--servers", help="comma-separated host:port of copies already running elsewhere: start only "
                                      "the balancer (default: none)")
+    p.add_argument("--print-config", action="store_true",
+                   help="with --servers: print the balancer's configuration (for an HAProxy of your own) and exit "
+                        "(default: off)")
     p.add_argument("--haproxy", default=shutil.which("haproxy") or "haproxy",
                    help="the haproxy program (default: the one on PATH)")
     return p.parse_args(argv), demo_flags
@@ -163,9 +196,21 @@ def stop_all(processes: list[subprocess.Popen]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args, demo_flags = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.print_config:
+        if not args.servers:
+            print("error: --print-config needs --servers", file=sys.stderr)
+            return 2
+        print(haproxy_config(f"{args.host}:{args.port}", [s.strip() for s in args.servers.split(",") if s.strip()],
+                             machines=True), end="")
+        return 0
     if shutil.which(args.haproxy) is None:
         print("error: haproxy is not installed (Debian: apt-get install haproxy; .ci/setup installs it)",
               file=sys.stderr)
+        return 2
+    version = haproxy_version(args.haproxy)
+    if version is not None and version < HAPROXY_AT_LEAST:
+        print(f"error: HAProxy {version[0]}.{version[1]} is installed; the configuration needs 2.6 or newer "
+              "(Debian 12, Ubuntu 24.04)", file=sys.stderr)
         return 2
     from demo.server.room_addresses import room_urls  # (importing the package loads torch: a few seconds, once)
 

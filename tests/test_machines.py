@@ -188,11 +188,16 @@ def test_a_machine_gone_only_its_classes_say_so_and_they_come_back_with_it(machi
         teacher = open_page(contexts[1], down["teacher"])
         teacher.wait_for_function("() => document.querySelector('#room-message')?.textContent.includes("
                                   "'The server that holds this class is not answering')", timeout=30_000)
-        # Closing the class cannot be done: the page says so, and keeps saying it while it asks again by itself.
+        # Closing the class cannot be done: the page says so, and keeps saying it while it asks again by itself; the
+        # Review first switch the server did not take goes back.
+        before = teacher.locator("#review-first").is_checked()
+        teacher.click("#review-first")
+        teacher.wait_for_function(f"() => document.querySelector('#review-first').checked === {str(before).lower()}",
+                                  timeout=10_000)
         teacher.on("dialog", lambda dialog: dialog.accept())
         teacher.click("#close-class")
-        refused = ("The server that holds this class is not answering, so nothing was changed. Press the button "
-                   "again in a moment.")
+        refused = ("The server that holds this class is not answering, so this may not have been done. Try again in "
+                   "a moment.")
         teacher.wait_for_function(f"() => document.querySelector('#room-message').textContent === {refused!r}",
                                   timeout=10_000)
         teacher.wait_for_timeout(2500)  # two of the page's own tries, each answered "not answering"

@@ -3,8 +3,8 @@
 Each machine keeps its own rooms in its own files (demo/server/rooms.py), and the balancer in front of them
 (deploy/haproxy.cfg.in, backend ``rooms``) sends every request for a room to one machine by hashing the room's
 code, so that all of a room's requests meet its files. A machine that starts a room must therefore hold a code
-that hashes to itself. It cannot work the hash out on its own (HAProxy's ring depends on the servers' names,
-weights and which of them are configured), so it asks the balancer: it registers a fresh code with a new teacher's
+that hashes to itself. It cannot work the hash out on its own (HAProxy's ring depends on the servers' ids and
+weights, and on which of them are configured), so it asks the balancer: it registers a fresh code with a new teacher's
 token, then asks for that room's state *through the balancer* with that token. The balancer hands the question
 to the machine the code hashes to, and only this machine answers 200 (another answers 404, or 403 on the
 one-in-a-billion chance that it holds the same code; a machine that is down gets HAProxy's 503). Otherwise the

@@ -100,12 +100,16 @@ if (!token) {
     message.textContent = line;
     message.dataset.kind = kind;
   }
-  async function act(body) {
+  async function act(body) {  // whether the server took the action
     try {
       const r = await ask('teacher', body);
-      if (!r.ok) { say(await refusal(r, 'room_down_action'), 'action'); return; }
+      if (!r.ok) { say(await refusal(r, 'room_down_action'), 'action'); return false; }
       await refresh();
-    } catch (err) { say(text('unreachable'), 'action'); }
+      return true;
+    } catch (err) {
+      say(text('unreachable'), 'action');
+      return false;
+    }
   }
   function figureFor(d) {
     // the picture is the drawing's button: a click, or Enter or Space on it, loads it into the pad; the caption
@@ -266,7 +270,9 @@ if (!token) {
     order.setAttribute('aria-pressed', String(wrongFirst));
     drawGallery();
   });
-  review.addEventListener('change', () => act({action: 'review_first', on: review.checked}));
+  review.addEventListener('change', async () => {  // a switch the server did not take goes back
+    if (!await act({action: 'review_first', on: review.checked})) review.checked = !review.checked;
+  });
   revealAll.addEventListener('click', () => act({action: 'reveal_all'}));
   clear.addEventListener('click', () => {
     if (confirm(text('confirm_clear'))) act({action: 'clear'});
@@ -290,7 +296,10 @@ if (!token) {
     try {
       const r = await ask('join');
       if (r.status === 403 || r.status === 404) { deny((await r.json()).error); return; }
-      if (!r.ok) throw new Refused(await refusal(r));
+      if (!r.ok) {  // asked again in a moment
+        const answer = await r.json().catch(() => ({}));
+        throw new Refused(text(answer.room_server === 'down' ? 'room_down' : 'unreachable_retrying'));
+      }
       const join = await r.json();
       // What pupils type, large (the scheme and the final / are implied); the QR code holds the whole link.
       joinUrl.textContent = join.join_url.replace(/^https?:\/\//, '').replace(/\/$/, '');
