@@ -196,8 +196,8 @@ def test_a_machine_gone_only_its_classes_say_so_and_they_come_back_with_it(machi
                                   timeout=10_000)
         teacher.on("dialog", lambda dialog: dialog.accept())
         teacher.click("#close-class")
-        refused = ("The server that holds this class is not answering, so this may not have been done. Try again in "
-                   "a moment.")
+        refused = ("The server that holds this class is not answering, so your change may not have been made. Try "
+                   "again in a moment.")
         teacher.wait_for_function(f"() => document.querySelector('#room-message').textContent === {refused!r}",
                                   timeout=10_000)
         teacher.wait_for_timeout(2500)  # two of the page's own tries, each answered "not answering"

@@ -333,6 +333,6 @@ def test_a_room_that_cannot_be_placed_is_refused_with_a_reason(http, rooms, monk
     rooms.balancer_url = "http://127.0.0.1:9"
     answer = http.post("/convscope/rooms")
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
-    assert "could not make a class code that the load balancer sends back" in answer.json()["error"]
+    assert "could not find a class code that the load balancer sends to this server" in answer.json()["error"]
     assert registered(rooms) == []  # no code kept, no file
     assert list(rooms.folder.iterdir()) == []
