@@ -20,10 +20,12 @@ def _texts_arrived(page, code: str) -> None:
     english = [text for key, text in entries("en").items() if key.startswith(("page.lesson_tabs.tab_",
                                                                              "page.insight_tabs.tab_"))]
     english = [t for t in english if t not in entries(code).values()]  # titles the same in both say nothing
-    page.wait_for_function("""([title, english]) => document.querySelector('.header h1')?.textContent === title
+    # The header's language (its data-lang), not only its title: the title may read the same in two languages.
+    page.wait_for_function("""([code, title, english]) => document.querySelector('.header')?.dataset.lang === code
+                              && document.querySelector('.header h1')?.textContent === title
                               && ![...document.querySelectorAll("#lessons button[role='tab']")]
                                      .some(b => english.includes(b.textContent.trim()))""",
-                           arg=[entries(code)["page.layout.header_title"], english], timeout=15_000)
+                           arg=[code, entries(code)["page.layout.header_title"], english], timeout=15_000)
 
 
 @pytest.mark.parametrize(("code", "locale"), [("es", "es-ES"), ("de", "de-DE")])
@@ -77,7 +79,8 @@ def test_the_header_s_language_links_switch_the_page(browser, app_server):
         switch.locator("a[hreflang='de']").click()  # a plain link: the keyboard reaches it like any other
         page.wait_for_selector("#pad canvas", timeout=30_000)
         _texts_arrived(page, "de")
-        assert page.evaluate("document.documentElement.lang") == "de"
+        # <html lang> follows the header once both it and Gradio's own locale have settled (page_language.js)
+        page.wait_for_function("() => document.documentElement.lang === 'de'", timeout=10_000)
         assert switch.locator("a[aria-current]").inner_text() == "Deutsch"
     finally:
         context.close()
