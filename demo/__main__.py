@@ -195,6 +195,7 @@ def open_rooms(args: argparse.Namespace, token: str | None) -> tuple[Any, Any, s
         return (Room(None, token) if args.classroom else None), None, None
     rooms = Rooms(args.room_db, idle_s=args.room_idle_hours * 3600)
     rooms.balancer_url = args.balancer_url or ""
+    rooms.data_dir = args.data_dir or ""
     if not args.classroom:
         return None, rooms, None
     code, room = rooms.open_main(token)

@@ -109,3 +109,30 @@ def module_page(browser, app_url):
     page = open_page(browser, app_url)
     yield page
     page.close()
+
+
+@pytest.fixture
+def rooms(tmp_path):
+    """A register of class rooms in a temporary folder (demo/server/rooms.py)."""
+    from demo.server.rooms import Rooms
+
+    register = Rooms(tmp_path / "rooms.db")
+    yield register
+    register.shut()
+
+
+@pytest.fixture
+def http(rooms, clf, monkeypatch):
+    """The app's own routes over ``rooms``, in a test client (pupils join and send at once)."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from demo.server import identity
+    from demo.server.routes import app_kwargs
+    from demo.server.work import WorkPool
+
+    monkeypatch.setattr(identity, "FIRST_SEND_AFTER_S", 0.0, raising=False)
+    pool = WorkPool(clf.path, 0, clf)
+    with TestClient(Starlette(**app_kwargs(pool, rooms=rooms)), base_url="http://school.example") as client:
+        yield client
+    pool.close()

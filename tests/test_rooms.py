@@ -18,30 +18,6 @@ from tests.test_room import example
 LOOK_ALIKES = set("0O1IL")
 
 
-@pytest.fixture
-def rooms(tmp_path):
-    register = Rooms(tmp_path / "rooms.db")
-    yield register
-    register.shut()
-
-
-@pytest.fixture
-def http(rooms, clf, monkeypatch):
-    """The app's own routes over ``rooms``, in a test client (pupils join and send at once)."""
-    from starlette.applications import Starlette
-    from starlette.testclient import TestClient
-
-    from demo.server import identity
-    from demo.server.routes import app_kwargs
-    from demo.server.work import WorkPool
-
-    monkeypatch.setattr(identity, "FIRST_SEND_AFTER_S", 0.0, raising=False)
-    pool = WorkPool(clf.path, 0, clf)
-    with TestClient(Starlette(**app_kwargs(pool, rooms=rooms)), base_url="http://school.example") as client:
-        yield client
-    pool.close()
-
-
 def start(http) -> dict:
     answer = http.post("/convscope/rooms")
     assert answer.status_code == 201, answer.text

@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS drawings (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created REAL NOT NULL,          -- unix time of the send
     strokes TEXT NOT NULL,          -- the pad's drawing JSON: {"w", "h", "pen", "strokes"}
-    meant INTEGER,                  -- the digit the pupil meant (0-9), or NULL
+    meant INTEGER,                  -- the digit the pupil meant (0-9), a class's symbol (10 + its position), or NULL
     nickname TEXT,                  -- as the pupil typed it (cleaned), or NULL
     label INTEGER NOT NULL,         -- the network's reading
     confidence REAL NOT NULL,       -- its softmax probability
@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS senders (
 );
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+-- The class's new symbols, beside the ten digits (demo/server/room_symbols.py): a drawing meant as the symbol at
+-- position i has meant = 10 + i.
+CREATE TABLE IF NOT EXISTS symbols (position INTEGER PRIMARY KEY, name TEXT NOT NULL);
 -- A new room keeps every drawing back until the teacher reveals it (Review first): the first rude drawing or
 -- nickname then never reaches the projector unseen. The teacher may turn it off; a --room-db file keeps its choice.
 INSERT OR IGNORE INTO settings VALUES ('version', 0), ('review_first', 1);
@@ -164,6 +167,19 @@ class Room:
         db.execute("UPDATE settings SET value = value + 1 WHERE name = 'version'")
         return db.execute("SELECT value FROM settings WHERE name = 'version'").fetchone()[0]
 
+    def change(self, change: Callable[[sqlite3.Connection], bool]) -> bool:
+        """Runs ``change`` in one write transaction; the version goes up when it returns True (something the
+        teacher's page shows changed). For the room's parts kept in modules of their own (room_symbols.py)."""
+        with self._transaction() as db:
+            changed = change(db)
+            if changed:
+                self._bump(db)
+            return changed
+
+    def read(self) -> sqlite3.Connection:
+        """This thread's connection, for reading."""
+        return self._db()
+
     def is_teacher(self, token: str | None) -> bool:
         """The teacher's token, compared in constant time."""
         return isinstance(token, str) and hmac.compare_digest(token.encode(), self.token.encode())
@@ -257,8 +273,9 @@ class Room:
         finally:
             db.execute("COMMIT")
         strokes = {str(drawing_id): json.loads(text) for drawing_id, text in pages[:STROKES_PER_STATE]}
+        names = [name for (name,) in db.execute("SELECT name FROM symbols ORDER BY position")]
         return {"version": version, "review_first": bool(review), "drawings": drawings, "strokes": strokes,
-                "more": len(pages) > STROKES_PER_STATE}
+                "more": len(pages) > STROKES_PER_STATE, "symbols": names}
 
     def hide(self, drawing_id: int) -> bool:
         return self._update("UPDATE drawings SET hidden = 1 WHERE id = ? AND hidden = 0", (drawing_id,))

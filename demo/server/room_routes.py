@@ -4,8 +4,9 @@ code, and ``/convscope/room/...`` for ``--classroom``'s room.
 
 - ``POST .../hello`` (a pupil's page, once): sets the pupil's identity cookie for that room
   (demo/server/identity.py) -> ``{"ok": true}``; 429 with ``Retry-After`` when this address asked for too many.
-- ``POST .../send`` (a pupil): ``{"drawing": <the pad's JSON>, "meant": 0-9 or null, "nickname": str}`` with the
-  identity cookie -> ``{"id", "label", "confidence", "digit_like"}``. The network's reading is computed by the
+- ``POST .../send`` (a pupil): ``{"drawing": <the pad's JSON>, "meant": 0-9, one of the class's symbols by name
+  (demo/server/room_symbols.py) or null, "nickname": str}`` with the identity cookie -> ``{"id", "label",
+  "confidence", "digit_like"}``. The network's reading is computed by the
   workers. Refusals say why: 401 ``{"identity": "missing"}`` without a valid identity (the page asks for one and
   sends again), 400 for a drawing that cannot be used, 403 for a sender the teacher blocked, 429 with
   ``Retry-After`` over a limit (demo/server/room.py: RoomLimits), 503 when the workers are full.
@@ -40,8 +41,9 @@ from demo.views import theme
 from . import identity
 from .jobs import class_room_send, encoded, json_object
 from .live_route import accepts_gzip, busy_response
-from .room import Room, SendRefused, clean_meant, clean_nickname
+from .room import Room, SendRefused, clean_nickname
 from .room_events import MAX_STREAMS, RoomWatch
+from .room_symbols import meant_of, symbols
 from .rooms import Rooms, normal_code
 from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool
 
@@ -203,10 +205,10 @@ class RoomRoutes:
             reading = await self.pool.run(class_room_send, raw)
             if "error" in reading:
                 return _bad_request(reading["error"])
+            meant = await run_in_threadpool(lambda: meant_of(reading["meant"], symbols(room)))
             drawing_id = await run_in_threadpool(
                 room.add, reading["drawing"], reading["label"], reading["confidence"], reading["digit_like"],
-                clean_meant(reading["meant"]), clean_nickname(reading["nickname"], room.limits.nickname_chars),
-                sender=sender.id)
+                meant, clean_nickname(reading["nickname"], room.limits.nickname_chars), sender=sender.id)
         except SendRefused as error:
             return _refused(error)
         except Busy as error:

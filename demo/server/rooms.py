@@ -87,6 +87,7 @@ class Rooms:
         self.limits = limits or RoomLimits()
         self.base_url = ""  # the address pupils reach, set once the app knows it (demo/page/ui.py: launch)
         self.balancer_url = ""  # several machines behind one balancer: its address (demo/server/room_placing.py)
+        self.data_dir = ""  # MNIST, when the server has it: rooms' learning replays and measures with it
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: dict[str, Room] = {}
@@ -195,7 +196,7 @@ class Rooms:
         else:
             if room is not None:
                 room.close()
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", ".learned.safetensors"):  # (its own network: room_learning.py)
                 (self.folder / (row[0] + suffix)).unlink(missing_ok=True)
         return True
 

@@ -9,7 +9,8 @@ before every route Gradio adds, including its catch-alls) and :class:`BodyLimit`
 - ``POST /convscope/live``, ``POST /convscope/predict``, ``GET /convscope/health``: demo/server/live_route.py.
 - ``POST /convscope/rooms``, ``DELETE /convscope/rooms/{code}`` (unless ``--no-rooms``): demo/server/rooms_routes.py.
 - ``/convscope/rooms/{code}/{hello,send,state,events,join,teacher}``, and ``/convscope/room/...`` for ``--classroom``'s
-  room: demo/server/room_routes.py.
+  room: demo/server/room_routes.py; ``.../classes`` (the class's new symbols): demo/server/room_symbol_routes.py;
+  ``.../learn`` (the room's own network learning them): demo/server/room_learning_routes.py.
 
 **Bodies are capped while they stream**, on every route (Gradio's too): a body larger than its route's cap is
 answered 413 as soon as its ``Content-Length`` says so, or, for a body sent without one (chunked), as soon as that
@@ -32,7 +33,9 @@ from demo.texts import plain
 from .language import RequestLanguage
 from .live_route import LiveRoutes
 from .room import Room
+from .room_learning_routes import LearningRoutes
 from .room_routes import ROOMS_ROUTE, RoomRoutes, guarded
+from .room_symbol_routes import SymbolRoutes
 from .rooms import Rooms
 from .rooms_routes import RoomsRoutes
 from .work import WorkPool
@@ -153,9 +156,13 @@ def convscope_routes(pool: WorkPool, room: Room | None = None, rooms: Rooms | No
                                Route(PREDICT_ROUTE, live.predict, methods=["POST"]),
                                Route(HEALTH_ROUTE, live.health, methods=["GET"])]
     handlers = RoomRoutes(pool, room, rooms, main_code)
+    symbol_routes = SymbolRoutes(handlers)
+    learning = LearningRoutes(handlers, pool.weights)
     per_room = [("hello", handlers.hello, "POST"), ("send", handlers.send, "POST"), ("state", handlers.state, "GET"),
                 ("events", handlers.events, "GET"), ("join", handlers.join, "GET"),
-                ("teacher", handlers.teacher, "POST")]
+                ("teacher", handlers.teacher, "POST"), ("classes", symbol_routes.names, "GET"),
+                ("classes", symbol_routes.set_names, "POST"), ("learn", learning.start, "POST"),
+                ("learn", learning.status, "GET"), ("learn", learning.undo, "DELETE")]
     if room is not None:
         routes += [Route(f"{ROOM_ROUTE}/{name}", guarded(handler), methods=[method])
                    for name, handler, method in per_room]
