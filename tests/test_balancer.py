@@ -171,4 +171,4 @@ def test_a_class_started_through_the_balancer_is_served_by_both_copies(cluster):
     headers = {"X-Teacher-Token": made["token"]}
     for base in (url, *copies):
         assert httpx.get(f"{base}/convscope/rooms/{made['code']}/state", headers=headers, timeout=30).json() == {
-            "version": 0, "review_first": True, "drawings": [], "strokes": {}, "more": False}
+            "version": 0, "review_first": True, "drawings": [], "strokes": {}, "more": False, "symbols": []}

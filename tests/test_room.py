@@ -22,8 +22,9 @@ import pytest
 
 from bench.room_strokes import as_touched
 from demo.page.pad import pad_examples
-from demo.server.room import STROKES_PER_STATE, Room, RoomLimits, SendRefused, clean_meant, clean_nickname
+from demo.server.room import STROKES_PER_STATE, Room
 from demo.server.room_addresses import room_urls
+from demo.server.room_rules import RoomLimits, SendRefused, clean_meant, clean_nickname
 from demo.server.room_strokes import (
     MAX_STORED_POINTS,
     TOLERANCE_PX,
@@ -189,7 +190,8 @@ def test_one_send_per_sender_per_interval_whichever_copy_of_the_app_stores_it(tm
     two.close()
 
 
-ADD_AS_ONE_SENDER = ("import json, sys; from demo.server.room import Room, RoomLimits, SendRefused\n"
+ADD_AS_ONE_SENDER = ("import json, sys; from demo.server.room import Room\n"
+                     "from demo.server.room_rules import RoomLimits, SendRefused\n"
                      "room = Room(sys.argv[1], 't', RoomLimits(pupil_interval_s=60))\n"
                      "try:\n    room.add(json.loads(sys.argv[2]), 0, 0.9, True, sender='same'); print('stored')\n"
                      "except SendRefused as error:\n    print(error.limit)")

@@ -34,6 +34,16 @@ def fill(rooms, made: dict, pupils: int = 12) -> None:
         room.add(d.drawing, 0, 0.5, False, meant=10 + SYMBOLS.index(d.symbol), sender=d.pupil)
 
 
+def wait_until_free(timeout: float = 30.0) -> None:
+    """Until this process learns for no room (the last learning's process has ended)."""
+    from demo.server import room_learning
+
+    deadline = time.monotonic() + timeout
+    while not room_learning._learning.acquire(timeout=0.1):
+        assert time.monotonic() < deadline, "a learning process did not end"
+    room_learning._learning.release()
+
+
 def test_learning_is_refused_with_the_reason(http, rooms):
     made, other = start(http), start(http)
     assert http.get(learn_url(made), headers=teacher(made)).json()["state"] == "idle"
@@ -61,6 +71,10 @@ def test_a_room_learns_its_symbols_and_undoes_it(http, rooms, mnist_dir, clf):
     started = http.post(learn_url(made), headers=teacher(made))
     assert started.status_code == 202 and started.json()["state"] == "running"
     assert http.post(learn_url(made), headers=teacher(made)).status_code == 409  # one learning at a time
+    http.post(f"/convscope/rooms/{other['code']}/classes", json={"names": SYMBOLS}, headers=teacher(other))
+    fill(rooms, other, pupils=6)
+    busy = http.post(learn_url(other), headers=teacher(other))  # and one room at a time on this copy
+    assert busy.status_code == 503 and "teaching another class's network" in busy.json()["error"]
     deadline = time.monotonic() + 150
     while (state := http.get(learn_url(made), headers=teacher(made)).json())["state"] == "running":
         assert time.monotonic() < deadline, state
@@ -78,6 +92,7 @@ def test_a_room_learns_its_symbols_and_undoes_it(http, rooms, mnist_dir, clf):
     assert all(t.equal(clf.model.state_dict()[name]) for name, t in shipped.items())
     assert http.get(learn_url(other), headers=teacher(other)).json()["state"] == "idle"
     # Undo: back to the shipped network.
+    wait_until_free()
     undone = http.delete(learn_url(made), headers=teacher(made))
     assert undone.status_code == 200 and undone.json()["state"] == "idle"
     assert not network_file(rooms.get(made["code"])).exists()
@@ -89,6 +104,7 @@ def test_a_learning_that_runs_too_long_is_stopped_and_said_to_have_failed(http, 
     made = start(http)
     http.post(f"/convscope/rooms/{made['code']}/classes", json={"names": SYMBOLS}, headers=teacher(made))
     fill(rooms, made, pupils=6)
+    wait_until_free()
     monkeypatch.setattr(room_learning, "LEARN_WITHIN_S", 0.5)  # far less than it needs
     assert http.post(learn_url(made), headers=teacher(made)).status_code == 202
     deadline = time.monotonic() + 60

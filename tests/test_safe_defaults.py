@@ -11,7 +11,8 @@ import sqlite3
 import pytest
 
 from demo.page.pad import pad_examples
-from demo.server.room import Room, RoomLimits, clean_nickname
+from demo.server.room import Room
+from demo.server.room_rules import RoomLimits, clean_nickname
 from demo.texts import plain
 
 TOKEN = "a-teacher-token"

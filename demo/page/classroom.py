@@ -26,7 +26,7 @@ from typing import Any
 
 import gradio as gr
 
-from demo.server.room import RoomLimits
+from demo.server.room_rules import RoomLimits
 from demo.server.rooms import CODE_ALPHABET, CODE_LENGTH
 from demo.teaching.calibration import load_report as load_calibration
 from demo.views import theme

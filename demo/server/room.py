@@ -24,14 +24,13 @@ import sqlite3
 import tempfile
 import threading
 import time
-import unicodedata
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from demo.texts import plain
 
+from .room_rules import RoomLimits, SendRefused, valid_sender, write_transaction
 from .room_strokes import simplify_drawing
 
 SCHEMA = """
@@ -65,68 +64,13 @@ INSERT OR IGNORE INTO settings VALUES ('version', 0), ('review_first', 1);
 """
 COLUMNS = ("id", "created", "meant", "nickname", "label", "confidence", "digit_like", "revealed")
 STROKES_PER_STATE = 40  # drawings' strokes per state answer: a page opened on a full room gets it in pages
-SENDER_CHARS = 64
-
-
-@dataclass(frozen=True)
-class RoomLimits:
-    """What one pupil and the whole room may send; each refusal says which limit and when to try again."""
-
-    pupil_interval_s: float = 3.0  # one stored send per sender every 3 s
-    room_per_second: int = 20  # sends accepted per second in the whole room (a class of 60 sends ~6/s)
-    max_drawings: int = 500  # drawings kept in the room (hidden ones count) until the teacher clears it
-    nickname_chars: int = 24
-
-
-class SendRefused(Exception):
-    """A send over a limit: ``message`` is for the pupil, ``limit`` names it (``pupil``, ``room``, ``full`` or
-    ``blocked``), ``retry_after`` in seconds (0: trying again soon will not help)."""
-
-    def __init__(self, message: str, limit: str, retry_after: float = 0.0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.limit = limit
-        self.retry_after = retry_after
-
-
-@contextlib.contextmanager
-def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction on ``db`` (opened with ``isolation_level=None``): one writer at a time, in every
-    process sharing the file; rolled back on any error."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-def clean_nickname(text: object, limit: int) -> str | None:
-    """A nickname as shown on the projector: printable characters only, spaces collapsed, at most ``limit``."""
-    if not isinstance(text, str):
-        return None
-    kept = "".join(c if unicodedata.category(c)[0] not in "CZ" or c == " " else " " for c in text)
-    kept = " ".join(kept.split())[:limit].strip()
-    return kept or None
-
-
-def clean_meant(value: object) -> int | None:
-    """The digit a pupil meant: 0-9, else none."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and 0 <= value <= 9:
-        return value
-    if isinstance(value, str) and len(value) == 1 and value.isdigit():
-        return int(value)
-    return None
 
 
 class Room:
     """One class's drawings in a SQLite file; safe to use from many threads and processes at once."""
 
     def __init__(self, path: str | Path | None = None, token: str | None = None,
-                 limits: RoomLimits = RoomLimits()) -> None:
+                 limits: RoomLimits | None = None) -> None:
         """``path``: the database (made if missing); None makes a temporary one, removed by :meth:`close`.
         ``token``: the teacher's secret (default: a new random one)."""
         self.temporary = path is None
@@ -139,7 +83,7 @@ class Room:
             with contextlib.suppress(FileExistsError):  # (SQLite gives its -wal and -shm files the same mode)
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self.token = token or secrets.token_urlsafe(12)
-        self.limits = limits
+        self.limits = limits or RoomLimits()
         self.join_url = ""  # set once the app knows the address pupils reach (demo/page/ui.py: launch)
         self._local = threading.local()
         self._secret: bytes | None = None
@@ -200,7 +144,7 @@ class Room:
         now = time.time() if now is None else now
         db = self._db()
         if sender is not None:
-            self._check_sender(db, _sender(sender), now)
+            self._check_sender(db, valid_sender(sender), now)
         self._check(db, now)
 
     def _check_sender(self, db: sqlite3.Connection, sender: str, now: float) -> None:
@@ -226,7 +170,7 @@ class Room:
         """Stores a sent drawing (the pad's JSON as a dict, its strokes simplified) with the network's reading and
         its sender; returns its id. Raises :class:`SendRefused` over a limit: nothing is stored then, and only a
         stored send starts the sender's interval."""
-        sender = None if sender is None else _sender(sender)
+        sender = None if sender is None else valid_sender(sender)
         strokes = json.dumps(simplify_drawing(drawing), separators=(",", ":"))  # outside the lock: CPU work
         now = time.time()
         with self._transaction() as db:
@@ -334,10 +278,3 @@ class Room:
         if self.temporary:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(self.path) + suffix).unlink(missing_ok=True)
-
-
-def _sender(sender: object) -> str:
-    """A sender id as the server issues them: a non-empty string of at most SENDER_CHARS characters."""
-    if not isinstance(sender, str) or not 0 < len(sender) <= SENDER_CHARS:
-        raise ValueError(f"a sender is the server's id of 1-{SENDER_CHARS} characters")
-    return sender

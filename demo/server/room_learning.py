@@ -5,9 +5,10 @@ The state is one row of the room's file (table ``learning``): every copy of the 
 and the learning process (demo/server/learn_job.py) writes its progress there. The room's network is a file beside
 the room's (``<room file>.learned.safetensors``); no row, or no file, is the shipped network.
 
-- :func:`start` checks that each symbol has enough drawings (a clear refusal naming the one that has not) and that
-  nothing is learning already, then starts the process and a thread that waits for it at most
-  :data:`LEARN_WITHIN_S` (then it is stopped and the state says so).
+- :func:`start` checks that each symbol has enough drawings (a clear refusal naming the one that has not), that
+  the room is not learning already and that this copy of the app is not learning for another room
+  (:data:`MAX_LEARNING`), then starts the process and a thread that waits for it at most :data:`LEARN_WITHIN_S`
+  (then it is stopped and the state says so).
 - :func:`status` is what ``GET .../learn`` answers; :func:`undo` goes back to the shipped network.
 """
 
@@ -31,6 +32,8 @@ from .room_symbols import symbols
 log = logging.getLogger("convscope")
 
 LEARN_WITHIN_S = 180.0  # a learning that takes longer is stopped (on 2 busy cores it takes well under a minute)
+MAX_LEARNING = 1  # learning processes at once per copy of the app: each holds a network, and the cores are the pads'
+_learning = threading.BoundedSemaphore(MAX_LEARNING)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS learning (
     id INTEGER PRIMARY KEY CHECK (id = 1),  -- one learning per room
@@ -99,26 +102,37 @@ def start(room: Room, weights: str, data_dir: str | None) -> None:
                    (json.dumps(names), now, STEPS))
         return True
 
-    _row(room)  # (makes the table)
-    room.change(claim)
-    from .learn_job import run
+    row = _row(room)  # (and makes the table)
+    if row is not None and row["state"] == "running" and now - row["started"] < LEARN_WITHIN_S:
+        raise CannotLearn(plain("server.room_learning.running"), 409)  # (checked again as it is claimed)
+    if not _learning.acquire(blocking=False):  # another room of this copy is learning: one at a time
+        raise CannotLearn(plain("server.room_learning.busy"), 503)
+    try:
+        room.change(claim)
+        from .learn_job import run
 
-    process = multiprocessing.get_context("spawn").Process(
-        target=run, args=(str(room.path), weights, str(network_file(room)), data_dir), daemon=True,
-        name="convscope-learning")
-    process.start()
+        process = multiprocessing.get_context("spawn").Process(
+            target=run, args=(str(room.path), weights, str(network_file(room)), data_dir), daemon=True,
+            name="convscope-learning")
+        process.start()
+    except BaseException:
+        _learning.release()
+        raise
     threading.Thread(target=_watch, args=(room.path, process), name="convscope-learning-watch", daemon=True).start()
 
 
 def _watch(room_file: Path, process: multiprocessing.process.BaseProcess) -> None:
     """Waits for the learning process; one that runs too long is stopped, and one that ended without saying how
     (killed, out of memory) is marked failed."""
-    process.join(LEARN_WITHIN_S)
-    stopped = process.is_alive()
-    if stopped:
-        process.kill()
-        process.join(10)
-        log.warning("a class room's learning took longer than %.0f s and was stopped", LEARN_WITHIN_S)
+    try:
+        process.join(LEARN_WITHIN_S)
+        stopped = process.is_alive()
+        if stopped:
+            process.kill()
+            process.join(10)
+            log.warning("a class room's learning took longer than %.0f s and was stopped", LEARN_WITHIN_S)
+    finally:
+        _learning.release()
     code = process.exitcode
     error = "timeout" if stopped else f"signal:{-code}" if code is not None and code < 0 else f"exit:{code}"
     with sqlite3.connect(room_file, timeout=30.0) as db:
@@ -132,12 +146,13 @@ def status(room: Room) -> dict[str, Any]:
     row = _row(room)
     if row is None:
         return {"state": "idle", "step": 0, "steps": STEPS, "seconds": None, "names": [], "curve": [],
-                "held_back_accuracy": None, "mnist_accuracy_before": None, "mnist_accuracy_after": None}
+                "held_back_accuracy": None, "mnist_accuracy_before": None, "mnist_accuracy_after": None, "wrong": []}
     result = json.loads(row["result"]) if row["result"] else {}
     seconds = row["seconds"] if row["seconds"] is not None else (row["finished"] or time.time()) - row["started"]
     answer = {"state": row["state"], "step": row["step"], "steps": row["steps"], "seconds": round(seconds, 2),
               "names": json.loads(row["names"]), "curve": json.loads(row["curve"]),
-              "held_back_accuracy": None, "mnist_accuracy_before": None, "mnist_accuracy_after": None, **result}
+              "held_back_accuracy": None, "mnist_accuracy_before": None, "mnist_accuracy_after": None, "wrong": [],
+              **result}
     if row["state"] == "failed":
         answer["error"] = plain("server.room_learning.failed")
     return answer

@@ -9,7 +9,7 @@ code, and ``/convscope/room/...`` for ``--classroom``'s room.
   "confidence", "digit_like"}``. The network's reading is computed by the
   workers. Refusals say why: 401 ``{"identity": "missing"}`` without a valid identity (the page asks for one and
   sends again), 400 for a drawing that cannot be used, 403 for a sender the teacher blocked, 429 with
-  ``Retry-After`` over a limit (demo/server/room.py: RoomLimits), 503 when the workers are full.
+  ``Retry-After`` over a limit (demo/server/room_rules.py: RoomLimits), 503 when the workers are full.
 - ``GET .../state?version=N&have=ID`` (the teacher): the room as :meth:`Room.state` gives it.
 - ``GET .../events`` (the teacher): the room's version pushed as it changes, as server-sent events
   (demo/server/room_events.py).
@@ -41,8 +41,9 @@ from demo.views import theme
 from . import identity
 from .jobs import class_room_send, encoded, json_object
 from .live_route import accepts_gzip, busy_response
-from .room import Room, SendRefused, clean_nickname
+from .room import Room
 from .room_events import MAX_STREAMS, RoomWatch
+from .room_rules import SendRefused, clean_nickname
 from .room_symbols import meant_of, symbols
 from .rooms import Rooms, normal_code
 from .work import WORKER_LOST_MESSAGE, Busy, JobFailed, WorkPool

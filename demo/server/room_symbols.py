@@ -16,7 +16,8 @@ import unicodedata
 from demo.teaching.class_learning import MAX_SYMBOLS
 from demo.texts import plain
 
-from .room import Room, clean_meant
+from .room import Room
+from .room_rules import clean_meant
 
 NAME_CHARS = 20  # a word or two on a phone's button: "Draw a Christmas tree"
 

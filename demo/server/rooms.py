@@ -25,7 +25,8 @@ import threading
 import time
 from pathlib import Path
 
-from .room import Room, RoomLimits, write_transaction
+from .room import Room
+from .room_rules import RoomLimits, write_transaction
 
 # A code is read off a projector and typed on a phone: capitals and digits without the look-alikes 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
