@@ -43,7 +43,14 @@ def machines(tmp_path_factory):
     flags = [["--workers", "1", "--balancer-url", balancer, "--public-url", balancer,
               "--room-db", str(tmp_path_factory.mktemp(name) / "rooms.db")] for name in ("a", "b")]
     with contextlib.ExitStack() as stack:
-        found = [stack.enter_context(running_app(machine)) for machine in flags]
+        # The two machines start side by side (each takes seconds); each that started is stopped at the end.
+        apps = [running_app(machine) for machine in flags]
+        with ThreadPoolExecutor(2) as pool:
+            starting = [pool.submit(app.__enter__) for app in apps]
+        for app, started in zip(apps, starting, strict=True):
+            if started.exception() is None:
+                stack.push(app.__exit__)
+        found = [started.result() for started in starting]
         log = stack.enter_context(open(tmp_path_factory.mktemp("log") / "balancer.log", "w+"))
         proc = subprocess.Popen([sys.executable, "deploy/cluster.py", "--servers",
                                  ",".join(m.removeprefix("http://") for m in found), "--port", str(port)],

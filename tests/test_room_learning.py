@@ -74,7 +74,7 @@ def test_a_room_learns_its_symbols_and_undoes_it(http, rooms, mnist_dir, clf):
     http.post(f"/convscope/rooms/{other['code']}/classes", json={"names": SYMBOLS}, headers=teacher(other))
     fill(rooms, other, pupils=6)
     busy = http.post(learn_url(other), headers=teacher(other))  # and one room at a time on this copy
-    assert busy.status_code == 503 and "teaching another class's network" in busy.json()["error"]
+    assert busy.status_code == 503 and "already teaching a network" in busy.json()["error"]
     deadline = time.monotonic() + 150
     while (state := http.get(learn_url(made), headers=teacher(made)).json())["state"] == "running":
         assert time.monotonic() < deadline, state
@@ -111,5 +111,5 @@ def test_a_learning_that_runs_too_long_is_stopped_and_said_to_have_failed(http, 
     while (state := http.get(learn_url(made), headers=teacher(made)).json())["state"] == "running":
         assert time.monotonic() < deadline, state
         time.sleep(0.2)
-    assert state["state"] == "failed" and state["error"].startswith("The learning did not finish.")
+    assert state["state"] == "failed" and state["error"].startswith("The network could not finish learning.")
     assert not network_file(rooms.get(made["code"])).exists()

@@ -57,6 +57,12 @@ def test_bad_lists_are_refused_with_the_reason_and_only_the_teacher_sets_them(ht
                           (["star", "STAR"], "is in the list twice"), ([3], "1 to 20 characters")):
         refused = set_names(http, made, names)
         assert refused.status_code == 400 and reason in refused.json()["error"], names
+    set_names(http, made, ["star"])
+    for body in ({}, {"names": None}, "not json"):  # a request without a list changes nothing
+        refused = http.post(f"/convscope/rooms/{made['code']}/classes", headers={TOKEN_HEADER: made["token"]},
+                            **({"content": body} if isinstance(body, str) else {"json": body}))
+        assert refused.status_code == 400 and "Give the new symbols" in refused.json()["error"]
+    assert set_names(http, made, []).json() == {"names": []}  # none: said so, with an empty list
     assert set_names(http, made, ["star"], token=other["token"]).status_code == 403
     assert http.post(f"/convscope/rooms/{made['code']}/classes", json={"names": ["star"]}).status_code == 403
     assert http.get(f"/convscope/rooms/{made['code']}/classes").json() == {"names": []}  # nothing stored

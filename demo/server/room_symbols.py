@@ -53,9 +53,10 @@ def symbols(room: Room) -> list[str]:
 
 
 def set_symbols(room: Room, value: object) -> list[str]:
-    """Stores the teacher's list (cleaned by :func:`clean_names`, or None/[] for none) and returns it. Drawings
-    meant as a symbol follow it; those meant as a symbol taken off lose their "meant"."""
-    names = [] if value is None or value == [] else clean_names(value)
+    """Stores the teacher's list (cleaned by :func:`clean_names`; ``[]`` for none) and returns it. Drawings meant as
+    a symbol follow it; those meant as a symbol taken off lose their "meant". Anything but a list (a request
+    without one) raises :class:`BadSymbols` and changes nothing."""
+    names = [] if value == [] else clean_names(value)
 
     def store(db: sqlite3.Connection) -> bool:
         before = [name for (name,) in db.execute("SELECT name FROM symbols ORDER BY position")]
