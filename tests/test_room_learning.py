@@ -113,3 +113,17 @@ def test_a_learning_that_runs_too_long_is_stopped_and_said_to_have_failed(http, 
         time.sleep(0.2)
     assert state["state"] == "failed" and state["error"].startswith("The network could not finish learning.")
     assert not network_file(rooms.get(made["code"])).exists()
+
+
+def test_a_learning_left_running_by_a_stopped_server_is_said_to_have_failed(http, rooms):
+    """(The server stopped while its room learned: nobody marked the learning; it is overdue, so it failed.)"""
+    from demo.server import room_learning
+
+    made = start(http)
+    room = rooms.get(made["code"])
+    room_learning.status(room)  # (makes the table)
+    room.change(lambda db: db.execute(
+        "INSERT INTO learning (id, state, names, started, steps) VALUES (1, 'running', '[\"star\"]', ?, 200)",
+        (time.time() - room_learning.LEARN_WITHIN_S - 60,)).rowcount > 0)
+    state = http.get(learn_url(made), headers=teacher(made)).json()
+    assert state["state"] == "failed" and state["error"].startswith("The network could not finish learning.")

@@ -119,5 +119,7 @@ def _learn(db: sqlite3.Connection, weights: str, out: str, data_dir: str | None,
               "mnist_accuracy_after": learned.mnist_after,
               "wrong": [{"id": ids.get(id(d)), "meant": d.label, "read": read}
                         for d, read in learned.held_back if read != d.label]}
-    db.execute("UPDATE learning SET state = 'done', finished = ?, seconds = ?, result = ? WHERE id = 1",
-               (time.time(), time.perf_counter() - started, json.dumps(result)))
+    kept = db.execute("UPDATE learning SET state = 'done', finished = ?, seconds = ?, result = ? WHERE id = 1",
+                      (time.time(), time.perf_counter() - started, json.dumps(result))).rowcount
+    if not kept:  # undone while it learned (room_learning.undo): its network goes too
+        path.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ the room's (``<room file>.learned.safetensors``); no row, or no file, is the shi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -135,7 +136,7 @@ def _watch(room_file: Path, process: multiprocessing.process.BaseProcess) -> Non
         _learning.release()
     code = process.exitcode
     error = "timeout" if stopped else f"signal:{-code}" if code is not None and code < 0 else f"exit:{code}"
-    with sqlite3.connect(room_file, timeout=30.0) as db:
+    with contextlib.closing(sqlite3.connect(room_file, timeout=30.0, isolation_level=None)) as db:
         db.execute("UPDATE learning SET state = 'failed', finished = ?, error = ? WHERE id = 1 AND state = 'running'",
                    (time.time(), error))
 
@@ -148,12 +149,15 @@ def status(room: Room) -> dict[str, Any]:
         return {"state": "idle", "step": 0, "steps": STEPS, "seconds": None, "names": [], "curve": [],
                 "held_back_accuracy": None, "mnist_accuracy_before": None, "mnist_accuracy_after": None, "wrong": []}
     result = json.loads(row["result"]) if row["result"] else {}
+    # A learning whose server stopped while it ran (so nobody marked it) is said to have failed once it is overdue.
+    overdue = row["state"] == "running" and time.time() - row["started"] > LEARN_WITHIN_S + 30
+    state = "failed" if overdue else row["state"]
     seconds = row["seconds"] if row["seconds"] is not None else (row["finished"] or time.time()) - row["started"]
-    answer = {"state": row["state"], "step": row["step"], "steps": row["steps"], "seconds": round(seconds, 2),
+    answer = {"state": state, "step": row["step"], "steps": row["steps"], "seconds": round(seconds, 2),
               "names": json.loads(row["names"]), "curve": json.loads(row["curve"]),
               "held_back_accuracy": None, "mnist_accuracy_before": None, "mnist_accuracy_after": None, "wrong": [],
               **result}
-    if row["state"] == "failed":
+    if state == "failed":
         answer["error"] = plain("server.room_learning.failed")
     return answer
 

@@ -256,8 +256,10 @@ if (!token) {
       if (message.dataset.kind !== 'action') say(text('lost_contact'));
     } finally {
       polling = false;
+      // The next strokes, or a change announced while this answer was on its way. Here, in `finally`, so that
+      // an answer that returned early ("unchanged", "not answering") does not drop the announced change.
+      if ((more || again) && root.dataset.state === 'teacher') { again = false; refresh(); }
     }
-    if (more || again) { again = false; refresh(); }  // the next strokes, or the change announced meanwhile
   }
   let timer = null;
   function deny(text) {  // a wrong token: nothing of the room, and no more asking
