@@ -41,7 +41,7 @@ import httpx
 from bench.class_symbols import class_drawings
 from bench.live_classroom import Stats, classroom
 from demo.server.identity import FIRST_SEND_AFTER_S
-from tests.harness import MemorySampler, percentile, process_tree, pss_mb, running_app, wait_for_live_workers
+from tests.harness import MemorySampler, measured_on_app, percentile, pss_mb
 
 LEARN_WAIT_S = 240.0
 SEND_GAP_S = 3.2  # a pupil's sends, a little more than the room's limit apart (demo/server/room_rules.py)
@@ -178,9 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="also print the figures as JSON (default: off)")
     args = p.parse_args(argv)
     extra = ["--data-dir", args.data_dir] + (["--workers", str(args.workers)] if args.workers is not None else [])
-    with running_app(extra) as url:
-        wait_for_live_workers(url)
-        result = run(url, lambda: process_tree(url.pid), args)
+    result = measured_on_app(extra, lambda url, pids_of: run(url, pids_of, args))
     print(report(result))
     if args.json:
         print(json.dumps(result))

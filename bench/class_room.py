@@ -55,10 +55,8 @@ from tests.harness import (
     HttpError,
     KeepAliveConnection,
     cpu_seconds,
+    measured_on_app,
     percentile,
-    process_tree,
-    running_app,
-    wait_for_live_workers,
 )
 
 ROOM = "/convscope/room"
@@ -455,9 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         args.token = CLASSROOM_TOKEN  # running_app gives the app this token in its environment
         extra = ["--classroom"]
         extra += ["--workers", str(args.workers)] if args.workers is not None else []
-        with running_app(extra) as url:
-            wait_for_live_workers(url)
-            result = run(url, lambda: process_tree(url.pid), args)
+        result = measured_on_app(extra, lambda url, pids_of: run(url, pids_of, args))
     print(report(result, result["baseline"], args))
     if args.json:
         print(json.dumps(result))

@@ -20,14 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench.non_digits import _arc, _tremor
+
 CANVAS = 280
 Stroke = list[tuple[float, float]]
-
-
-def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 24) -> Stroke:
-    """Points on an ellipse from angle ``start`` to ``end`` (degrees, 0 = right, 90 = down), in a 100×100 box."""
-    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
-            for a in np.linspace(start, end, n)]
 
 
 def _polygon(radii: Sequence[float], turn: float, start: float = -90.0) -> Stroke:
@@ -95,26 +91,9 @@ def _hand(rng: np.random.Generator, symbols: Sequence[str]) -> Hand:
                 float(rng.uniform(12, 26)), float(rng.uniform(0.3, 1.4)))
 
 
-def _densify(stroke: Stroke, step: float = 3.0) -> np.ndarray:
-    pts = np.asarray(stroke, dtype=np.float64)
-    if len(pts) < 2:
-        return pts
-    out = [pts[0]]
-    for a, b in zip(pts[:-1], pts[1:], strict=True):
-        n = max(1, int(np.ceil(np.linalg.norm(b - a) / step)))
-        out.extend(a + (b - a) * (k / n) for k in range(1, n + 1))
-    return np.array(out)
-
-
 def _drawn(strokes: list[Stroke], hand: Hand, rng: np.random.Generator) -> dict:
     """The strokes as this hand draws them once, placed on the pad's canvas: the pad's JSON."""
-    shaped = []
-    for stroke in strokes:
-        pts = _densify(stroke)
-        if len(pts) > 2:  # a smooth wobble: the hand's tremor
-            noise = rng.normal(0, hand.tremor, pts.shape)
-            pts = pts + np.stack([np.convolve(noise[:, i], np.ones(7) / 7, mode="same") for i in range(2)], 1) * 2
-        shaped.append(pts)
+    shaped = _tremor(strokes, rng, hand.tremor)  # a smooth wobble, as bench/non_digits.py draws its shapes
     a = math.radians(hand.angle + rng.normal(0, 4))
     aspect = hand.aspect * rng.uniform(0.93, 1.07)
     m = np.array([[math.cos(a) * aspect, -math.sin(a) + hand.shear], [math.sin(a) * aspect, math.cos(a)]])

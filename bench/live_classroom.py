@@ -57,12 +57,11 @@ from tests.harness import (
     KeepAliveConnection,
     MemorySampler,
     cpu_seconds,
+    measured_on_app,
     percentile,
     process_tree,
     pss_mb,
     rss_mb,
-    running_app,
-    wait_for_live_workers,
 )
 
 PEN_SPEED = 460.0  # pad pixels per second: the median example digit (368 px of pen path) takes 0.8 s
@@ -312,9 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args.url.rstrip("/"), local_app_pids, args)
     else:
         extra = ["--workers", str(args.workers)] if args.workers is not None else []
-        with running_app(extra) as url:
-            wait_for_live_workers(url)
-            result = run(url, lambda: process_tree(url.pid), args)
+        result = measured_on_app(extra, lambda url, pids_of: run(url, pids_of, args))
     print(report(result))
     if args.json:
         print(json.dumps(result))

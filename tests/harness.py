@@ -106,6 +106,15 @@ def running_app(extra_args: Sequence[str] = (), timeout: float = 120.0, port: in
         shutil.rmtree(temp, ignore_errors=True)
 
 
+def measured_on_app(extra_args: Sequence[str], measure: Callable[[str, Callable[[], list[int]]], T]) -> T:
+    """Starts ``python -m demo`` with ``extra_args`` (:func:`running_app`), waits until its live workers have loaded
+    the model, and returns ``measure(url, pids_of)``: ``pids_of()`` is the app's process tree, read anew at each call
+    (workers may be replaced). The benchmarks' way to measure an app of their own; it is always stopped."""
+    with running_app(extra_args) as url:
+        wait_for_live_workers(url)
+        return measure(url, lambda: process_tree(url.pid))
+
+
 def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
     """Asks ``proc`` to stop (SIGTERM: the app closes its workers) and kills it if it has not within ``timeout`` s."""
     proc.terminate()

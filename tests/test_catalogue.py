@@ -37,7 +37,7 @@ FOR_OPERATORS = {("demo/core/checkpoint.py", "Rebuild it with: "), ("demo/core/d
                  ("demo/server/room.py", "CREATE TABLE"), ("demo/server/room.py", "INSERT INTO"),
                  ("demo/server/rooms.py", "CREATE TABLE"), ("demo/server/rooms.py", "INSERT INTO"),
                  ("demo/server/rooms.py", "SELECT "), ("demo/server/learn_job.py", "SELECT "),
-                 ("demo/server/room_learning.py", "CREATE TABLE"), ("demo/server/room_learning.py", "INSERT OR")}
+                 ("demo/server/room_learning.py", "INSERT OR")}
 COMMAND_LINES = {"demo/__main__.py", "demo/evaluate.py", "demo/predict.py"}
 SCRIPT_STRING = re.compile(r"""(['"`])((?:\\.|(?!\1).)*)\1""")
 SCRIPT_COMMENT = re.compile(r"^\s*(//|/\*|\*)")

@@ -34,6 +34,15 @@ def fill(rooms, made: dict, pupils: int = 12) -> None:
         room.add(d.drawing, 0, 0.5, False, meant=10 + SYMBOLS.index(d.symbol), sender=d.pupil)
 
 
+def finished(http, made: dict, within_s: float) -> dict:
+    """The room's learning state once it is no longer running (asked every 0.2 s, at most ``within_s``)."""
+    deadline = time.monotonic() + within_s
+    while (state := http.get(learn_url(made), headers=teacher(made)).json())["state"] == "running":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.2)
+    return state
+
+
 def wait_until_free(timeout: float = 30.0) -> None:
     """Until this process learns for no room (the last learning's process has ended)."""
     from demo.server import room_learning
@@ -75,10 +84,7 @@ def test_a_room_learns_its_symbols_and_undoes_it(http, rooms, mnist_dir, clf):
     fill(rooms, other, pupils=6)
     busy = http.post(learn_url(other), headers=teacher(other))  # and one room at a time on this copy
     assert busy.status_code == 503 and "already teaching a network" in busy.json()["error"]
-    deadline = time.monotonic() + 150
-    while (state := http.get(learn_url(made), headers=teacher(made)).json())["state"] == "running":
-        assert time.monotonic() < deadline, state
-        time.sleep(0.2)
+    state = finished(http, made, within_s=150)
     assert state["state"] == "done", state
     assert state["names"] == SYMBOLS and state["step"] == state["steps"]
     steps = [point[0] for point in state["curve"]]
@@ -107,10 +113,7 @@ def test_a_learning_that_runs_too_long_is_stopped_and_said_to_have_failed(http, 
     wait_until_free()
     monkeypatch.setattr(room_learning, "LEARN_WITHIN_S", 0.5)  # far less than it needs
     assert http.post(learn_url(made), headers=teacher(made)).status_code == 202
-    deadline = time.monotonic() + 60
-    while (state := http.get(learn_url(made), headers=teacher(made)).json())["state"] == "running":
-        assert time.monotonic() < deadline, state
-        time.sleep(0.2)
+    state = finished(http, made, within_s=60)
     assert state["state"] == "failed" and state["error"].startswith("The network could not finish learning.")
     assert not network_file(rooms.get(made["code"])).exists()
 
@@ -121,7 +124,6 @@ def test_a_learning_left_running_by_a_stopped_server_is_said_to_have_failed(http
 
     made = start(http)
     room = rooms.get(made["code"])
-    room_learning.status(room)  # (makes the table)
     room.change(lambda db: db.execute(
         "INSERT INTO learning (id, state, names, started, steps) VALUES (1, 'running', '[\"star\"]', ?, 200)",
         (time.time() - room_learning.LEARN_WITHIN_S - 60,)).rowcount > 0)

@@ -58,6 +58,20 @@ CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NU
 -- The class's new symbols, beside the ten digits (demo/server/room_symbols.py): a drawing meant as the symbol at
 -- position i has meant = 10 + i.
 CREATE TABLE IF NOT EXISTS symbols (position INTEGER PRIMARY KEY, name TEXT NOT NULL);
+-- The room's own network learning those symbols (demo/server/room_learning.py): no row, the shipped network.
+CREATE TABLE IF NOT EXISTS learning (
+    id INTEGER PRIMARY KEY CHECK (id = 1),  -- one learning per room
+    state TEXT NOT NULL,            -- running | done | failed
+    names TEXT NOT NULL,            -- JSON: the symbols it learns, in order (outputs 10, 11, ...)
+    started REAL NOT NULL,
+    finished REAL,
+    step INTEGER NOT NULL DEFAULT 0,
+    steps INTEGER NOT NULL,
+    seconds REAL,
+    curve TEXT NOT NULL DEFAULT '[]',  -- JSON: [step, loss, accuracy] every few steps
+    result TEXT,                    -- JSON: held-back and MNIST accuracies, the held-back drawings it got wrong
+    error TEXT                      -- the kind of failure, for the log's reader
+);
 -- A new room keeps every drawing back until the teacher reveals it (Review first): the first rude drawing or
 -- nickname then never reaches the projector unseen. The teacher may turn it off; a --room-db file keeps its choice.
 INSERT OR IGNORE INTO settings VALUES ('version', 0), ('review_first', 1);

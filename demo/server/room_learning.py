@@ -1,9 +1,10 @@
 """A class room's own network: the room's new symbols learned in the background, what the teacher's page shows while
 it learns, and undoing it.
 
-The state is one row of the room's file (table ``learning``): every copy of the app sharing the file sees the same,
-and the learning process (demo/server/learn_job.py) writes its progress there. The room's network is a file beside
-the room's (``<room file>.learned.safetensors``); no row, or no file, is the shipped network.
+The state is one row of the room's file (table ``learning``, demo/server/room.py): every copy of the app sharing
+the file sees the same, and the learning process (demo/server/learn_job.py) writes its progress there. The room's
+network is a file beside the room's (``<room file>.learned.safetensors``); no row, or no file, is the shipped
+network.
 
 - :func:`start` checks that each symbol has enough drawings (a clear refusal naming the one that has not), that
   the room is not learning already and that this copy of the app is not learning for another room
@@ -35,21 +36,6 @@ log = logging.getLogger("convscope")
 LEARN_WITHIN_S = 180.0  # a learning that takes longer is stopped (on 2 busy cores it takes well under a minute)
 MAX_LEARNING = 1  # learning processes at once per copy of the app: each holds a network, and the cores are the pads'
 _learning = threading.BoundedSemaphore(MAX_LEARNING)
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS learning (
-    id INTEGER PRIMARY KEY CHECK (id = 1),  -- one learning per room
-    state TEXT NOT NULL,            -- running | done | failed
-    names TEXT NOT NULL,            -- JSON: the symbols it learns, in order (outputs 10, 11, ...)
-    started REAL NOT NULL,
-    finished REAL,
-    step INTEGER NOT NULL DEFAULT 0,
-    steps INTEGER NOT NULL,
-    seconds REAL,
-    curve TEXT NOT NULL DEFAULT '[]',  -- JSON: [step, loss, accuracy] every few steps
-    result TEXT,                    -- JSON: held-back and MNIST accuracies, the held-back drawings it got wrong
-    error TEXT                      -- the kind of failure, for the log's reader
-);
-"""
 
 
 class CannotLearn(Exception):
@@ -67,7 +53,6 @@ def network_file(room: Room) -> Path:
 
 def _row(room: Room) -> sqlite3.Row | None:
     db = room.read()
-    db.executescript(SCHEMA)
     db.row_factory = sqlite3.Row
     try:
         return db.execute("SELECT * FROM learning WHERE id = 1").fetchone()
@@ -103,7 +88,7 @@ def start(room: Room, weights: str, data_dir: str | None) -> None:
                    (json.dumps(names), now, STEPS))
         return True
 
-    row = _row(room)  # (and makes the table)
+    row = _row(room)
     if row is not None and row["state"] == "running" and now - row["started"] < LEARN_WITHIN_S:
         raise CannotLearn(plain("server.room_learning.running"), 409)  # (checked again as it is claimed)
     if not _learning.acquire(blocking=False):  # another room of this copy is learning: one at a time
@@ -165,7 +150,6 @@ def status(room: Room) -> dict[str, Any]:
 def undo(room: Room) -> bool:
     """Back to the shipped network: the room's own is deleted (a learning still running is left to finish and
     is then undone too). Returns whether there was anything to undo."""
-    _row(room)
 
     def forget(db: sqlite3.Connection) -> bool:
         return db.execute("DELETE FROM learning WHERE id = 1").rowcount > 0

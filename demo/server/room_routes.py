@@ -206,10 +206,10 @@ class RoomRoutes:
             reading = await self.pool.run(class_room_send, raw)
             if "error" in reading:
                 return _bad_request(reading["error"])
-            meant = await run_in_threadpool(lambda: meant_of(reading["meant"], symbols(room)))
-            drawing_id = await run_in_threadpool(
-                room.add, reading["drawing"], reading["label"], reading["confidence"], reading["digit_like"],
-                meant, clean_nickname(reading["nickname"], room.limits.nickname_chars), sender=sender.id)
+            drawing_id = await run_in_threadpool(lambda: room.add(
+                reading["drawing"], reading["label"], reading["confidence"], reading["digit_like"],
+                meant_of(reading["meant"], symbols(room)),
+                clean_nickname(reading["nickname"], room.limits.nickname_chars), sender=sender.id))
         except SendRefused as error:
             return _refused(error)
         except Busy as error:

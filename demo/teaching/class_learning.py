@@ -121,12 +121,12 @@ def split_by_pupil(drawings: Sequence[ClassDrawing], share: float = HELD_SHARE,
     who drew new symbols, chosen so that every new symbol keeps drawings to learn from."""
     pupils = sorted({d.pupil for d in drawings if d.label >= 10})
     order = list(np.random.default_rng(seed).permutation(len(pupils)))
+    symbols = {d.label for d in drawings if d.label >= 10}
     held: set[str] = set()
     for index in order:
         if len(held) >= max(1, round(share * len(pupils))):
             break
         candidate = held | {pupils[index]}
-        symbols = {d.label for d in drawings if d.label >= 10}
         if all(any(d.label == s and d.pupil not in candidate for d in drawings) for s in symbols):
             held = candidate
     return [d for d in drawings if d.pupil not in held], [d for d in drawings if d.pupil in held]
