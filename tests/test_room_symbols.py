@@ -76,3 +76,15 @@ def test_names_in_any_script_and_what_a_pupil_may_mean():
     names = ["star", "heart"]
     assert [meant_of(v, names) for v in (0, "9", "Star", " heart ", 11, 12, 10.0, True, None, "tree")] == [
         0, 9, 10, 11, 11, None, None, None, None, None]
+
+
+def test_what_a_stranger_sends_to_the_symbols_and_learning_routes_is_refused_without_harm(http):
+    made = start(http)
+    for route in ("classes", "learn"):  # oversized bodies: answered 413 unread, token or not
+        huge = http.post(f"/convscope/rooms/{made['code']}/{route}", content=b"{" * 10_000,
+                         headers={TOKEN_HEADER: made["token"], "Content-Type": "application/json"})
+        assert huge.status_code == 413, route
+    for bad in ("0OI1L0", "..%2F..%2Fetc", "A" * 5000, "%00"):  # codes that are not codes name no room
+        assert http.get(f"/convscope/rooms/{bad}/classes").status_code == 404, bad
+        assert http.get(f"/convscope/rooms/{bad}/learn", headers={TOKEN_HEADER: made["token"]}).status_code == 404
+    assert http.get(f"/convscope/rooms/{made['code']}/classes").json() == {"names": []}  # nothing stored
