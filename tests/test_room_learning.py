@@ -43,6 +43,16 @@ def finished(http, made: dict, within_s: float) -> dict:
     return state
 
 
+def read_live(http, url: str, drawing: dict, **extra) -> tuple[str | None, str]:
+    """The live pad's answer at ``url``: which network read the drawing (None: not said) and the class it named;
+    every name but the digits' is one of the class's symbols."""
+    answer = http.post(url, json={**drawing, "views": ["prediction"], **extra})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    name = body["html"]["prediction"].split('data-name="')[1].split('"')[0]
+    return body.get("network"), name
+
+
 def wait_until_free(timeout: float = 30.0) -> None:
     """Until this process learns for no room (the last learning's process has ended)."""
     from demo.server import room_learning
@@ -97,11 +107,25 @@ def test_a_room_learns_its_symbols_and_undoes_it(http, rooms, mnist_dir, clf):
     # The shipped network and the other room: untouched.
     assert all(t.equal(clf.model.state_dict()[name]) for name, t in shipped.items())
     assert http.get(learn_url(other), headers=teacher(other)).json()["state"] == "idle"
+    # The pads in that room read the symbols (stars by pupils it never saw); another room and the plain page read
+    # digits only, and a room a client names that is not one is the plain page.
+    stars = [d.drawing for d in class_drawings(["star"], pupils=3, per_pupil=1, seed=61)]
+    by_body = [read_live(http, "/convscope/live", star, room=made["code"].lower()) for star in stars]
+    by_path = [read_live(http, f"/convscope/rooms/{made['code']}/live", star) for star in stars]
+    assert by_body == by_path and all(network == "room" for network, _ in by_body)
+    assert [name for _, name in by_body].count("star") >= 2, by_body
+    assert read_live(http, "/convscope/live", stars[0])[0] is None  # the plain page: no room named
+    elsewhere = [read_live(http, "/convscope/live", stars[0], room=other["code"]),
+                 read_live(http, f"/convscope/rooms/{other['code']}/live", stars[0]),
+                 *[read_live(http, "/convscope/live", stars[0], room=stranger)
+                   for stranger in ("../../etc/passwd", "A" * 5000, "ZZZZZZ")]]
+    assert all(network == "shipped" and name.isdigit() for network, name in elsewhere), elsewhere
     # Undo: back to the shipped network.
     wait_until_free()
     undone = http.delete(learn_url(made), headers=teacher(made))
     assert undone.status_code == 200 and undone.json()["state"] == "idle"
     assert not network_file(rooms.get(made["code"])).exists()
+    assert read_live(http, f"/convscope/rooms/{made['code']}/live", stars[0])[0] == "shipped"
 
 
 def test_a_learning_that_runs_too_long_is_stopped_and_said_to_have_failed(http, rooms, monkeypatch):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,13 @@ from .preprocess import preprocess
 
 log = logging.getLogger("convscope")
 
-UNIFORM = [0.1] * 10
+DIGITS = tuple(str(d) for d in range(10))  # the shipped network's classes, in the order of its outputs
 
 
 @dataclass
 class Prediction:
-    label: int | None  # 0-9, or None when the canvas is empty
-    probs: list[float]  # 10 floats summing to 1 (uniform when empty)
+    label: int | None  # the class's index (0-9 for the digits), or None when the canvas is empty
+    probs: list[float]  # one float per class summing to 1 (uniform when empty)
     input28: np.ndarray  # (28, 28) float32 in [0, 1], white digit on black: what the model saw
     activations: OrderedDict[str, np.ndarray]  # stage name -> (C, H, W), every conv / activation / pool stage
     steps: list[tuple[str, np.ndarray]] = field(default_factory=list)  # preprocessing steps, for display
@@ -47,6 +48,9 @@ class Prediction:
     # networks without digitness statistics; digit_score is then None.
     looks_like_digit: bool = True
     digit_score: float | None = None  # higher = more digit-like; below the threshold in weights/ = not a digit
+    # The classes' names by index: the ten digits, then a class room's own symbols (demo/core/room_network.py).
+    # With symbols, looks_like_digit means "one of these": a digit or one of the symbols.
+    names: tuple[str, ...] = DIGITS
 
     @property
     def empty(self) -> bool:
@@ -57,8 +61,9 @@ class Classifier:
     """A loaded model plus its config and training report; ``predict`` is safe to call from many threads."""
 
     def __init__(self, model: nn.Sequential, config: dict[str, Any], report: dict[str, Any], path: Path,
-                 digitness: Digitness | None = None) -> None:
+                 digitness: Digitness | None = None, names: tuple[str, ...] = DIGITS) -> None:
         self.model = model.eval()
+        self.names = names
         self.config = config
         self.report = report
         self.path = path
@@ -84,12 +89,17 @@ class Classifier:
         ``pen_width`` (in the image's pixels) is given when it is known, as for drawings from the pad."""
         prep = preprocess(image, pen_width)
         if prep.empty:
-            return Prediction(None, list(UNIFORM), prep.input28, OrderedDict(), prep.steps, prep.message)
+            return Prediction(None, [1 / len(self.names)] * len(self.names), prep.input28, OrderedDict(), prep.steps,
+                              prep.message, names=self.names)
         probs, activations = self.forward_staged(prep.input28)
-        score = self.digitness.score(activations) if self.digitness is not None else None
+        score = self.digitness.score(self.scored_activations(activations)) if self.digitness is not None else None
         looks = self.digitness is None or self.digitness.digit_like(score)
         return Prediction(int(probs.argmax()), probs.tolist(), prep.input28, activations, prep.steps, prep.message,
-                          looks, score)
+                          looks, score, self.names)
+
+    def scored_activations(self, activations: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+        """The stage outputs the digitness statistics score: this network's own (a room's network differs)."""
+        return activations
 
     @torch.inference_mode()
     def predict_mnist(self, images: np.ndarray | torch.Tensor, batch_size: int = 128) -> np.ndarray:

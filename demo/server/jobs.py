@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from demo.core.classifier import Classifier
+from demo.core.room_network import RoomNetworkError, load_room_classifier
 from demo.core.strokes import InvalidDrawingError
 from demo.server.room_strokes import simplify_drawing
 from demo.texts import plain
@@ -28,7 +34,44 @@ from demo.views.live import (
     views_for_file,
 )
 
+log = logging.getLogger("convscope")
+
 GZIP_ABOVE = 1024  # bytes; smaller answers are sent as they are
+ROOM_NETWORKS_KEPT = 4  # class rooms' networks each worker keeps loaded (about 1.7 MB each)
+_room_networks: OrderedDict[tuple[str, int], Classifier] = OrderedDict()
+_room_networks_lock = threading.Lock()  # workers=0: the jobs run in threads
+
+
+@dataclass(frozen=True)
+class RoomAsked:
+    """A live update that names a class room (``"room"``): the route finds that room's network and sends the update
+    again with it (the worker does not know the rooms)."""
+
+    code: str
+
+
+def room_classifier(clf: Classifier, path: str) -> Classifier:
+    """The class room's network at ``path`` (a path the server found, never one a client named), loaded once per
+    version of the file; ``clf`` when it cannot be used (gone: undone, the room closed)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return clf
+    key = (path, stat.st_mtime_ns)
+    with _room_networks_lock:
+        if key in _room_networks:
+            _room_networks.move_to_end(key)
+            return _room_networks[key]
+    try:
+        network = load_room_classifier(path, clf)
+    except RoomNetworkError as error:
+        log.warning("%s", error)
+        return clf
+    with _room_networks_lock:
+        _room_networks[key] = network
+        while len(_room_networks) > ROOM_NETWORKS_KEPT:
+            _room_networks.popitem(last=False)
+    return network
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
@@ -46,16 +89,26 @@ def encoded(body: dict[str, Any], compress: bool) -> bytes:
     return gzip.compress(data, compresslevel=6) if compress and len(data) > GZIP_ABOVE else data
 
 
-def live_update(clf: Classifier, raw: bytes, compress: bool) -> bytes:
-    """``POST /convscope/live``: the pad's stroke JSON plus ``"views"`` (the views the page can see; omitted: all)
-    and ``"input": true`` (the 28×28 model input back, for the lessons) -> the answer's body,
-    ``{"html": {view: html}, "kept": bool, "input": str?}``, gzipped when ``compress``."""
+def live_update(clf: Classifier, raw: bytes, compress: bool, network: str | None = None) -> bytes | RoomAsked:
+    """``POST /convscope/live``: the pad's stroke JSON plus ``"views"`` (the views the page can see; omitted: all),
+    ``"input": true`` (the 28×28 model input back, for the lessons) and ``"room"`` (a class room's code: read with
+    that room's network) -> the answer's body, ``{"html": {view: html}, "kept": bool, "input": str?, "network":
+    "room"|"shipped" (when a room was named)}``, gzipped when ``compress``.
+
+    ``network``: the room's network file as the server found it ("" for none: the shipped network reads); None
+    while the server has not looked, and then an update naming a room is answered :class:`RoomAsked`."""
     message = json_object(raw)
+    room = message.get("room")
+    if network is None and isinstance(room, str) and room:
+        return RoomAsked(room[:64])
+    reader = room_classifier(clf, network) if network else clf
     views = message.get("views")
     wanted = [v for v in views if v in LIVE_VIEWS] if isinstance(views, list) else None
     # The pad's parser reads the text itself, so a malformed drawing gets the notice saying what is wrong.
-    update = guarded_views(views_for_drawing, clf, raw.decode("utf-8", "replace"), wanted)
+    update = guarded_views(views_for_drawing, reader, raw.decode("utf-8", "replace"), wanted)
     body: dict[str, Any] = {"html": update.html, "kept": update.kept}
+    if network is not None:
+        body["network"] = "shipped" if reader is clf else "room"
     if message.get("input") is True and not update.kept:
         body["input"] = encode_input(update.model_input)
     return encoded(body, compress)

@@ -71,6 +71,20 @@ def replay_digits(data_dir: str | None, seed: int = 0) -> tuple[torch.Tensor, to
     return augmented(inputs, EXAMPLE_COPIES, seed), labels.repeat(EXAMPLE_COPIES + 1)
 
 
+def reference_points(clf: Any, drawings: list[Any], learned: Any, seed: int) -> dict[str, np.ndarray] | None:
+    """Where the room's symbols lie for "none of these" (demo/core/room_network.py): the drawings of them it
+    learned from, with their shifted and turned copies. None when the shipped network has no digitness statistics."""
+    from demo.core.room_network import symbol_points
+    from demo.teaching.class_learning import AUGMENT, augmented
+
+    if clf.digitness is None:
+        return None
+    held = {id(drawing) for drawing, _ in learned.held_back}
+    mine = [d.input28 for d in drawings if d.label >= 10 and id(d) not in held]
+    inputs = augmented(torch.from_numpy(np.stack(mine).astype(np.float32)), AUGMENT, seed)
+    return symbol_points(clf.model, clf.digitness, inputs)
+
+
 def run(room_file: str, weights: str, out: str, data_dir: str | None, seed: int = 0) -> None:
     """The process's work (its target): learns the room's symbols and writes everything to the room's file."""
     if hasattr(os, "nice"):  # not on Windows: there it learns at the server's priority
@@ -88,10 +102,9 @@ def run(room_file: str, weights: str, out: str, data_dir: str | None, seed: int 
 
 
 def _learn(db: sqlite3.Connection, weights: str, out: str, data_dir: str | None, seed: int) -> None:
-    from safetensors.torch import save_file
-
     from demo.core.classifier import load_classifier
     from demo.core.data import load_mnist_test
+    from demo.core.room_network import save_room_network
     from demo.teaching.class_learning import learn
 
     started = time.perf_counter()
@@ -111,9 +124,7 @@ def _learn(db: sqlite3.Connection, weights: str, out: str, data_dir: str | None,
     learned = learn(clf.model, drawings, len(names), replay_digits(data_dir, seed), mnist_test, seed=seed,
                     on_step=progress)
     path = Path(out)
-    save_file({k: v.contiguous() for k, v in learned.model.state_dict().items()}, str(path.with_suffix(".tmp")),
-              metadata={"names": json.dumps(names), "weights": str(weights)})
-    path.with_suffix(".tmp").replace(path)  # the live workers never read half a file
+    save_room_network(path, learned.model, [*clf.names, *names], reference_points(clf, drawings, learned, seed))
     result = {"held_back_accuracy": learned.held_back_accuracy, "held_back": len(learned.held_back),
               "learned_from": learned.learned_from, "mnist_accuracy_before": learned.mnist_before,
               "mnist_accuracy_after": learned.mnist_after,

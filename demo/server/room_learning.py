@@ -51,6 +51,12 @@ def network_file(room: Room) -> Path:
     return room.path.with_name(room.path.name + ".learned.safetensors")
 
 
+def network_in_use(room: Room | None) -> str:
+    """The file of the network that reads the room's drawings: its own once learned, else "" (the shipped one)."""
+    path = network_file(room) if room is not None else None
+    return str(path) if path is not None and path.is_file() else ""
+
+
 def _row(room: Room) -> sqlite3.Row | None:
     db = room.read()
     db.row_factory = sqlite3.Row

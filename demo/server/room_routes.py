@@ -150,9 +150,19 @@ class RoomRoutes:
             "reveal": lambda r, m: r.reveal(m["id"]), "reveal_all": lambda r, m: r.reveal(None),
             "clear": lambda r, m: r.clear(), "review_first": lambda r, m: r.set_review_first(m["on"] is True)}
 
+    def room_named(self, code: object) -> Room | None:
+        """The open room a client named by its code (in a body, not a path): only rooms of the register."""
+        return self.rooms.get(code) if self.rooms is not None else None
+
+    def room_by_path(self, code: str | None) -> Room | None:
+        """The open room of a route's path: by its code, else (``/convscope/room/...``) the single room."""
+        return self.where_code(self.main_code if code is None else code).room
+
     def where(self, request: Request) -> Where:
         """The room of a request: by the code in its path, else the single room."""
-        code = request.path_params.get("code", self.main_code)
+        return self.where_code(request.path_params.get("code", self.main_code))
+
+    def where_code(self, code: str | None) -> Where:
         if self.rooms is not None and code is not None:
             rooms = self.rooms
             return Where(rooms.get(code), normal_code(code), lambda token: rooms.is_teacher(code, token))

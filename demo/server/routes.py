@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from demo.core.strokes import MAX_JSON_CHARS
 from demo.texts import plain
 
+from . import room_learning
 from .language import RequestLanguage
 from .live_route import LiveRoutes
 from .room import Room
@@ -53,6 +54,7 @@ BODY_LIMITS: tuple[tuple[str, int], ...] = (
     (LIVE_ROUTE, 4 * MAX_JSON_CHARS),
     (PREDICT_ROUTE, MAX_UPLOAD_BYTES),
     (f"{ROOM_ROUTE}/send", 2 * MAX_JSON_CHARS),
+    (f"{ROOM_ROUTE}/live", 4 * MAX_JSON_CHARS),
     (f"{ROOM_ROUTE}/", 4096),  # the teacher's actions and a pupil's hello
     (ROOMS_ROUTE, 4096),  # starting a room (no body), and a room's routes by its code; its sends: ROOM_SEND_LIMIT
     (UPLOAD_ROUTE, MAX_UPLOAD_BYTES + 64 * 1024),  # Gradio's uploads, with the multipart form around the file
@@ -66,6 +68,8 @@ ROOM_SEND_LIMIT = 2 * MAX_JSON_CHARS  # POST /convscope/rooms/{code}/send
 def body_limit(path: str) -> int:
     if path.startswith(f"{ROOMS_ROUTE}/") and path.endswith("/send"):
         return ROOM_SEND_LIMIT
+    if path.startswith(f"{ROOMS_ROUTE}/") and path.endswith("/live"):
+        return 4 * MAX_JSON_CHARS  # as the live route's own
     for prefix, limit in BODY_LIMITS:
         if path.startswith(prefix):
             return limit
@@ -151,18 +155,19 @@ def convscope_routes(pool: WorkPool, room: Room | None = None, rooms: Rooms | No
     """The app's own routes, over its workers, the register of class rooms (``rooms``: starting rooms from the
     page; None with --no-rooms) and the single class room of --classroom (``room``, its code ``main_code`` in
     ``rooms``)."""
-    live = LiveRoutes(pool)
+    handlers = RoomRoutes(pool, room, rooms, main_code)
+    live = LiveRoutes(pool, lambda code: room_learning.network_in_use(handlers.room_named(code)),
+                      lambda code: room_learning.network_in_use(handlers.room_by_path(code)))
     routes: list[BaseRoute] = [Route(LIVE_ROUTE, live.live, methods=["POST"]),
                                Route(PREDICT_ROUTE, live.predict, methods=["POST"]),
                                Route(HEALTH_ROUTE, live.health, methods=["GET"])]
-    handlers = RoomRoutes(pool, room, rooms, main_code)
     symbol_routes = SymbolRoutes(handlers)
     learning = LearningRoutes(handlers, pool.weights)
     per_room = [("hello", handlers.hello, "POST"), ("send", handlers.send, "POST"), ("state", handlers.state, "GET"),
                 ("events", handlers.events, "GET"), ("join", handlers.join, "GET"),
                 ("teacher", handlers.teacher, "POST"), ("classes", symbol_routes.names, "GET"),
                 ("classes", symbol_routes.set_names, "POST"), ("learn", learning.start, "POST"),
-                ("learn", learning.status, "GET"), ("learn", learning.undo, "DELETE")]
+                ("learn", learning.status, "GET"), ("learn", learning.undo, "DELETE"), ("live", live.room_live, "POST")]
     if room is not None:
         routes += [Route(f"{ROOM_ROUTE}/{name}", guarded(handler), methods=[method])
                    for name, handler, method in per_room]

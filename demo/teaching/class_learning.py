@@ -26,7 +26,6 @@ loop, and keeps the result (demo/server: a room's network).
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from demo.core.room_network import widen
 from demo.core.transform import shift_rotate
 
 MAX_SYMBOLS = 5
@@ -86,24 +86,6 @@ class Learned:
     mnist_before: float | None = None  # accuracy on the MNIST test digits, shipped network (None: no MNIST)
     mnist_after: float | None = None
     seconds: float = 0.0
-
-
-def widen(model: nn.Sequential, extra: int) -> nn.Sequential:
-    """A copy of ``model`` whose last layer has ``extra`` more outputs, silent at first: zero weights and a bias
-    below every digit's: until it learns, the copy gives ``model``'s outputs for the digits and the new ones a low
-    constant. ``model`` is untouched."""
-    wider = copy.deepcopy(model)
-    name, last = list(wider.named_children())[-1]
-    if not isinstance(last, nn.Linear):
-        raise ValueError(f"the network's last stage {name!r} is not a fully connected layer")
-    grown = nn.Linear(last.in_features, last.out_features + extra)
-    with torch.no_grad():
-        grown.weight.zero_()
-        grown.weight[:last.out_features] = last.weight
-        grown.bias[:last.out_features] = last.bias
-        grown.bias[last.out_features:] = last.bias.min() - 1.0
-    setattr(wider, name, grown)
-    return wider.eval()
 
 
 def check_enough(drawings: Sequence[ClassDrawing], symbols: int) -> None:

@@ -129,4 +129,6 @@ def training_loss_note(label_smoothing: float, floor: float) -> str:
 
 CONFIDENCE_NOTE = Later(lambda: say("explain.confidence"))
 NOT_A_DIGIT = Later(lambda: say("explain.not_a_digit"))
+# A class room's network (demo/core/room_network.py): "none of these" instead of "not a digit".
+NONE_OF_THESE = Later(lambda: say("explain.none_of_these"))
 DIGIT_OR_NOT = Later(lambda: say("explain.digit_or_not"))

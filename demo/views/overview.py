@@ -19,6 +19,7 @@ from functools import cache
 
 import numpy as np
 import torch
+from markupsafe import Markup
 from torch import nn
 
 from demo.core.classifier import Prediction
@@ -93,11 +94,12 @@ def _vector_picture(stage: str, values: np.ndarray, scale: str) -> Picture:
     return Picture(grid, scale, f'data-inspect="{stage}" data-layout="vector" data-row-len="{row}" data-n="{n}"')
 
 
-def _bars(probs: list[float], top: int | None) -> str:
+def _bars(probs: list[float], top: int | None, names: tuple[str, ...]) -> str:
     rows = "".join(
-        f'<span class="ov-bar-row{" top" if d == top else ""}" data-inspect-stage="{PROBABILITIES}" '
-        f'data-inspect-unit="{d}" title="{d}: {decimal(100 * p, 1)} %"><span class="ov-bar-digit">{d}</span>'
-        f'<span class="ov-bar" style="width:{100 * p:.1f}%"></span></span>' for d, p in enumerate(probs))
+        str(Markup('<span class="ov-bar-row{}" data-inspect-stage="{}" data-inspect-unit="{}" title="{}: {} %">'
+                   '<span class="ov-bar-digit">{}</span>').format(" top" if d == top else "", PROBABILITIES, d,
+                                                                   names[d], decimal(100 * p, 1), names[d]))
+        + f'<span class="ov-bar" style="width:{100 * p:.1f}%"></span></span>' for d, p in enumerate(probs))
     return f'<span class="ov-bars">{rows}</span>'
 
 
@@ -125,6 +127,11 @@ def _vectors(pred: Prediction, model: nn.Sequential) -> dict[str, np.ndarray]:
     return out
 
 
+def _classes(model: nn.Sequential) -> int:
+    """How many classes the network tells apart: its last layer's outputs (ten digits, and a room's symbols)."""
+    return int(list(model.children())[-1].out_features)
+
+
 def stages(pred: Prediction | None, model: nn.Sequential) -> list[Stage]:
     """Every stage of the overview in order, with its picture when ``pred`` has a drawing."""
     shapes = _shapes(model)
@@ -132,7 +139,7 @@ def stages(pred: Prediction | None, model: nn.Sequential) -> list[Stage]:
     if not drawn:
         return ([Stage(INPUT, "input", (1, 28, 28))]
                 + [Stage(n, stage_kind(m), shapes[n]) for n, m in model.named_children()]
-                + [Stage(PROBABILITIES, "softmax", (10,))])
+                + [Stage(PROBABILITIES, "softmax", (_classes(model),))])
     extra = _vectors(pred, model)
     result = [Stage(INPUT, "input", (1, 28, 28),
                     _maps_picture(INPUT, pred.input28[None], [0], "input"))]
@@ -160,8 +167,10 @@ def stages(pred: Prediction | None, model: nn.Sequential) -> list[Stage]:
         if kind == POOL:
             note = plain("views.overview.note_pooled", shown=len(shown), total=shape[0], size=_shape_text(shape[1:]))
         result.append(Stage(name, kind, shape, picture, note))
-    result.append(Stage(PROBABILITIES, "softmax", (10,), _bars(pred.probs, pred.label),
-                        plain("views.overview.note_softmax")))
+    note = (plain("views.overview.note_softmax") if len(pred.names) == 10
+            else plain("views.overview.note_softmax_room", count=len(pred.names)))
+    result.append(Stage(PROBABILITIES, "softmax", (len(pred.probs),), _bars(pred.probs, pred.label, pred.names),
+                        note))
     return result
 
 

@@ -60,63 +60,97 @@ def legend(scale: str, low: str, high: str) -> str:
             f'<span>{high}</span></span>')
 
 
+def _has_symbols(pred: Prediction | None) -> bool:
+    """Whether the prediction is a class room's network's, which knows the class's symbols besides the digits."""
+    return pred is not None and len(pred.names) > 10
+
+
 def prediction_html(pred: Prediction | None, seq: int = 0, usual_top: float | None = None) -> str:
-    """The predicted digit, large; an invitation (with no digit in it) while the pad is empty. Under the percentage,
-    in words a projector and a phone show (a hover title they never do), what it means for this network:
-    ``usual_top`` is the median top probability on test digits read right (demo/teaching/calibration.py)."""
+    """The predicted digit (or a class room's symbol), large; an invitation (with no digit in it) while the pad is
+    empty. Under the percentage, in words a projector and a phone show (a hover title they never do), what it means
+    for this network: ``usual_top`` is the median top probability on test digits read right
+    (demo/teaching/calibration.py)."""
     if pred is None or pred.label is None:
         return (f'<div id="prediction" class="prediction empty" data-state="empty" data-seq="{seq}">'
                 f'<div class="invite">{say("views.panels.invite")}</div>'
                 f'<div class="hint">{say("views.panels.invite_hint")}</div></div>')
-    confidence = say("views.panels.confidence", percent=100 * pred.probs[pred.label])
+    symbols = _has_symbols(pred)
+    name = pred.names[pred.label]
+    percent = 100 * pred.probs[pred.label]
+    confidence = say("views.panels.confidence", percent=percent)
     # The sentence a screen reader announces once the answer settles (the page's live region, announce.js).
-    announce = plain("views.panels.announce_digit" if pred.looks_like_digit else "views.panels.announce_not_digit",
-                     digit=pred.label, percent=100 * pred.probs[pred.label])
-    start = (f'<div id="prediction" class="prediction{"" if pred.looks_like_digit else " not-digit"}" '
-             f'data-state="ready" data-seq="{seq}" data-label="{pred.label}" '
-             f'data-digit-like="{"true" if pred.looks_like_digit else "false"}" '
-             f'data-announce="{html.escape(announce)}"')
+    if pred.looks_like_digit:
+        announce = plain("views.panels.announce_digit", digit=name, percent=percent)
+    elif symbols:
+        announce = plain("views.panels.announce_none_of_these", digit=name, percent=percent, count=len(pred.names))
+    else:
+        announce = plain("views.panels.announce_not_digit", digit=name, percent=percent)
+    shown = Markup('<span class="digit{}">{}</span>').format(" symbol" if pred.label >= 10 else "", name)
+    start = Markup('<div id="prediction" class="prediction{}" data-state="ready" data-seq="{}" data-label="{}" '
+                   'data-name="{}" data-digit-like="{}" data-announce="{}"').format(
+        "" if pred.looks_like_digit else " not-digit", seq, pred.label, name,
+        "true" if pred.looks_like_digit else "false", announce)
     if pred.digit_score is not None:
-        start += f' data-digit-score="{pred.digit_score:.3f}"'
+        start += Markup(' data-digit-score="{:.3f}"').format(pred.digit_score)
     if not pred.looks_like_digit:  # say so plainly, and still show the network's forced choice
-        forced = say("views.panels.forced_choice", digit=Markup(f'<span class="digit">{pred.label}</span>'),
-                     confidence=Markup(f'<span class="confidence">{confidence}</span>'))
-        # Escaped as text, as ever; str() first, since html.escape on Markup (the explanations are Markup) would
-        # escape twice: Markup.replace escapes its arguments.
-        return (f'{start}><div class="verdict">{say("views.panels.not_a_digit")}</div>'
-                f'<div class="forced">{forced}</div>'
-                f'<div class="why">{html.escape(str(explanations.NOT_A_DIGIT))}</div></div>')
-    note = html.escape(str(explanations.CONFIDENCE_NOTE))
-    meaning = (say("views.panels.confidence_share") if usual_top is None
-               else say("views.panels.confidence_usual", percent=100 * usual_top))
-    return (f'{start}><div class="digit">{pred.label}</div>'
-            f'<div class="confidence" title="{note}">{confidence}</div>'
-            f'<div class="confidence-meaning">{meaning}</div></div>')
+        confidence_html = Markup('<span class="confidence">{}</span>').format(confidence)
+        if symbols:
+            verdict = say("views.panels.none_of_these")
+            forced = say("views.panels.forced_choice_room", digit=shown, confidence=confidence_html,
+                         count=len(pred.names))
+            why = explanations.NONE_OF_THESE
+        else:
+            verdict = say("views.panels.not_a_digit")
+            forced = say("views.panels.forced_choice", digit=shown, confidence=confidence_html)
+            why = explanations.NOT_A_DIGIT
+        # str() first: the explanations are Markup, and are shown as text
+        return str(start + Markup('><div class="verdict">{}</div><div class="forced">{}</div>'
+                                  '<div class="why">{}</div></div>').format(verdict, forced, str(why)))
+    note = str(explanations.CONFIDENCE_NOTE)
+    if symbols:
+        meaning = say("views.panels.confidence_share_room", count=len(pred.names))
+    elif usual_top is None:
+        meaning = say("views.panels.confidence_share")
+    else:
+        meaning = say("views.panels.confidence_usual", percent=100 * usual_top)
+    big = Markup('<div class="digit{}">{}</div>').format(" symbol" if pred.label >= 10 else "", name)
+    return str(start + Markup('>{}<div class="confidence" title="{}">{}</div>'
+                              '<div class="confidence-meaning">{}</div></div>').format(big, note, confidence, meaning))
 
 
 def probabilities_html(pred: Prediction | None) -> str:
-    """All ten class probabilities as bars (the softmax of the last fully connected layer)."""
-    probs = pred.probs if pred is not None and pred.label is not None else [0.0] * 10
-    rows = probability_rows(probs, pred.label if pred is not None else None)
+    """Every class probability as a bar (the softmax of the last fully connected layer): the ten digits, and a
+    class room's symbols when its network reads."""
     empty = pred is None or pred.label is None
-    note = say("views.panels.probabilities_waiting") if empty else say("views.panels.probabilities_note")
+    names = pred.names if pred is not None else None
+    probs = [0.0] * len(names or range(10)) if empty else pred.probs
+    rows = probability_rows(probs, None if empty else pred.label, names=names)
+    if empty:
+        note = say("views.panels.probabilities_waiting")
+    elif _has_symbols(pred):
+        note = say("views.panels.probabilities_note_room", count=len(pred.names), symbols=len(pred.names) - 10)
+    else:
+        note = say("views.panels.probabilities_note")
     return (f'<div id="probabilities" class="probabilities">'
             f'<div class="view-title">{say("views.panels.probabilities_title")}</div>'
             f'{rows}<div class="view-note">{note}</div></div>')
 
 
 def probability_rows(probs: list[float], top: int | None, top_colour: str = theme.ACCENT,
-                     colour: str = theme.BAR) -> str:
+                     colour: str = theme.BAR, names: tuple[str, ...] | None = None) -> str:
     """One bar per class; class ``top`` (if any) is bold and drawn in ``top_colour``. The page's own colours come
-    from its style sheet; other colours (a comparison's) are written on each bar."""
+    from its style sheet; other colours (a comparison's) are written on each bar. ``names``: the classes' names
+    (None: the digits)."""
     rows = []
     for digit, p in enumerate(probs):
         is_top = digit == top
         bar_colour = top_colour if is_top else colour
         paint = "" if bar_colour == (theme.ACCENT if is_top else theme.BAR) else f";background:{bar_colour}"
-        rows.append(f'<div class="prob-row{" top" if is_top else ""}" data-digit="{digit}">'
-                    f'<span class="prob-digit">{digit}</span>'
-                    f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%{paint}">'
+        name = names[digit] if names is not None else str(digit)
+        kind = " symbol" if digit >= 10 else ""
+        rows.append(str(Markup('<div class="prob-row{}{}" data-digit="{}"><span class="prob-digit">{}</span>')
+                        .format(" top" if is_top else "", kind, digit, name))
+                    + f'<span class="prob-track"><span class="prob-bar" style="width:{100 * p:.1f}%{paint}">'
                     f'</span></span><span class="prob-value">{localised(f"{100 * p:.1f}")} %</span></div>')
     return "".join(rows)
 
