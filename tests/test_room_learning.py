@@ -120,6 +120,11 @@ def test_a_room_learns_its_symbols_and_undoes_it(http, rooms, mnist_dir, clf):
                  *[read_live(http, "/convscope/live", stars[0], room=stranger)
                    for stranger in ("../../etc/passwd", "A" * 5000, "ZZZZZZ")]]
     assert all(network == "shipped" and name.isdigit() for network, name in elsewhere), elsewhere
+    # A pupil's send is read by the room's network too: the teacher's gallery and tally show the symbol.
+    http.cookies.clear()
+    assert http.post(f"/convscope/rooms/{made['code']}/hello").status_code == 200
+    sent = http.post(f"/convscope/rooms/{made['code']}/send", json={"drawing": stars[0], "meant": "star"})
+    assert sent.status_code == 200 and sent.json()["label"] == 10 + SYMBOLS.index(by_body[0][1]), sent.text
     # Undo: back to the shipped network.
     wait_until_free()
     undone = http.delete(learn_url(made), headers=teacher(made))

@@ -67,8 +67,9 @@ class RoomsOnPage:
 
     def props(self) -> dict[str, Any]:
         """What room_address.js reads: a code's pattern (demo/server/rooms.py) and whether the app has --classroom's
-        room."""
-        return {"code_pattern": f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$", "main_room": self.main}
+        room; and whether rooms by code are served (the pad asks a room's own route only then)."""
+        return {"code_pattern": f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$", "main_room": self.main,
+                "started": self.started}
 
 
 def toolbar(rooms: RoomsOnPage) -> gr.HTML:

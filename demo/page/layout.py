@@ -147,7 +147,7 @@ def first_screen(clf: Classifier, classroom: bool, rooms: RoomsOnPage,
     with gr.Row(equal_height=False, elem_id="first-screen"):
         with gr.Column(scale=3, min_width=280, elem_id="pad-column"):
             pad = gr.HTML(value=empty_drawing(), html_template=PAD_HTML, css_template=PAD_CSS, js_on_load=PAD_JS,
-                          elem_id="pad-component", apply_default_css=False, **pad_props())
+                          elem_id="pad-component", apply_default_css=False, **pad_props(rooms.props()))
             # The handler gets the file's bytes: no path a client names is ever opened or deleted by the app.
             upload = again_label(gr.File(label=word("page.layout.upload_label"), file_types=["image"], type="binary",
                                          elem_id="upload", height=56), "page.layout.upload_label")

@@ -81,13 +81,15 @@ def pad_examples() -> tuple[list[dict], str]:
     return examples, "".join(buttons)
 
 
-def pad_props() -> dict:
-    """Template values for :data:`PAD_HTML` and the JS (``props.*``)."""
+def pad_props(rooms: dict | None = None) -> dict:
+    """Template values for :data:`PAD_HTML` and the JS (``props.*``). ``rooms``: the class rooms the page serves
+    (demo/page/classroom.py: RoomsOnPage.props), so that a pad in a room asks that room's own route."""
     examples, buttons = pad_examples()
     return {"size": theme.PAD_SIZE, "pen": theme.PEN_DEFAULT, "pen_min": theme.PEN_MIN, "pen_max": theme.PEN_MAX,
             "send_interval": theme.SEND_INTERVAL_MS, "overview_interval": theme.OVERVIEW_INTERVAL_MS,
             "paper": theme.PAD_PAPER, "ink": theme.PAD_INK,
             "live_url": LIVE_ROUTE.lstrip("/"),  # relative to the page, so a path prefix in front of the app works
+            "rooms": rooms or {},
             "examples": examples, "example_buttons": buttons,
             "labels": template_labels(PAD_LABELS), "words": script_words("pad.js", PAD_LABELS, PAD_SCRIPT_TEMPLATES)}
 

@@ -128,9 +128,10 @@ def page_file(clf: Classifier, data: bytes | None) -> ViewUpdate:
     return guarded_views(views_for_file, clf, data)
 
 
-def class_room_send(clf: Classifier, raw: bytes) -> dict[str, Any]:
+def class_room_send(clf: Classifier, raw: bytes, network: str = "") -> dict[str, Any]:
     """``POST /convscope/room/send``'s body -> what the room stores: ``{"label", "confidence", "digit_like",
-    "drawing", "meant", "nickname"}`` with the network's reading, or ``{"error": why}`` when there is nothing to
+    "drawing", "meant", "nickname"}`` with the network's reading (the room's own network at ``network`` once it has
+    learned the class's symbols: a label from 10 is one of them), or ``{"error": why}`` when there is nothing to
     store. ``meant`` and ``nickname`` are passed on as sent (the room cleans them)."""
     message = json_object(raw)
     if not message:
@@ -138,7 +139,7 @@ def class_room_send(clf: Classifier, raw: bytes) -> dict[str, Any]:
     drawing = message.get("drawing")
     text = drawing if isinstance(drawing, str) else json.dumps(drawing) if isinstance(drawing, dict) else ""
     try:
-        reading = read_drawing(clf, text)
+        reading = read_drawing(room_classifier(clf, network) if network else clf, text)
     except InvalidDrawingError as error:
         return {"error": plain("server.jobs.drawing_unusable", problem=error)}
     if reading["label"] is None:

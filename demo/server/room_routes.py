@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from demo.texts import plain
 from demo.views import theme
 
-from . import identity
+from . import identity, room_learning
 from .jobs import class_room_send, encoded, json_object
 from .live_route import accepts_gzip, busy_response
 from .room import Room
@@ -120,6 +120,13 @@ def client_address(request: Request) -> str:
     uvicorn takes ``X-Forwarded-For`` only from the addresses in ``FORWARDED_ALLOW_IPS`` (default 127.0.0.1, the
     balancer or tunnel on this machine), so a client elsewhere cannot claim another address."""
     return request.client.host if request.client else "?"
+
+
+def checked_network(room: Room, sender: str) -> str:
+    """Whether the room takes a drawing from ``sender`` now (raises SendRefused), and the network that reads it: the
+    room's own once it has learned the class's symbols ("" for the shipped one)."""
+    room.check_room(sender=sender)
+    return room_learning.network_in_use(room)
 
 
 @dataclass
@@ -212,8 +219,8 @@ class RoomRoutes:
             return _refused(SendRefused(message, "pupil", wait))
         try:
             # Before the network's work, which a full room or a blocked sender would waste.
-            await run_in_threadpool(room.check_room, sender=sender.id)
-            reading = await self.pool.run(class_room_send, raw)
+            network = await run_in_threadpool(checked_network, room, sender.id)
+            reading = await self.pool.run(class_room_send, raw, network)
             if "error" in reading:
                 return _bad_request(reading["error"])
             drawing_id = await run_in_threadpool(lambda: room.add(

@@ -83,7 +83,18 @@ function notice(message) {  // text, never HTML: a message from the server is sh
   box.textContent = message;
   showView('<div id="notice" class="notice warning" role="status">' + box.innerHTML + '</div>');
 }
-let live = !!props.live_url;  // false once the app turns out to have no live route
+// In a class room the room's own route reads the drawing (?room=CODE, or --classroom's room as room_address.js finds
+// it): with the network the class taught its symbols once it has, and, with several machines, on the machine that
+// holds the room (the balancer routes it by the code). Elsewhere the plain live route and the shipped network.
+const LIVE_URL = (() => {
+  const rooms = props.rooms || {};
+  const code = (new URLSearchParams(location.search).get('room') || '').toUpperCase().replace(/[\s-]/g, '');
+  if (rooms.started && rooms.code_pattern && new RegExp(rooms.code_pattern).test(code)) {
+    return `convscope/rooms/${code}/live`;
+  }
+  return rooms.main_room && props.live_url ? 'convscope/room/live' : props.live_url;
+})();
+let live = !!LIVE_URL;  // false once the app turns out to have no live route
 let inFlight = false;
 let next = null;      // the latest update waiting to be sent (only the latest matters: each is the whole drawing)
 let busyTries = 0;
@@ -106,8 +117,8 @@ async function transmit() {
   }
   const body = {...job.drawing, views: views, input: job.settled};
   try {
-    const r = await fetch(props.live_url, {method: 'POST', headers: {'Content-Type': 'application/json'},
-                                           body: JSON.stringify(body)});
+    const r = await fetch(LIVE_URL, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                     body: JSON.stringify(body)});
     if (r.status === 404 || r.status === 405) {  // no live route here: Gradio's event from now on
       live = false;
       if (!next) props.value = JSON.stringify(job.drawing);
