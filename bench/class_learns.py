@@ -134,6 +134,8 @@ def run(url: str, pids_of, args: argparse.Namespace) -> dict:
     httpx.post(f"{url}/convscope/rooms/{room['code']}/classes", json={"names": symbols}, headers=headers,
                timeout=30).raise_for_status()
     landed = class_sends(url, room["code"], symbols, args.drawers, args.seed)
+    httpx.post(f"{url}/convscope/rooms/{room['code']}/teacher", json={"action": "reveal_all"}, headers=headers,
+               timeout=30).raise_for_status()  # the teacher's review ("review first" is on): all of them shown
     rounds = [one_round(url, room, pids_of, args) for _ in range(args.rounds)]
     result = {key: statistics.median(r[key] for r in rounds) if all(r[key] is not None for r in rounds) else None
               for key in rounds[0]}

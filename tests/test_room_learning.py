@@ -32,6 +32,7 @@ def fill(rooms, made: dict, pupils: int = 12) -> None:
     room.limits = dataclasses.replace(room.limits, pupil_interval_s=0.0, room_per_second=10_000)  # all at once
     for d in class_drawings(SYMBOLS, pupils=pupils, per_pupil=1, seed=5):
         room.add(d.drawing, 0, 0.5, False, meant=10 + SYMBOLS.index(d.symbol), sender=d.pupil)
+    room.reveal(None)  # the teacher's review: "Show all"
 
 
 def finished(http, made: dict, within_s: float) -> dict:
@@ -71,6 +72,9 @@ def test_learning_is_refused_with_the_reason(http, rooms):
     http.post(f"/convscope/rooms/{made['code']}/classes", json={"names": SYMBOLS}, headers=teacher(made))
     room = rooms.get(made["code"])
     for pupil in range(3):  # three stars, from three pupils: too few
+        room.add(example(0), 0, 0.5, False, meant=10, sender=f"pupil-{pupil}")
+    room.reveal(None)
+    for pupil in range(3, 13):  # ten more, still waiting for the teacher's review ("review first"): they do not count
         room.add(example(0), 0, 0.5, False, meant=10, sender=f"pupil-{pupil}")
     refused = http.post(learn_url(made), headers=teacher(made))
     assert refused.status_code == 400

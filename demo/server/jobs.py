@@ -139,7 +139,8 @@ def class_room_send(clf: Classifier, raw: bytes, network: str = "") -> dict[str,
     drawing = message.get("drawing")
     text = drawing if isinstance(drawing, str) else json.dumps(drawing) if isinstance(drawing, dict) else ""
     try:
-        reading = read_drawing(room_classifier(clf, network) if network else clf, text)
+        reader = room_classifier(clf, network) if network else clf
+        reading = read_drawing(reader, text)
     except InvalidDrawingError as error:
         return {"error": plain("server.jobs.drawing_unusable", problem=error)}
     if reading["label"] is None:
@@ -147,4 +148,5 @@ def class_room_send(clf: Classifier, raw: bytes, network: str = "") -> dict[str,
     # Simplified here, in the worker: a drawing of thousands of points takes a while, and the room's own
     # simplification (demo/server/room.py: Room.add) then has little left to do in the web server's process.
     drawing = simplify_drawing(reading["drawing"])
-    return {**reading, "drawing": drawing, "meant": message.get("meant"), "nickname": message.get("nickname")}
+    return {**reading, "drawing": drawing, "meant": message.get("meant"), "nickname": message.get("nickname"),
+            "name": reader.names[reading["label"]], "network": "shipped" if reader is clf else "room"}

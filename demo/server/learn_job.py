@@ -109,7 +109,8 @@ def _learn(db: sqlite3.Connection, weights: str, out: str, data_dir: str | None,
 
     started = time.perf_counter()
     names = json.loads(db.execute("SELECT names FROM learning WHERE id = 1").fetchone()[0])
-    rows = db.execute("SELECT id, strokes, meant, sender FROM drawings WHERE hidden = 0 AND meant IS NOT NULL "
+    rows = db.execute("SELECT id, strokes, meant, sender FROM drawings WHERE hidden = 0 AND revealed = 1 "
+                      "AND meant IS NOT NULL "
                       "AND sender IS NOT NULL AND meant < ? ORDER BY id", (10 + len(names),)).fetchall()
     numbered = _inputs(rows)
     drawings = [drawing for _, drawing in numbered]

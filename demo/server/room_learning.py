@@ -67,14 +67,16 @@ def _row(room: Room) -> sqlite3.Row | None:
 
 
 def check_drawings(room: Room, names: list[str]) -> None:
-    """Raises :class:`CannotLearn` when the room has no symbols, or one of them has too few drawings (not hidden,
-    from pupils with an identity) or pupils."""
+    """Raises :class:`CannotLearn` when the room has no symbols, or one of them has too few drawings or pupils: the
+    drawings the class sees (shown, not hidden: with "review first", those the teacher let through) from pupils with
+    an identity."""
     if not names:
         raise CannotLearn(plain("server.room_learning.no_symbols"))
     db = room.read()
     for i, name in enumerate(names):
         drawings, pupils = db.execute("SELECT COUNT(*), COUNT(DISTINCT sender) FROM drawings WHERE meant = ? "
-                                      "AND hidden = 0 AND sender IS NOT NULL", (10 + i,)).fetchone()
+                                      "AND hidden = 0 AND revealed = 1 AND sender IS NOT NULL",
+                                      (10 + i,)).fetchone()
         if drawings < MIN_DRAWINGS or pupils < MIN_PUPILS:
             raise CannotLearn(plain("server.room_learning.too_few", symbol=name, drawings=drawings, pupils=pupils,
                                     min_drawings=MIN_DRAWINGS, min_pupils=MIN_PUPILS))

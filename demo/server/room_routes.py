@@ -234,8 +234,9 @@ class RoomRoutes:
         except JobFailed as error:  # not "busy" (see live_route.pooled)
             return JSONResponse({"error": error.message}, status_code=500)
         self._touch(where)
-        return JSONResponse({"id": drawing_id, "label": reading["label"],
-                             "confidence": round(reading["confidence"], 4), "digit_like": reading["digit_like"]})
+        return JSONResponse({"id": drawing_id, "label": reading["label"], "name": reading["name"],
+                             "network": reading["network"], "confidence": round(reading["confidence"], 4),
+                             "digit_like": reading["digit_like"]})
 
     def _touch(self, where: Where) -> None:
         if self.rooms is not None and where.code is not None:

@@ -19,7 +19,11 @@ let have = 0;                 // the highest drawing number whose strokes the pa
 const strokes = new Map();    // drawing number -> its drawing
 const figures = new Map();    // drawing number -> its <figure> in the gallery
 let drawings = [];            // the room's drawings not hidden, oldest first
+let symbols = [];             // the class's new symbols (classes 10, 11, ... after the ten digits)
 let wrongFirst = false;
+// A class's name: a digit, or one of the class's symbols (a reading by the room's own network, or what a pupil
+// meant); '?' for a symbol the teacher has since removed.
+const nameOf = (i) => (i < 10 ? String(i) : symbols[i - 10] ?? '?');
 
 function ask(path, body) {
   const options = {headers: {'X-Teacher-Token': token}};
@@ -61,6 +65,8 @@ const wrong = (d) => d.meant !== null && d.meant !== d.label;
 const unsure = (d) => d.confidence < UNSURE || !d.digit_like;
 
 const root = element.querySelector('#class-room');
+// For the symbols' panel (room_symbols.js): a drawing's strokes, and painting one as a thumbnail.
+window.convscopeRoom = {strokes: (id) => strokes.get(id), paint: paint};
 if (!token) {
   root.hidden = true;  // a pupil's page: no room, no controls
 } else {
@@ -170,10 +176,10 @@ if (!token) {
     fig.querySelector('canvas.thumb').setAttribute('aria-disabled', String(!d.revealed));  // kept back: not loadable
     const caption = fig.querySelector('figcaption');
     if (!d.revealed) { caption.textContent = text('waiting'); return; }
-    const read = h('b', {class: 'read'}, d.digit_like ? String(d.label) : `${d.label}?`);
+    const read = h('b', {class: 'read'}, d.digit_like ? nameOf(d.label) : `${nameOf(d.label)}?`);
     const parts = [read, ` ${Math.round(d.confidence * 100)} %`];
     if (!d.digit_like) parts.push(h('span', {class: 'not-digit'}, ' · ' + text('not_digit')));
-    if (d.meant !== null) parts.push(h('span', {class: 'meant'}, ' · ' + text('meant', {digit: d.meant})));
+    if (d.meant !== null) parts.push(h('span', {class: 'meant'}, ' · ' + text('meant', {digit: nameOf(d.meant)})));
     if (d.nickname) parts.push(h('span', {class: 'nick'}, ` · ${d.nickname}`));
     caption.replaceChildren(...parts);
   }
@@ -197,14 +203,15 @@ if (!token) {
     count.textContent = text(n === 1 ? 'drawings_one' : 'drawings_many', {count: n});
   }
   function drawTally() {  // what the pupils meant (rows) against what the network read (columns)
-    const counted = drawings.filter((d) => d.meant !== null);
-    const m = Array.from({length: 10}, () => Array(10).fill(0));
+    const classes = 10 + symbols.length;  // the digits, then the class's symbols
+    const counted = drawings.filter((d) => d.meant !== null && d.meant < classes && d.label < classes);
+    const m = Array.from({length: classes}, () => Array(classes).fill(0));
     for (const d of counted) m[d.meant][d.label] += 1;
     const right = counted.filter((d) => d.meant === d.label).length;
     const table = h('table', {class: 'tally-table'});
     table.append(h('tr', {}, h('th', {title: text('tally_corner_title')}, text('tally_corner')),
-                   ...[...Array(10).keys()].map((j) => h('th', {}, String(j)))));
-    m.forEach((row, i) => table.append(h('tr', {}, h('th', {}, String(i)), ...row.map((v, j) => {
+                   ...[...Array(classes).keys()].map((j) => h('th', {}, nameOf(j)))));
+    m.forEach((row, i) => table.append(h('tr', {}, h('th', {}, nameOf(i)), ...row.map((v, j) => {
       const cell = h('td', {class: v ? (i === j ? 'right' : 'wrong') : ''}, v ? String(v) : '');
       cell.dataset.meant = i; cell.dataset.read = j; cell.dataset.count = v;
       return cell;
@@ -246,12 +253,15 @@ if (!token) {
       const lost = state.drawings.filter((d) => d.id <= have && !strokes.has(d.id)).map((d) => d.id);
       if (lost.length) { have = Math.min(...lost) - 1; more = true; }
       drawings = state.drawings.filter((d) => strokes.has(d.id));
+      symbols = state.symbols || [];
       review.checked = state.review_first;
       revealAll.hidden = !drawings.some((d) => !d.revealed);
       version = state.version;
       root.dataset.version = version;
       drawGallery();
       drawTally();
+      // The symbols' panel (room_symbols.js) counts the drawings of each symbol and shows the ones it got wrong.
+      document.dispatchEvent(new CustomEvent('convscope-room-state', {detail: {drawings, symbols}}));
     } catch (err) {
       if (message.dataset.kind !== 'action') say(text('lost_contact'));
     } finally {
