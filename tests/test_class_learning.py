@@ -84,6 +84,14 @@ def test_a_short_run_learns_the_symbols_and_leaves_the_shipped_network_alone(clf
     assert points == result.curve and [p.step for p in points] == list(range(5, 61, 5))
     assert points[-1].loss < points[0].loss and points[-1].accuracy > points[0].accuracy
     assert result.model.fc2.out_features == 13
+    # Each point names the drawings of the symbols it learns from that it still reads wrong, fewer as it learns; the
+    # model at the end reads exactly the last point's list wrong.
+    held_ids = {id(d) for d, _ in result.held_back}
+    learned = [i for i, d in enumerate(class_set) if d.label >= 10 and id(d) not in held_ids]
+    assert set(points[0].wrong) <= set(learned) and len(points[-1].wrong) < len(points[0].wrong)
+    with torch.inference_mode():
+        now = result.model(torch.from_numpy(np.stack([class_set[i].input28 for i in learned]))[:, None]).argmax(1)
+    assert [i for i, r in zip(learned, now.tolist(), strict=True) if r != class_set[i].label] == list(points[-1].wrong)
     assert result.held_back and result.held_back_accuracy >= 0.7  # hands it never saw, after 60 steps
     assert result.mnist_after >= result.mnist_before - 0.02
     # The learned copy reads the held-back drawings as the result says.

@@ -22,6 +22,7 @@ from demo.views.live import LIVE_VIEWS
 from demo.views.overview import overview_html
 
 from .assets import asset
+from .class_symbols import symbols_panel
 from .classroom import (
     CLASS_START_JS,
     CLASSROOM_CSS,
@@ -190,6 +191,7 @@ def lay_out_page(clf: Classifier, mnist_samples: list[tuple[np.ndarray, int]] | 
     pad, upload = first_screen(clf, classroom, rooms, live)
     if rooms.any:
         room_panel(rooms, unsure_line(str(clf.path)))
+        symbols_panel(rooms)
     inspect_request = gr.HTML("", html_template="<span hidden></span>", js_on_load=INSPECTOR_JS,
                               elem_id="inspect-request", apply_default_css=False)
     inspector = gr.HTML(INSPECTOR_CLOSED, elem_id="live-inspector")

@@ -27,6 +27,7 @@ log = logging.getLogger("convscope")
 LEARNING_NICENESS = 15
 REPLAY_PER_DIGIT = 200  # MNIST training digits of each class replayed (2,000 in all)
 EXAMPLE_COPIES = 20  # without MNIST: shifted and turned copies of each of the pad's example digits
+WRONG_SHOWN = 30  # of the drawings it still reads wrong, those a point of the curves names (the projector shows them)
 
 
 def _inputs(rows: list[tuple[int, str, int, str]]) -> list[tuple[int, Any]]:
@@ -118,9 +119,10 @@ def _learn(db: sqlite3.Connection, weights: str, out: str, data_dir: str | None,
     clf = load_classifier(weights)
     mnist_test = load_mnist_test(data_dir, download=False) if data_dir else None
 
-    def progress(step: Any) -> None:
+    def progress(step: Any) -> None:  # a point of the curves: [step, loss, accuracy, drawings it still reads wrong]
+        wrong = [numbered[i][0] for i in step.wrong[:WRONG_SHOWN]]
         db.execute("UPDATE learning SET step = ?, curve = json_insert(curve, '$[#]', json(?)) WHERE id = 1",
-                   (step.step, json.dumps([step.step, round(step.loss, 4), round(step.accuracy, 4)])))
+                   (step.step, json.dumps([step.step, round(step.loss, 4), round(step.accuracy, 4), wrong])))
 
     learned = learn(clf.model, drawings, len(names), replay_digits(data_dir, seed), mnist_test, seed=seed,
                     on_step=progress)

@@ -69,11 +69,14 @@ class ClassDrawing:
 
 @dataclass(frozen=True)
 class Step:
-    """One point of the curves: the loss of the batch and the share of the drawings it learns from read right."""
+    """One point of the curves: the loss of the batch and the share of the drawings it learns from read right; and
+    which of the class's drawings of the new symbols it learns from it still reads wrong (their indices in the
+    drawings given to :func:`learn`)."""
 
     step: int
     loss: float
     accuracy: float
+    wrong: tuple[int, ...] = ()
 
 
 @dataclass
@@ -166,6 +169,7 @@ def learn(model: nn.Sequential, drawings: Sequence[ClassDrawing], symbols: int,
     wider = widen(model, symbols)
     learn_set, held = split_by_pupil(drawings, seed=seed)
     new = [d for d in learn_set if d.label >= 10]
+    position = {id(d): i for i, d in enumerate(drawings)}
     new_inputs, new_labels = _stacked(new)
     new_feats = features(wider, augmented(new_inputs, AUGMENT, seed))
     new_labels = new_labels.repeat(AUGMENT + 1)
@@ -193,7 +197,10 @@ def learn(model: nn.Sequential, drawings: Sequence[ClassDrawing], symbols: int,
         optimiser.step()
         if step % REPORT_EVERY == 0 or step == steps or stop():
             head.eval()
-            curve.append(Step(step, loss.item(), _accuracy(head, check_feats, check_labels)))
+            with torch.inference_mode():
+                misread = (head(check_feats[:len(new)]).argmax(1) != check_labels[:len(new)]).nonzero()[:, 0]
+            curve.append(Step(step, loss.item(), _accuracy(head, check_feats, check_labels),
+                              tuple(position[id(new[i])] for i in misread.tolist())))
             head.train()
             if on_step is not None:
                 on_step(curve[-1])

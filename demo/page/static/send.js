@@ -12,7 +12,6 @@
 const status = element.querySelector('#send-status');
 const button = element.querySelector('#send-to-class');
 const nickname = element.querySelector('#nickname');
-const digits = [...element.querySelectorAll('.meant-button')];
 const SEND_URL = `${ROOM_ROUTE}/send`;  // relative to the page, like the live route
 const HELLO_URL = `${ROOM_ROUTE}/hello`;
 class Refused extends Error {}  // the server's answer, said as it is (not "could not be reached")
@@ -34,12 +33,49 @@ if (!IN_ROOM) document.getElementById('class-send').style.display = 'none';  // 
 if (!teacherPage && IN_ROOM) hello().catch(() => {});  // its error, if any, is said at the send
 nickname.value = localStorage.getItem('convscope-nickname') || '';
 nickname.addEventListener('change', () => localStorage.setItem('convscope-nickname', nickname.value.trim()));
+// What the pupil meant: a digit (a number), one of the class's new symbols (its name), or nothing (null).
 let meant = null;
-for (const b of digits) {
-  b.addEventListener('click', () => {
-    meant = meant === +b.dataset.digit ? null : +b.dataset.digit;
-    for (const other of digits) other.setAttribute('aria-pressed', String(+other.dataset.digit === meant));
-  });
+const group = element.querySelector('.send-meant');
+const ask = element.querySelector('#send-ask');
+let symbols = [];  // the class's new symbols, as the teacher named them (GET <room>/classes)
+const buttons = () => [...group.querySelectorAll('.meant-button')];
+const valueOf = (b) => (b.dataset.symbol !== undefined ? b.dataset.symbol : +b.dataset.digit);
+function pick(value) {
+  meant = value;
+  for (const b of buttons()) b.setAttribute('aria-pressed', String(valueOf(b) === meant));
+  if (typeof meant === 'string') say(text('draw_symbol', {name: meant}), 'prompt');
+}
+group.addEventListener('click', (e) => {
+  const b = e.target.closest('.meant-button');
+  if (b) pick(meant === valueOf(b) ? null : valueOf(b));
+});
+// The teacher's symbols ("Draw a heart"): asked when the page opens, every SYMBOLS_EVERY_MS, and when the phone
+// comes back to the page.
+const SYMBOLS_EVERY_MS = 15000;
+async function askSymbols() {
+  try {
+    const r = await fetch(`${ROOM_ROUTE}/classes`, {credentials: 'same-origin'});
+    if (!r.ok) return;
+    const names = (await r.json()).names;
+    if (!Array.isArray(names) || names.join('\n') === symbols.join('\n')) return;
+    symbols = names.filter((n) => typeof n === 'string');
+    for (const b of group.querySelectorAll('.meant-button.symbol')) b.remove();
+    for (const name of symbols) {
+      const b = document.createElement('button');
+      Object.assign(b, {type: 'button', className: 'meant-button symbol', textContent: name});
+      b.dataset.symbol = name;
+      b.setAttribute('aria-pressed', String(meant === name));
+      group.append(b);
+    }
+    if (typeof meant === 'string' && !symbols.includes(meant)) pick(null);  // the teacher removed it
+    ask.hidden = !symbols.length;
+    ask.textContent = symbols.length ? text('ask_symbols', {names: symbols.join(', ')}) : '';
+  } catch (err) { /* asked again later */ }
+}
+if (!teacherPage && IN_ROOM) {
+  askSymbols();
+  setInterval(askSymbols, SYMBOLS_EVERY_MS);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) askSymbols(); });
 }
 function say(line, kind) {
   status.textContent = line;
@@ -72,10 +108,12 @@ async function send() {
       }
       if (r.ok) {
         stored = true;
-        const read = {label: answer.label, percent: Math.round(answer.confidence * 100)};
-        say(text(answer.digit_like ? 'sent' : 'sent_not_digit', read), 'sent');
+        // The class's name: a digit, or one of its symbols once the class's own network reads the room's drawings.
+        const read = {label: answer.name ?? answer.label, percent: Math.round(answer.confidence * 100)};
+        const flagged = answer.network === 'room' ? 'sent_none_of_these' : 'sent_not_digit';
+        say(text(answer.digit_like ? 'sent' : flagged, read), 'sent');
         meant = null;
-        for (const b of digits) b.setAttribute('aria-pressed', 'false');
+        for (const b of buttons()) b.setAttribute('aria-pressed', 'false');
         return;
       }
       // A busy room or busy workers: wait and try again. The pupil's own limit is waited out only before this
