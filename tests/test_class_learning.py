@@ -83,6 +83,7 @@ def test_a_short_run_learns_the_symbols_and_leaves_the_shipped_network_alone(clf
     assert all(torch.equal(t, clf.model.state_dict()[name]) for name, t in shipped.items())
     assert points == result.curve and [p.step for p in points] == list(range(5, 61, 5))
     assert points[-1].loss < points[0].loss and points[-1].accuracy > points[0].accuracy
+    assert all(p.digits >= 0.9 for p in points)  # the digits it replays stay read right
     assert result.model.fc2.out_features == 13
     # Each point names the drawings of the symbols it learns from that it still reads wrong, fewer as it learns; the
     # model at the end reads exactly the last point's list wrong.

@@ -23,7 +23,9 @@ Starts the app twice (normal and ``--classroom``) on free ports, draws a 3 with 
   every interface, so the join link shows this machine's network address, and *Review first* on (its default), nine
   drawings revealed and three still waiting; and ``pupil_phone.png``: a pupil's 390×844 phone after sending one;
 * ``start_a_class.png``: the plain page's header with *Start or join a class* open; ``class_room_started.png``: the
-  projector page of a class started from there, after six pupils joined by its code and sent (all revealed).
+  projector page of a class started from there, after six pupils joined by its code and sent (all revealed);
+* ``class_learning.png``, ``class_learned.png``, ``pupil_symbol.png``: a class teaching the network new symbols
+  (tools/learning_screenshots.py).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from tests.harness import (
     wait_for_live_workers,
     wait_settled,
 )
+from tools.learning_screenshots import learning_pages
 
 LESSONS = {  # tab name -> (file name, the lesson's element that must be computed first)
     "Convolution": ("lesson_convolution", "conv-playground"),
@@ -273,9 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the pictures (default: docs)")
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data" / "mnist"),
                         help="MNIST folder, for the clickable samples (default: ../shared/data/mnist)")
-    parser.add_argument("--parts", default="normal,languages,insights,classroom,class_room,rooms",
+    parser.add_argument("--parts", default="normal,languages,insights,classroom,class_room,rooms,learning",
                         help="which pages to photograph (default: normal,languages,insights,classroom,class_room,"
-                             "rooms)")
+                             "rooms,learning)")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -293,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             class_room_page(browser, args.out)
         if "rooms" in parts:
             rooms_pages(browser, args.out)
+        if "learning" in parts:
+            learning_pages(browser, args.out, data_dir)
     print(f"screenshots written to {args.out}")
     return 0
 

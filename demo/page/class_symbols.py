@@ -24,7 +24,8 @@ SYMBOLS_LABELS = ("page.class_symbols.title", "page.class_symbols.lead", "page.c
                   "page.class_symbols.names_placeholder", "page.class_symbols.save", "page.class_symbols.learn_bar",
                   "page.class_symbols.learn", "page.class_symbols.undo", "page.class_symbols.download",
                   "page.class_symbols.download_note", "page.class_symbols.legend_loss",
-                  "page.class_symbols.legend_accuracy", "page.class_symbols.about_title",
+                  "page.class_symbols.legend_accuracy", "page.class_symbols.legend_digits",
+                  "page.class_symbols.about_title",
                   "page.class_symbols.about_what", "page.class_symbols.about_forgets",
                   "page.class_symbols.about_judged")
 LEARN_POLL_MS = 400  # how often the panel asks how the learning goes while it runs: the curves move step by step

@@ -119,10 +119,13 @@ def _learn(db: sqlite3.Connection, weights: str, out: str, data_dir: str | None,
     clf = load_classifier(weights)
     mnist_test = load_mnist_test(data_dir, download=False) if data_dir else None
 
-    def progress(step: Any) -> None:  # a point of the curves: [step, loss, accuracy, drawings it still reads wrong]
+    def progress(step: Any) -> None:
+        # A point of the curves: [step, loss, accuracy on the symbols' drawings, the drawings it still reads wrong,
+        # accuracy on the digits it replays].
         wrong = [numbered[i][0] for i in step.wrong[:WRONG_SHOWN]]
+        point = [step.step, round(step.loss, 4), round(step.accuracy, 4), wrong, round(step.digits, 4)]
         db.execute("UPDATE learning SET step = ?, curve = json_insert(curve, '$[#]', json(?)) WHERE id = 1",
-                   (step.step, json.dumps([step.step, round(step.loss, 4), round(step.accuracy, 4), wrong])))
+                   (step.step, json.dumps(point)))
 
     learned = learn(clf.model, drawings, len(names), replay_digits(data_dir, seed), mnist_test, seed=seed,
                     on_step=progress)

@@ -5,8 +5,11 @@
   ``{"error"}`` when there are no symbols or one has too few drawings (the error names it), 409 when it is
   learning already.
 - ``GET .../learn`` -> ``{"state": "idle|running|done|failed", "step", "steps", "seconds", "names", "curve",
-  "held_back_accuracy", "mnist_accuracy_before", "mnist_accuracy_after", "wrong"}`` (the accuracies once done;
-  the MNIST ones null without MNIST on the server).
+  "held_back_accuracy", "held_back", "learned_from", "mnist_accuracy_before", "mnist_accuracy_after", "wrong"}``
+  (the accuracies once done; the MNIST ones null without MNIST on the server). Each point of ``curve`` is
+  ``[step, loss, accuracy on the class's drawings of the symbols it learns from, the ids of those it still reads
+  wrong, accuracy on the digits it replays]``; ``wrong``: the held-back drawings it reads wrong, ``{"id", "meant",
+  "read"}``.
 - ``DELETE .../learn``: back to the shipped network -> the state (``idle``).
 """
 

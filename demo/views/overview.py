@@ -100,7 +100,7 @@ def _bars(probs: list[float], top: int | None, names: tuple[str, ...]) -> str:
                    '<span class="ov-bar-digit">{}</span>').format(" top" if d == top else "", PROBABILITIES, d,
                                                                    names[d], decimal(100 * p, 1), names[d]))
         + f'<span class="ov-bar" style="width:{100 * p:.1f}%"></span></span>' for d, p in enumerate(probs))
-    return f'<span class="ov-bars">{rows}</span>'
+    return f'<span class="ov-bars{" with-symbols" if len(names) > 10 else ""}">{rows}</span>'
 
 
 def _most_active(maps: np.ndarray, count: int) -> list[int]:

@@ -131,7 +131,7 @@ def probabilities_html(pred: Prediction | None) -> str:
         note = say("views.panels.probabilities_note_room", count=len(pred.names), symbols=len(pred.names) - 10)
     else:
         note = say("views.panels.probabilities_note")
-    return (f'<div id="probabilities" class="probabilities">'
+    return (f'<div id="probabilities" class="probabilities{" with-symbols" if _has_symbols(pred) else ""}">'
             f'<div class="view-title">{say("views.panels.probabilities_title")}</div>'
             f'{rows}<div class="view-note">{note}</div></div>')
 

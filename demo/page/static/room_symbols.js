@@ -80,11 +80,21 @@ if (token) {
     const axis = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
     axis.setAttribute('class', 'curve-axis');
     axis.setAttribute('points', `${left},${bottom} ${left},${height - bottom} ${width - left},${height - bottom}`);
-    svg.replaceChildren(axis, line('curve-loss', (p) => p[1] / most), line('curve-accuracy', (p) => p[2]));
+    const label = (textValue, atY) => {  // the right-hand scale: accuracy, 0 to 100 %
+      const t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+      Object.entries({class: 'curve-label', x: width - left - 2, y: atY, 'text-anchor': 'end'})
+        .forEach(([k, v]) => t.setAttribute(k, v));
+      t.textContent = textValue;
+      return t;
+    };
+    svg.replaceChildren(axis, label('100 %', bottom + 12), label('0 %', height - bottom - 4),
+                        line('curve-digits', (p) => p[4] ?? 0), line('curve-loss', (p) => p[1] / most),
+                        line('curve-accuracy', (p) => p[2]));
     svg.dataset.points = String(points.length);
     const last = points[points.length - 1];
     $('learn-progress').textContent = last
-      ? text('progress', {step: last[0], steps: answer.steps, loss: number(last[1], 3), accuracy: percent(last[2])})
+      ? text('progress', {step: last[0], steps: answer.steps, loss: number(last[1], 3), accuracy: percent(last[2]),
+                          digits: percent(last[4] ?? 0)})
       : text('progress_start', {steps: answer.steps});
   }
   function thumbnail(id, caption) {  // one of the room's drawings, as the gallery paints it (room.js)
@@ -115,14 +125,14 @@ if (token) {
     const held = $('held-back-accuracy');
     const mnist = $('mnist-accuracy');
     const done = answer.state === 'done';
-    held.hidden = mnist.hidden = !done;
+    held.hidden = mnist.hidden = $('learned-from').hidden = !done;
     if (answer.state !== 'idle') wrongOnes(answer);
     if (!done) return;
     const n = answer.held_back || 0;
     const right = Math.round((answer.held_back_accuracy || 0) * n);
     held.dataset.accuracy = String(answer.held_back_accuracy);
-    held.textContent = text('held_back', {accuracy: percent(answer.held_back_accuracy || 0), right, count: n,
-                                          learned: answer.learned_from});
+    held.textContent = text('held_back', {accuracy: percent(answer.held_back_accuracy || 0), right, count: n});
+    $('learned-from').textContent = text('learned_from', {learned: answer.learned_from});
     if (answer.mnist_accuracy_before === null) {
       mnist.textContent = text('mnist_unmeasured');
     } else {
