@@ -32,7 +32,7 @@ def fill(rooms, made: dict, pupils: int = 12) -> None:
     room.limits = dataclasses.replace(room.limits, pupil_interval_s=0.0, room_per_second=10_000)  # all at once
     for d in class_drawings(SYMBOLS, pupils=pupils, per_pupil=1, seed=5):
         room.add(d.drawing, 0, 0.5, False, meant=10 + SYMBOLS.index(d.symbol), sender=d.pupil)
-    room.reveal(None)  # the teacher's review: "Show all"
+    room.reveal(None)  # the teacher's review: "Reveal all"
 
 
 def finished(http, made: dict, within_s: float) -> dict:
