@@ -68,7 +68,11 @@ def check_page_and_tabs(axe, page) -> None:
     for title in tabs:
         open_tab(page, title)
         page.mouse.move(0, 0)  # nothing hovered: a button's hover colour is not its colour
-        page.wait_for_timeout(500)  # the tab's view is recomputed for the drawing, and its fade-in is over
+        # The tab's view recomputed for the drawing: once the click's event is out (two frames), Gradio marks its
+        # outputs pending until they arrive (the fade-in that follows is finished by in_both_themes).
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.wait_for_function("() => !document.querySelector('#lessons .pending, #lessons .generating')",
+                               timeout=15_000)
         problems[title] = in_both_themes(axe, page, "#lessons")  # the rest of the page was checked above
     bad = {where: found for where, found in problems.items() if found}
     assert bad == {}, repr(bad)[:3000]
