@@ -68,7 +68,7 @@ def test_a_class_teaches_the_network_a_star_a_heart_and_a_tree(browser, app_serv
         pupil.wait_for_selector(".meant-button.symbol[data-symbol='star']", timeout=20_000)
         assert "new symbols: star, heart, tree" in pupil.locator("#send-ask").inner_text()
         pupil.click(".meant-button.symbol[data-symbol='star']")
-        assert pupil.locator("#send-status").inner_text() == "Draw a star, then send it."
+        assert pupil.locator("#send-status").inner_text() == "Draw: star. Then send it."
         assert draw(pupil, STAR).isdigit()  # before it learns, the class's pads read digits only
         pupil.click("#send-to-class")
         pupil.wait_for_selector("#send-status[data-kind='sent']", timeout=20_000)

@@ -22,6 +22,8 @@ function h(tag, attributes = {}, ...children) {
 const number = (x, digits) => x.toLocaleString(document.documentElement.lang || 'en',
                                                {minimumFractionDigits: digits, maximumFractionDigits: digits});
 const percent = (x) => `${number(100 * x, 1)} %`;
+let relabelPanel = () => {};  // the words this script wrote itself, again in the page's new language
+function relabelMore() { relabelPanel(); }
 if (token) {
   panel.hidden = false;
   const input = $('symbols-input');
@@ -57,7 +59,7 @@ if (token) {
       const shown = counted(i, true);
       const waiting = counted(i, false);
       const line = [text('symbol_count', {name, count: shown, needed: props.min_drawings})];
-      if (waiting) line.push(' ' + text('symbol_waiting', {count: waiting}));
+      if (waiting) line.push(' · ' + text('symbol_waiting', {count: waiting}));
       return h('li', {'data-symbol': name, 'data-count': shown, 'data-enough': String(shown >= props.min_drawings)},
                ...line);
     }));
@@ -218,5 +220,6 @@ if (token) {
     drawList();
     if (changed || learning.state !== 'idle') results(learning);  // the wrong ones' thumbnails, once their strokes are here
   });
+  relabelPanel = () => { if (learning.state === 'idle') drawList(); else show(learning); };
   follow();
 }

@@ -68,10 +68,14 @@ async function askSymbols() {
       group.append(b);
     }
     if (typeof meant === 'string' && !symbols.includes(meant)) pick(null);  // the teacher removed it
-    ask.hidden = !symbols.length;
-    ask.textContent = symbols.length ? text('ask_symbols', {names: symbols.join(', ')}) : '';
+    askLine();
   } catch (err) { /* asked again later */ }
 }
+function askLine() {
+  ask.hidden = !symbols.length;
+  ask.textContent = symbols.length ? text('ask_symbols', {names: symbols.join(', ')}) : '';
+}
+function relabelMore() { askLine(); }  // in the page's new language
 if (!teacherPage && IN_ROOM) {
   askSymbols();
   setInterval(askSymbols, SYMBOLS_EVERY_MS);
