@@ -7,8 +7,10 @@ digits; undo goes back to digits. axe-core checks the panel in both themes."""
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -102,6 +104,14 @@ def test_a_class_teaches_the_network_a_star_a_heart_and_a_tree(browser, app_serv
         lone_ctx = browser.new_context(**PHONE)
         contexts.append(lone_ctx)
         assert draw(open_page(lone_ctx, app_server), STAR).isdigit()
+
+        # The lesson's drawings kept on the teacher's computer before the class is closed.
+        with teacher.expect_download() as download:
+            teacher.click("#download-drawings")
+        kept = json.loads(Path(download.value.path()).read_text())
+        assert kept["classes"] == [*map(str, range(10)), *SYMBOLS] and len(kept["drawings"]) == 25
+        assert sum(d["meant"] == "star" for d in kept["drawings"]) == 9
+        assert all(d["drawing"]["strokes"] for d in kept["drawings"])
 
         # Undo: back to the shipped network, and the class's pads read digits again.
         teacher.click("#learn-undo")
