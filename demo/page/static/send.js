@@ -49,8 +49,8 @@ group.addEventListener('click', (e) => {
   const b = e.target.closest('.meant-button');
   if (b) pick(meant === valueOf(b) ? null : valueOf(b));
 });
-// The teacher's symbols ("Draw a heart"): asked when the page opens, every SYMBOLS_EVERY_MS, and when the phone
-// comes back to the page.
+// The teacher's symbols (a button each; "Draw: heart."): asked when the page opens, every SYMBOLS_EVERY_MS,
+// and when the phone comes back to the page.
 const SYMBOLS_EVERY_MS = 15000;
 async function askSymbols() {
   try {
