@@ -30,6 +30,7 @@ from demo.texts import plain
 
 from .room import Room
 from .room_symbols import symbols
+from .work import start_method
 
 log = logging.getLogger("convscope")
 
@@ -105,7 +106,9 @@ def start(room: Room, weights: str, data_dir: str | None) -> None:
         room.change(claim)
         from .learn_job import run
 
-        process = multiprocessing.get_context("spawn").Process(
+        # The workers' start method (demo/server/work.py): on Linux a child of the forkserver, which has imported
+        # torch and the app already, so the learning starts at once and shares those pages with the workers.
+        process = multiprocessing.get_context(start_method()).Process(
             target=run, args=(str(room.path), weights, str(network_file(room)), data_dir), daemon=True,
             name="convscope-learning")
         process.start()
