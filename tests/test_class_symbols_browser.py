@@ -17,7 +17,7 @@ import pytest
 
 from bench.class_symbols import CANVAS, class_drawings
 from demo.server.identity import FIRST_SEND_AFTER_S
-from tests.harness import open_page, touch_strokes
+from tests.harness import open_page, touch_strokes, wait_settled
 from tests.test_accessibility import in_both_themes
 from tests.test_class_room import PHONE
 from tests.test_rooms_browser import axe, join, start_class
@@ -48,8 +48,7 @@ def draw(page, strokes) -> str:
     page.click("#clear")
     page.wait_for_selector("#prediction[data-state='empty']")
     touch_strokes(page, strokes, step_ms=0, points_per_segment=1)
-    page.wait_for_selector("#prediction[data-state='ready']", timeout=20_000)
-    page.wait_for_timeout(300)  # the pen-up update, which settles the answer
+    wait_settled(page, 20_000)  # the answer to the pen-up's update
     return page.locator("#prediction").get_attribute("data-name")
 
 
