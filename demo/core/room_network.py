@@ -7,8 +7,8 @@ how far a drawing's features lie from the reference points of the digits, in the
 A room's network shares the shipped convolutions (they do not learn), so the same features are at hand; the
 shipped fc1 gives the last hidden layer as the statistics know it. The room adds reference points of its own: the
 features of the drawings its network learned from (with their shifted and turned copies). A drawing near a digit or
-near one of the class's symbols is "one of these"; the same threshold as the shipped network's, so digits are judged
-exactly as on the plain page.
+near one of the class's symbols is "one of these", at the shipped network's threshold: the nearest reference point
+can only come closer, so whatever the plain page finds digit-like is one of these here too.
 
     net = load_room_classifier(path, shipped)   # a Classifier whose names are "0"-"9" and the symbols
     pred = net.predict(image)                    # pred.names[pred.label]; pred.looks_like_digit: "one of these"
