@@ -117,6 +117,9 @@ def _learn(db: sqlite3.Connection, weights: str, out: str, data_dir: str | None,
     drawings = [drawing for _, drawing in numbered]
     ids = {id(drawing): drawing_id for drawing_id, drawing in numbered}
     clf = load_classifier(weights)
+    # Channels-last convolutions, as in the live workers (demo/server/work.py): the features of the replayed and the
+    # 10,000 test digits take about half as long.
+    clf.model.to(memory_format=torch.channels_last)
     mnist_test = load_mnist_test(data_dir, download=False) if data_dir else None
 
     def progress(step: Any) -> None:
