@@ -78,14 +78,19 @@ class Digitness:
     info: dict[str, Any]  # the rest of the header metadata (method, classifier hash, calibration figures)
     rooted: tuple[str, ...] = ()  # stages whose features are square-rooted before the distance
 
+    def whitened(self, stage: str, feats: np.ndarray) -> np.ndarray:
+        """A stage's features as its reference points are kept: square-rooted when the stage is, then whitened by
+        the shared covariance."""
+        x = np.asarray(feats, dtype=np.float64)
+        if stage in self.rooted:
+            x = np.sqrt(np.maximum(x, 0))  # ReLU outputs: never negative, the guard only absorbs rounding
+        return x @ self.chol[stage]
+
     def terms(self, feats: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Each term, standardised, higher = more digit-like; (N,) arrays for (N, C) features, () for (C,)."""
         out: dict[str, np.ndarray] = {}
         for s in self.stages:
-            x = np.asarray(feats[s], dtype=np.float64)
-            if s in self.rooted:
-                x = np.sqrt(np.maximum(x, 0))  # ReLU outputs: never negative, the guard only absorbs rounding
-            z = x @ self.chol[s]  # whitened by the shared covariance
+            z = self.whitened(s, feats[s])
             m = self.means[s]
             # squared Mahalanobis distance to every reference point, expanded so one matrix product does them all
             d2 = (z * z).sum(-1)[..., None] - 2 * z @ m.T + (m * m).sum(-1)

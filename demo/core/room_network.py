@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from torch import nn
 
 from .classifier import Classifier
 from .digitness import Digitness, stage_features
+from .model import staged_forward
 
 NAMES_KEY = "names"
 POINTS = "points."
@@ -69,20 +69,9 @@ def _stage_inputs(outputs: Mapping[str, torch.Tensor], stages: Sequence[str]) ->
 def symbol_points(shipped: nn.Sequential, digitness: Digitness, inputs: torch.Tensor) -> dict[str, np.ndarray]:
     """Reference points for the room's symbols: ``inputs`` (N, 28, 28) through the shipped network, as the digitness
     statistics measure them (whitened: ready to stand beside the digits' points)."""
-    x = inputs[:, None].float()
-    outputs = OrderedDict()
-    for name, stage in shipped.named_children():
-        x = stage(x)
-        outputs[name] = x
+    _, outputs = staged_forward(shipped, inputs[:, None].float())
     feats = _stage_inputs(outputs, digitness.stages)
-    points = {}
-    for s in digitness.stages:
-        f = feats[s]
-        if s in digitness.rooted:
-            f = np.sqrt(np.maximum(f, 0))
-        points[s] = (f @ digitness.chol[s]).astype(np.float32)
-    return points
-
+    return {s: digitness.whitened(s, feats[s]).astype(np.float32) for s in digitness.stages}
 
 def save_room_network(path: str | Path, model: nn.Sequential, names: Sequence[str],
                       points: Mapping[str, np.ndarray] | None) -> None:

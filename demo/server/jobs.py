@@ -52,7 +52,10 @@ class RoomAsked:
 
 def room_classifier(clf: Classifier, path: str) -> Classifier:
     """The class room's network at ``path`` (a path the server found, never one a client named), loaded once per
-    version of the file; ``clf`` when it cannot be used (gone: undone, the room closed)."""
+    version of the file; ``clf`` for no path ("": the room has none) and when it cannot be used (gone: undone, the
+    room closed)."""
+    if not path:
+        return clf
     try:
         stat = os.stat(path)
     except OSError:
@@ -101,7 +104,7 @@ def live_update(clf: Classifier, raw: bytes, compress: bool, network: str | None
     room = message.get("room")
     if network is None and isinstance(room, str) and room:
         return RoomAsked(room[:64])
-    reader = room_classifier(clf, network) if network else clf
+    reader = room_classifier(clf, network or "")
     views = message.get("views")
     wanted = [v for v in views if v in LIVE_VIEWS] if isinstance(views, list) else None
     # The pad's parser reads the text itself, so a malformed drawing gets the notice saying what is wrong.
@@ -139,7 +142,7 @@ def class_room_send(clf: Classifier, raw: bytes, network: str = "") -> dict[str,
     drawing = message.get("drawing")
     text = drawing if isinstance(drawing, str) else json.dumps(drawing) if isinstance(drawing, dict) else ""
     try:
-        reader = room_classifier(clf, network) if network else clf
+        reader = room_classifier(clf, network)
         reading = read_drawing(reader, text)
     except InvalidDrawingError as error:
         return {"error": plain("server.jobs.drawing_unusable", problem=error)}

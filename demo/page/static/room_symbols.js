@@ -22,6 +22,8 @@ function h(tag, attributes = {}, ...children) {
 const number = (x, digits) => x.toLocaleString(document.documentElement.lang || 'en',
                                                {minimumFractionDigits: digits, maximumFractionDigits: digits});
 const percent = (x) => `${number(100 * x, 1)} %`;
+// The classes' names by index: the ten digits, then the symbols.
+const classNames = (symbolNames) => [...Array(10).keys()].map(String).concat(symbolNames);
 let relabelPanel = () => {};  // the words this script wrote itself, again in the page's new language
 function relabelMore() { relabelPanel(); }
 if (token) {
@@ -108,7 +110,7 @@ if (token) {
              h('figcaption', {}, caption));
   }
   function wrongOnes(answer) {  // while it learns: the drawings it learns from that it still reads wrong; then the
-    const names = [...Array(10).keys()].map(String).concat(answer.names);  // held-back ones it got wrong
+    const names = classNames(answer.names);  // held-back ones it got wrong
     const meantOf = (id) => names[drawings.find((d) => d.id === id)?.meant] ?? '?';
     const points = answer.curve || [];
     const last = points[points.length - 1];
@@ -204,7 +206,7 @@ if (token) {
   });
   $('download-drawings').addEventListener('click', () => {  // the lesson's drawings, kept on the teacher's computer
     const room = window.convscopeRoom;
-    const names = [...Array(10).keys()].map(String).concat(symbols);
+    const names = classNames(symbols);
     const kept = drawings.map((d) => ({id: d.id, meant: d.meant === null ? null : names[d.meant] ?? null,
                                        read: names[d.label] ?? null, drawing: room ? room.strokes(d.id) : null}));
     const file = new Blob([JSON.stringify({classes: names, drawings: kept}, null, 1)], {type: 'application/json'});
