@@ -17,7 +17,7 @@ from demo.core.digitness import stage_features
 from demo.core.examples import example_image
 from demo.core.preprocess import preprocess
 from demo.core.room_network import RoomNetworkError, load_room_classifier, save_room_network, symbol_points
-from demo.core.strokes import parse_drawing
+from demo.core.strokes import MAX_JSON_CHARS, parse_drawing
 from demo.server import jobs
 from demo.server.learn_job import reference_points, replay_digits
 from demo.teaching.class_learning import ClassDrawing, learn
@@ -148,3 +148,19 @@ def test_symbol_points_lie_where_the_digitness_statistics_measure(clf):
     terms = with_it.terms(stage_features(activations, dn.stages))
     for s in dn.stages:
         assert terms[s] == pytest.approx(-dn.centre[s] / dn.spread[s], abs=1e-3)
+
+
+def test_what_a_stranger_sends_to_a_room_s_live_route_is_refused_or_read_by_the_shipped_network(http):
+    made = http.post("/convscope/rooms").json()
+    url = f"/convscope/rooms/{made['code']}/live"
+    huge = http.post(url, content=b"{" * (4 * MAX_JSON_CHARS + 1), headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413  # unread, past the live route's own cap
+    star = {**class_drawings(["star"], pupils=1, seed=1)[0].drawing, "views": ["prediction"]}
+    padded = {**star, "padding": "x" * 20_000}  # past the rooms' small cap, within the live route's: read
+    assert http.post(url, json=padded).json()["network"] == "shipped"
+    for bad in ("0OI1L0", "A" * 5000, "%00"):  # codes that are no room: the shipped network reads
+        answer = http.post(f"/convscope/rooms/{bad}/live", json=star)
+        assert answer.status_code == 200 and answer.json()["network"] == "shipped", bad
+    assert http.post("/convscope/rooms/..%2F..%2Fetc/live", json=star).status_code == 404  # a path: no such route
+    broken = http.post(url, content=b'{"strokes": [[[1, 2]', headers={"Content-Type": "application/json"})
+    assert broken.status_code == 200 and broken.json()["kept"] is True  # said on the page, nothing lost
